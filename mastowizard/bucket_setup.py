@@ -1,0 +1,87 @@
+"""With an admin credential (never saved): make the bucket fit the chosen permission mode."""
+
+from __future__ import annotations
+
+import json
+
+from . import policies, policy_audit
+from .results import Check
+from .s3client import Credential, explain, make_client
+from .settings import Settings
+
+NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
+
+
+def public_access_block_for(permission: str) -> dict[str, bool]:
+    """Lift only the two flags the mode needs; keep the other two on."""
+    acl = permission == "acl"
+    return {
+        "BlockPublicAcls": not acl,
+        "IgnorePublicAcls": not acl,
+        "BlockPublicPolicy": acl,
+        "RestrictPublicBuckets": acl,
+    }
+
+
+def setup_bucket(settings: Settings, admin: Credential) -> list[Check]:
+    """Apply Block Public Access, object ownership, bucket policy and CORS for the mode. Each step
+    reports pass, skip (the server has no such setting) or fail with the provider's error."""
+    s3 = make_client(settings, admin)
+    b = settings.bucket
+    secrets = [admin.secret_access_key]
+    out: list[Check] = []
+
+    def step(cid: str, title: str, fn, done: str) -> None:
+        chk = Check(cid, title)
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            e = explain(exc, secrets)
+            if e.code in NOT_SUPPORTED:
+                chk.skipped(f"not supported by this server ({e.code})", error=e.code)
+            else:
+                chk.failed(f"{e.code}: {e.message}".strip(": "),
+                           "check that the admin credential owns the bucket and may change its settings",
+                           error=e.code)
+        else:
+            chk.passed(done)
+        out.append(chk)
+
+    flags = public_access_block_for(settings.permission)
+    step("setup.public_access_block", "Block Public Access",
+         lambda: s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=flags),
+         "set " + ", ".join(f"{k}={'on' if v else 'off'}" for k, v in flags.items()))
+
+    ownership = "ObjectWriter" if settings.permission == "acl" else "BucketOwnerEnforced"
+    step("setup.ownership", "Object ownership",
+         lambda: s3.put_bucket_ownership_controls(
+             Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]}),
+         f"set {ownership}")
+
+    if settings.permission == "policy":
+        doc = policies.bucket_policy(settings)
+        assert not policy_audit.audit(doc, b, settings.key_prefix).forbidden()
+        step("setup.policy", "Public-read bucket policy",
+             lambda: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(doc)),
+             "applied GetObject for everyone on Mastodon's media prefixes")
+    else:
+        out.append(_existing_policy_note(s3, settings, secrets))
+
+    step("setup.cors", "CORS configuration",
+         lambda: s3.put_bucket_cors(Bucket=b, CORSConfiguration=policies.cors_configuration()),
+         "GET and HEAD from any origin")
+    return out
+
+
+def _existing_policy_note(s3, settings: Settings, secrets) -> Check:
+    chk = Check("setup.policy", "Public-read bucket policy")
+    try:
+        text = s3.get_bucket_policy(Bucket=settings.bucket)["Policy"]
+    except Exception as exc:  # noqa: BLE001
+        return chk.skipped(f"ACL mode needs no bucket policy ({explain(exc, secrets).code})")
+    audit = policy_audit.audit(text, settings.bucket, settings.key_prefix)
+    if audit.forbidden():
+        return chk.failed("the bucket's existing policy grants anonymous "
+                          + ", ".join(sorted(audit.capabilities())) + "; left unchanged",
+                          "remove those statements by hand (the wizard never deletes a policy it did not write)")
+    return chk.skipped("ACL mode needs no bucket policy; the existing one grants nothing unsafe")

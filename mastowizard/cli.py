@@ -1,0 +1,270 @@
+"""The headless command line: the same engine the wizard uses, for scripts, monitoring and CI.
+
+Exit status: 0 all good, 1 a check failed, 2 bad input or an unusable target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+from . import __version__, policies
+from .envfile import DEFAULT_ENV_FILE, read_values
+from .errors import InputError, MastowizardError
+from .net import HttpOptions
+from .providers import all_providers
+from .results import Check, report
+from .s3client import Credential
+from .secrets import Secret, scrub
+from .settings import Settings, from_env
+
+SETTINGS_FLAGS = ("provider", "bucket", "region", "endpoint", "addressing", "permission", "alias_host",
+                  "protocol", "key_prefix")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line with the fix, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError("usage", message, f"see `{self.prog} --help`")
+
+
+def _common(p: argparse.ArgumentParser, settings: bool = True, http: bool = True) -> None:
+    p.add_argument("--env-file", metavar="PATH",
+                   help=f"the instance's env file (default {DEFAULT_ENV_FILE}); S3 settings are read from it "
+                        "exactly as Mastodon reads them")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    if settings:
+        g = p.add_argument_group("settings (instead of, or on top of, the env file)")
+        g.add_argument("--provider", metavar="NAME", help="provider id from `mastowizard providers` (default aws)")
+        g.add_argument("--bucket", metavar="NAME")
+        g.add_argument("--region", metavar="NAME")
+        g.add_argument("--endpoint", metavar="URL", help="S3 API endpoint (not for AWS)")
+        g.add_argument("--addressing", metavar="path|virtual")
+        g.add_argument("--permission", metavar="acl|policy",
+                       help="acl: S3_PERMISSION=public-read; policy: no ACL, a bucket policy grants public read")
+        g.add_argument("--alias-host", metavar="HOST", help="public media host (S3_ALIAS_HOST)")
+        g.add_argument("--protocol", metavar="https|http")
+        g.add_argument("--key-prefix", metavar="PREFIX", help="S3_KEY_PREFIX")
+    if http:
+        p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[],
+                       help="pin a host name to an address for every HTTP request, as curl does (repeatable)")
+        p.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates for HTTPS")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mastowizard",
+                     description="Move a Mastodon instance's media to S3 object storage, and prove it works.")
+    parser.add_argument("--version", action="version", version=f"mastowizard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("policy", help="print the bucket policy, CORS configuration and writer policy")
+    _common(p, http=False)
+
+    p = sub.add_parser("probe", help="probe the bucket with the writer credential and anonymously")
+    _common(p)
+
+    p = sub.add_parser("setup-bucket",
+                       help="with an admin credential, make the bucket fit the permission mode, then probe it")
+    _common(p)
+
+    p = sub.add_parser("providers", help="list the provider catalog")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+# -- settings and secrets ---------------------------------------------------------------------
+def _flags_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, f, None) for f in SETTINGS_FLAGS)
+
+
+def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str], dict[str, str]]:
+    """Settings from flags, from the env file, or the env file overridden by flags."""
+    notes: list[str] = []
+    env: dict[str, str] = {}
+    if args.env_file or not _flags_given(args):
+        path = args.env_file or DEFAULT_ENV_FILE
+        env = read_values(path)
+        reading = from_env(env)
+        notes += reading.notes
+        if not reading.enabled:
+            if not _flags_given(args):
+                raise InputError("--env-file", f"{path} has no object storage (S3_ENABLED is not true): "
+                                 "media is on local disk", "give settings flags (--bucket, --provider, ...) "
+                                 "to test a new bucket")
+        else:
+            base = reading.settings
+            if not _flags_given(args):
+                return base, notes, env
+            return _from_flags(args, base), notes, env
+    return _from_flags(args, None), notes, env
+
+
+def _from_flags(args: argparse.Namespace, base: Settings | None) -> Settings:
+    def pick(name: str):
+        value = getattr(args, name, None)
+        return value if value is not None else (getattr(base, name) if base else None)
+    return Settings.build(
+        bucket=pick("bucket"), provider=args.provider or (base.provider if base else None),
+        region=pick("region"), endpoint=pick("endpoint"), addressing=pick("addressing"),
+        permission=pick("permission"), alias_host=pick("alias_host"), protocol=pick("protocol"),
+        key_prefix=pick("key_prefix"),
+        access_key_id=base.access_key_id if base else None,
+        secret_access_key=base.secret_access_key if base else None,
+    )
+
+
+def _ask(prompt: str, secret: bool) -> str | None:
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(prompt) if secret else input(prompt)
+
+
+def writer_credential(settings: Settings) -> Credential:
+    key_id = settings.access_key_id or os.environ.get("AWS_ACCESS_KEY_ID") or _ask("Writer access key id: ", False)
+    secret = settings.secret_access_key or (
+        Secret(os.environ["AWS_SECRET_ACCESS_KEY"]) if os.environ.get("AWS_SECRET_ACCESS_KEY") else None)
+    if secret is None:
+        typed = _ask("Writer secret access key: ", True)
+        secret = Secret(typed) if typed else None
+    if not key_id:
+        raise InputError("AWS_ACCESS_KEY_ID", "the writer credential is missing",
+                         "put it in the env file or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if not secret:
+        raise InputError("AWS_SECRET_ACCESS_KEY", "the writer secret is missing",
+                         "put it in the env file or export AWS_SECRET_ACCESS_KEY (never on the command line)")
+    return Credential(key_id.strip(), secret)
+
+
+def admin_credential(required: bool) -> Credential | None:
+    key_id = os.environ.get("MASTOWIZARD_ADMIN_ACCESS_KEY_ID")
+    secret = os.environ.get("MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")
+    if not (key_id and secret) and required:
+        key_id = key_id or _ask("Admin access key id (not saved): ", False)
+        secret = secret or _ask("Admin secret access key (not saved): ", True)
+    if key_id and secret:
+        return Credential(key_id.strip(), Secret(secret))
+    if required:
+        raise InputError("MASTOWIZARD_ADMIN_ACCESS_KEY_ID", "an admin credential is needed to change the bucket",
+                         "export MASTOWIZARD_ADMIN_ACCESS_KEY_ID and MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")
+    return None
+
+
+# -- output -----------------------------------------------------------------------------------
+MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+
+
+def print_checks(checks: list[Check], as_json: bool, notes: list[str], extra: dict[str, Any] | None = None) -> int:
+    doc = report(checks)
+    if as_json:
+        if notes:
+            doc["notes"] = notes
+        doc.update(extra or {})
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        for n in notes:
+            print(f"note: {n}")
+        for c in checks:
+            print(f"{MARK[c.status]:4}  {c.title} [{c.id}]")
+            if c.detail:
+                print(f"      {c.detail}")
+            if c.fix and c.status in ("fail", "warn"):
+                print(f"      fix: {c.fix}")
+        counts = {s: sum(c.status == s for c in checks) for s in MARK}
+        print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped")
+    return 0 if doc["ok"] else 1
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_policy(args: argparse.Namespace) -> int:
+    settings, notes, _ = load_settings(args)
+    docs = policies.documents(settings)
+    if args.json:
+        print(json.dumps(docs, indent=2))
+        return 0
+    titles = {
+        "bucket_policy": "Bucket policy (policy mode: public read of Mastodon's media, never backups/)"
+                         + (" -- not needed in ACL mode" if settings.permission == "acl" else ""),
+        "cors": "CORS configuration (GET and HEAD from any origin)",
+        "writer_policy": "Writer policy (attach to the credential in AWS_ACCESS_KEY_ID)",
+    }
+    for n in notes:
+        print(f"note: {n}")
+    for name, doc in docs.items():
+        print(f"# {titles[name]}")
+        print(policies.to_json(doc))
+        print()
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace, setup: bool = False) -> int:
+    from .bucket_setup import setup_bucket
+    from .probes import run_probes
+
+    settings, notes, _ = load_settings(args)
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+    writer = writer_credential(settings)
+    admin = admin_credential(required=setup)
+    checks: list[Check] = []
+    if setup:
+        assert admin is not None
+        checks += setup_bucket(settings, admin)
+    checks += run_probes(settings, writer, http, admin)
+    return print_checks(checks, args.json, notes, {"settings": _public_settings(settings)})
+
+
+def _public_settings(s: Settings) -> dict[str, Any]:
+    return {"provider": s.provider, "bucket": s.bucket, "region": s.region, "endpoint": s.endpoint,
+            "addressing": s.addressing, "permission": s.permission, "alias_host": s.alias_host,
+            "protocol": s.protocol, "key_prefix": s.key_prefix}
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    provs = all_providers()
+    if args.json:
+        print(json.dumps([{"id": p.id, "name": p.name, "endpoint_pattern": p.endpoint_pattern,
+                           "default_region": p.default_region, "object_acls": p.object_acls,
+                           "default_permission": p.default_permission} for p in provs], indent=2))
+        return 0
+    for p in provs:
+        print(f"{p.id:14} {p.name:32} acl: {p.object_acls:20} recommended: {p.default_permission}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    secrets = [os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")]
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        if args.command == "policy":
+            return cmd_policy(args)
+        if args.command == "probe":
+            return cmd_probe(args)
+        if args.command == "setup-bucket":
+            return cmd_probe(args, setup=True)
+        if args.command == "providers":
+            return cmd_providers(args)
+        raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")
+    except MastowizardError as e:
+        print(f"mastowizard: {scrub(str(e), secrets)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mastowizard: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback (MASTOWIZARD_DEBUG=1 shows it)
+        if os.environ.get("MASTOWIZARD_DEBUG"):
+            raise
+        print(f"mastowizard: internal error: {type(e).__name__}: {scrub(str(e), secrets)} "
+              "(rerun with MASTOWIZARD_DEBUG=1 and report it)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

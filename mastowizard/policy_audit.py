@@ -1,0 +1,122 @@
+"""What a bucket policy lets an anonymous visitor do: read media, list, write, delete, change policy."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+# Anonymous capabilities that must never be granted, and the S3 actions behind each.
+FORBIDDEN = {
+    "list": ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
+             "s3:ListMultipartUploadParts"),
+    "write": ("s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging",
+              "s3:RestoreObject", "s3:AbortMultipartUpload", "s3:ReplicateObject"),
+    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket", "s3:DeleteObjectTagging"),
+    "policy": ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketCORS",
+               "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:PutBucketWebsite",
+               "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning"),
+}
+
+
+@dataclass
+class Grant:
+    capability: str      # list | write | delete | policy | read
+    action: str
+    statement: str       # Sid or index
+    conditional: bool
+
+
+@dataclass
+class PolicyAudit:
+    grants: list[Grant] = field(default_factory=list)
+    public_read: bool = False           # GetObject on a Mastodon media key, unconditionally
+    backups_readable: bool = False      # GetObject on backups/ (users' private archives)
+
+    def forbidden(self, include_conditional: bool = True) -> list[Grant]:
+        return [g for g in self.grants if g.capability != "read" and (include_conditional or not g.conditional)]
+
+    def capabilities(self) -> set[str]:
+        return {g.capability for g in self.forbidden()}
+
+
+@lru_cache(maxsize=512)
+def _pattern(glob: str) -> re.Pattern[str]:
+    """IAM wildcards: * any run of characters (slashes too), ? one character; case as given."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob) + r"\Z",
+                      re.DOTALL)
+
+
+def _listify(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _matches_action(patterns: list[str], action: str) -> bool:
+    return any(_pattern(p.lower()).match(action.lower()) for p in patterns)
+
+
+def _matches_resource(patterns: list[str], arn: str) -> bool:
+    return any(_pattern(p).match(arn) for p in patterns)
+
+
+def is_anonymous(statement: dict[str, Any]) -> bool:
+    if "NotPrincipal" in statement:  # Allow with NotPrincipal: everyone but a few
+        return True
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        for key in ("AWS", "CanonicalUser"):
+            if "*" in _listify(principal.get(key)):
+                return True
+    return False
+
+
+def _allows(statement: dict[str, Any], action: str, arn: str) -> bool:
+    if "NotAction" in statement:
+        if _matches_action(_listify(statement["NotAction"]), action):
+            return False
+    elif not _matches_action(_listify(statement.get("Action")), action):
+        return False
+    if "NotResource" in statement:
+        return not _matches_resource(_listify(statement["NotResource"]), arn)
+    return _matches_resource(_listify(statement.get("Resource")), arn)
+
+
+def audit(policy: dict[str, Any] | str | None, bucket: str, key_prefix: str | None = None) -> PolicyAudit:
+    """Evaluate Allow statements for the anonymous principal. Deny statements are not credited:
+    a scanner may not assume a Deny covers every way in, so it reports the Allow it sees."""
+    result = PolicyAudit()
+    if policy is None:
+        return result
+    doc = json.loads(policy) if isinstance(policy, str) else policy
+    prefix = f"{key_prefix}/" if key_prefix else ""
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    media_arn = f"{bucket_arn}/{prefix}media_attachments/files/000/000/001/original/a.jpg"
+    backup_arn = f"{bucket_arn}/{prefix}backups/dumps/000/000/001/original/archive.zip"
+    probe_object = f"{bucket_arn}/{prefix}media_attachments/files/x"
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for index, st in enumerate(statements):
+        if st.get("Effect") != "Allow" or not is_anonymous(st):
+            continue
+        sid = str(st.get("Sid") or index)
+        conditional = bool(st.get("Condition"))
+        for capability, actions in FORBIDDEN.items():
+            for action in actions:
+                if any(_allows(st, action, arn) for arn in (bucket_arn, probe_object, backup_arn)):
+                    result.grants.append(Grant(capability, action, sid, conditional))
+        if _allows(st, "s3:GetObject", media_arn):
+            result.grants.append(Grant("read", "s3:GetObject", sid, conditional))
+            if not conditional:
+                result.public_read = True
+        if _allows(st, "s3:GetObject", backup_arn):
+            result.backups_readable = True
+    return result

@@ -1,0 +1,527 @@
+"""Bucket probes: what the writer credential can do, and what an anonymous visitor can.
+
+Every probe object is removed before `run_probes` returns, whatever happened.
+"""
+
+from __future__ import annotations
+
+import secrets as _random
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+
+from . import cors_risk, policy_audit
+from .net import HttpOptions, client as http_client, describe_error
+from .results import Check
+from .s3client import Credential, S3Error, bucket_url, explain, make_client
+from .settings import Settings
+
+CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
+NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
+ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
+                "InvalidRequest", "UnsupportedAcl"}
+
+PERMISSION_CONSEQUENCE = (
+    "ACL mode: each upload is public-read by its own ACL, and Mastodon can make a suspended "
+    "account's media private again. Policy mode: a bucket policy makes media public; Mastodon "
+    "cannot hide a suspended account's media, which stays reachable by URL.")
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG, so that media hosts and CDNs treat the probe like an image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"\x00\xff\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@dataclass
+class ProbeRun:
+    settings: Settings
+    writer: Credential
+    http: HttpOptions
+    admin: Credential | None = None
+    token: str = field(default_factory=lambda: _random.token_hex(6))
+    created: list[str] = field(default_factory=list)
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.s3 = make_client(self.settings, self.writer)
+        self.s3_admin = make_client(self.settings, self.admin) if self.admin else None
+        self.web = http_client(self.http)
+        self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
+
+    # -- helpers ------------------------------------------------------------------------
+    def key(self, kind: str) -> str:
+        partition = "000/000/000/000/000/000"
+        if kind == "backup":
+            return self.settings.key(f"backups/dumps/{partition}/original/mastowizard-probe-{self.token}.zip")
+        return self.settings.key(f"media_attachments/files/{partition}/original/mastowizard-probe-{self.token}-{kind}.png")
+
+    def err(self, exc: Exception) -> S3Error:
+        return explain(exc, self.secrets)
+
+    def put(self, key: str, acl: str | None, client=None) -> None:
+        extra = {"ACL": acl} if acl else {}
+        self.created.append(key)
+        (client or self.s3).put_object(Bucket=self.settings.bucket, Key=key, Body=tiny_png(),
+                                       ContentType="image/png", CacheControl=CACHE_CONTROL, **extra)
+
+    def get(self, url: str, method: str = "GET", **kw) -> httpx.Response:
+        return self.web.request(method, url, **kw)
+
+    def add(self, check: Check) -> Check:
+        self.checks[check.id] = check
+        return check
+
+    def skip_rest(self, ids: list[tuple[str, str]], why: str) -> None:
+        for cid, title in ids:
+            if cid not in self.checks:
+                self.add(Check(cid, title).skipped(why))
+
+    @property
+    def media_base(self) -> str | None:
+        s = self.settings
+        return f"{s.protocol}://{s.alias_host}" if s.alias_host else None
+
+    def cleanup(self) -> list[str]:
+        left = []
+        for key in dict.fromkeys(self.created):
+            for c in filter(None, (self.s3, self.s3_admin)):
+                try:
+                    c.delete_object(Bucket=self.settings.bucket, Key=key)
+                    break
+                except Exception:
+                    continue
+            else:
+                left.append(key)
+        self.created.clear()
+        return left
+
+    def close(self) -> None:
+        self.web.close()
+
+
+ALL_PROBES = [
+    ("writer.credentials", "Writer credential is valid"),
+    ("writer.bucket", "Bucket reachable with this region and addressing"),
+    ("writer.write", "Writer can write and delete an object"),
+    ("writer.acl", "Provider accepts a public-read object ACL"),
+    ("bucket.public_access_block", "Block Public Access fits the permission mode"),
+    ("bucket.ownership", "Object ownership fits the permission mode"),
+    ("bucket.policy", "Bucket policy grants nothing anonymous but reading media"),
+    ("bucket.cors", "CORS lets the web UI read media"),
+    ("anon.read", "Anyone can read an uploaded object through the media host"),
+    ("anon.list", "Nobody can list the bucket anonymously"),
+    ("anon.put", "Nobody can write to the bucket anonymously"),
+    ("anon.backups", "Private archives under backups/ are not readable"),
+    ("permission.mode", "Permission mode and its consequence"),
+]
+TITLES = dict(ALL_PROBES)
+
+
+def _check(cid: str) -> Check:
+    return Check(cid, TITLES[cid])
+
+
+# -- writer probes --------------------------------------------------------------------------
+def probe_access(run: ProbeRun) -> bool:
+    """Credentials and bucket. Returns False when nothing else can be probed."""
+    s = run.settings
+    cred, bucket = _check("writer.credentials"), _check("writer.bucket")
+    try:
+        run.s3.list_objects_v2(Bucket=s.bucket, MaxKeys=1, Prefix=run.key("none"))
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none raised
+        e = run.err(exc)
+        ev = {"error": e.code, "status": e.status, "message": e.message}
+        if e.code == "InvalidAccessKeyId":
+            run.add(cred.failed("the provider does not know this access key id",
+                                "check AWS_ACCESS_KEY_ID: copy it again from the provider's console", **ev))
+            return False
+        if e.code == "SignatureDoesNotMatch":
+            run.add(cred.failed("the secret key does not match the access key id",
+                                "check AWS_SECRET_ACCESS_KEY (no spaces or quotes around it)", **ev))
+            return False
+        if e.code == "EndpointConnectionError":
+            run.add(cred.skipped("the endpoint did not answer"))
+            run.add(bucket.failed(f"cannot connect to {s.endpoint or 'AWS for region ' + s.region}",
+                                  "check the endpoint URL and port (S3_ENDPOINT), and that the server is up", **ev))
+            return False
+        if e.code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
+                      "InvalidRegion") or (e.code == "BadRequest" and e.region_hint):
+            run.add(cred.passed("the provider accepted the signature"))
+            right = f" The bucket is in {e.region_hint}." if e.region_hint else ""
+            run.add(bucket.failed(f"the bucket is not in region {s.region!r} ({e.code}).{right}",
+                                  f"set S3_REGION to {e.region_hint or 'the bucket region'}"
+                                  + ("" if s.provider == "aws" else " and the matching endpoint"), **ev))
+            return False
+        if e.code in ("NoSuchBucket", "NotFound"):
+            run.add(cred.passed("the provider accepted the signature"))
+            run.add(bucket.failed(f"bucket {s.bucket!r} does not exist at this endpoint",
+                                  "create the bucket, or fix S3_BUCKET / S3_ENDPOINT", **ev))
+            return False
+        if e.code == "AccessDenied":
+            run.add(cred.passed("the provider accepted the signature"))
+            run.add(bucket.warned("the writer may not list the bucket (tootctl media commands need s3:ListBucket)",
+                                  "grant s3:ListBucket on the bucket (see `mastowizard policy`)", **ev))
+            return True
+        run.add(cred.failed(f"unexpected answer: {e.code} {e.message}".strip(),
+                            "check the endpoint is an S3 API, the region and the keys", **ev))
+        return False
+    run.add(cred.passed("the provider accepted the signature"))
+    run.add(bucket.passed(f"bucket {s.bucket!r} answered with region {s.region} and {s.addressing}-style addressing"))
+    return True
+
+
+def probe_write(run: ProbeRun) -> bool:
+    s = run.settings
+    chk = _check("writer.write")
+    key = run.key("write")
+    try:
+        run.put(key, s.acl or None)
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if e.code in ACL_REJECTED and s.acl:
+            fix = ("enable ACLs on the bucket (object ownership ObjectWriter, lift BlockPublicAcls) "
+                   "or use --permission policy")
+            run.add(chk.failed(f"upload with ACL {s.acl!r} refused: {e.code}", fix, error=e.code))
+        else:
+            run.add(chk.failed(f"upload refused: {e.code} {e.message}".strip(),
+                               "grant the writer s3:PutObject on the bucket (see `mastowizard policy`)", error=e.code))
+        return False
+    try:
+        body = run.s3.get_object(Bucket=s.bucket, Key=key)["Body"].read()
+        run.s3.delete_object(Bucket=s.bucket, Key=key)
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        run.add(chk.failed(f"wrote the object but could not read or delete it: {e.code}",
+                           "grant the writer s3:GetObject and s3:DeleteObject", error=e.code))
+        return False
+    gone = False
+    try:
+        run.s3.head_object(Bucket=s.bucket, Key=key)
+    except Exception:  # noqa: BLE001 - a 403/404 here means it is gone
+        gone = True
+    if body != tiny_png():
+        run.add(chk.failed("the object read back differs from what was written",
+                           "check the provider's checksum handling (see docs/troubleshooting.md)"))
+    elif not gone:
+        run.add(chk.failed("the object is still there after DeleteObject",
+                           "check versioning or object lock on the bucket"))
+    else:
+        run.created.remove(key)
+        run.add(chk.passed(f"wrote, read back and deleted {key}" + (f" with ACL {s.acl}" if s.acl else " without an ACL")))
+    return True
+
+
+def probe_acl(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("writer.acl")
+    key = run.key("acl")
+    try:
+        run.put(key, "public-read")
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if s.permission == "acl":
+            fix = ("lift BlockPublicAcls/IgnorePublicAcls and set object ownership to ObjectWriter "
+                   "(`mastowizard setup-bucket` with an admin credential), or use --permission policy")
+            if e.code == "AccessControlListNotSupported":
+                detail = "the bucket has ACLs disabled (object ownership BucketOwnerEnforced)"
+            elif e.code == "AccessDenied":
+                detail = "a public ACL was refused (Block Public Access BlockPublicAcls, or the writer lacks s3:PutObjectAcl)"
+            else:
+                detail = f"the provider rejects object ACLs ({e.code})"
+                fix = "use --permission policy: this provider grants public read another way"
+            run.add(chk.failed(detail, fix, error=e.code))
+        else:
+            run.add(chk.passed(f"the provider rejects public-read ACLs ({e.code}); policy mode is the right choice",
+                               error=e.code))
+        return
+    # Accepted: is it honoured? Anonymous GET straight from the bucket.
+    honoured = None
+    try:
+        honoured = run.get(bucket_url(s, key)).status_code == 200
+    except httpx.HTTPError:
+        pass
+    if s.permission == "acl":
+        if honoured is False and not _bucket_grants_read(run):
+            run.add(chk.failed("the provider accepted public-read but the object is not public (ACL ignored, "
+                               "or Block Public Access IgnorePublicAcls)",
+                               "lift IgnorePublicAcls, or use --permission policy", acl_honoured=False))
+        else:
+            run.add(chk.passed("public-read accepted" + (" and honoured" if honoured else ""), acl_honoured=honoured))
+    else:
+        run.add(chk.passed("public-read accepted: ACL mode would also work here", acl_honoured=honoured,
+                           acl_supported=True))
+
+
+def _bucket_grants_read(run: ProbeRun) -> bool:
+    pol = run.checks.get("bucket.policy")
+    return bool(pol and pol.evidence.get("public_read"))
+
+
+# -- bucket configuration -------------------------------------------------------------------
+def _config_client(run: ProbeRun):
+    return run.s3_admin or run.s3
+
+
+def probe_bpa(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("bucket.public_access_block")
+    try:
+        cfg = _config_client(run).get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if e.code == "NoSuchPublicAccessBlockConfiguration":
+            run.add(chk.passed("no Block Public Access configuration on the bucket", flags={}))
+        elif e.code in NOT_SUPPORTED or e.code == "NotFound":
+            run.add(chk.skipped(f"the server has no Block Public Access ({e.code})", error=e.code))
+        elif e.code == "AccessDenied":
+            run.add(chk.skipped("the writer may not read it; give an admin credential to check", error=e.code))
+        else:
+            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+        return
+    needed = (["BlockPublicAcls", "IgnorePublicAcls"] if s.permission == "acl"
+              else ["BlockPublicPolicy", "RestrictPublicBuckets"])
+    on = [f for f in needed if cfg.get(f)]
+    flags = {k: bool(v) for k, v in cfg.items()}
+    if on:
+        run.add(chk.failed(f"{' and '.join(on)} on: {s.permission} mode cannot make media public",
+                           f"turn off {', '.join(on)} (keep the others on), e.g. `mastowizard setup-bucket`",
+                           flags=flags))
+    else:
+        run.add(chk.passed(f"the flags {s.permission} mode needs are off; others: "
+                           + (", ".join(k for k, v in flags.items() if v) or "none") + " on", flags=flags))
+
+
+def probe_ownership(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("bucket.ownership")
+    try:
+        rules = _config_client(run).get_bucket_ownership_controls(Bucket=s.bucket)["OwnershipControls"]["Rules"]
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if e.code == "OwnershipControlsNotFoundError":
+            run.add(chk.passed("no ownership controls: ACLs are honoured", ownership=None))
+        elif e.code in NOT_SUPPORTED or e.code in ("NotFound", "NoSuchOwnershipControls"):
+            run.add(chk.skipped(f"the server has no object ownership setting ({e.code})", error=e.code))
+        else:
+            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+        return
+    ownership = rules[0].get("ObjectOwnership") if rules else None
+    if ownership == "BucketOwnerEnforced" and s.permission == "acl":
+        run.add(chk.failed("ACLs are disabled (BucketOwnerEnforced): every public-read upload fails",
+                           "set object ownership to ObjectWriter, or use --permission policy", ownership=ownership))
+    else:
+        run.add(chk.passed(f"object ownership {ownership}", ownership=ownership))
+
+
+def probe_policy(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("bucket.policy")
+    try:
+        text = _config_client(run).get_bucket_policy(Bucket=s.bucket)["Policy"]
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if e.code == "NoSuchBucketPolicy":
+            if s.permission == "policy":
+                run.add(chk.failed("no bucket policy: nothing makes media public in policy mode",
+                                   "apply the bucket policy from `mastowizard policy` (or `mastowizard setup-bucket`)",
+                                   public_read=False))
+            else:
+                run.add(chk.passed("no bucket policy (ACL mode needs none)", public_read=False))
+        elif e.code in NOT_SUPPORTED:
+            run.add(chk.skipped(f"the server has no bucket policies ({e.code})", error=e.code))
+        else:
+            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+        return
+    a = policy_audit.audit(text, s.bucket, s.key_prefix)
+    ev = {"public_read": a.public_read, "anonymous": sorted(a.capabilities()),
+          "grants": [f"{g.action} ({g.statement}{', conditional' if g.conditional else ''})" for g in a.forbidden()]}
+    if a.forbidden():
+        caps = ", ".join(sorted(a.capabilities()))
+        run.add(chk.failed(f"the policy lets anyone {caps}: " + ", ".join(ev["grants"]),
+                           "remove those statements: allow only s3:GetObject for Principal * "
+                           "(`mastowizard policy` prints a safe one)", **ev))
+    elif a.backups_readable:
+        run.add(chk.failed("the policy makes backups/ public: users' archives readable by anyone with the URL",
+                           "limit the GetObject resource to Mastodon's media prefixes (`mastowizard policy`)", **ev))
+    elif s.permission == "policy" and not a.public_read:
+        run.add(chk.failed("the policy does not grant anonymous s3:GetObject on media",
+                           "apply the bucket policy from `mastowizard policy`", **ev))
+    else:
+        run.add(chk.passed("public GetObject on media only" if a.public_read else "grants nothing anonymous", **ev))
+
+
+def probe_cors(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("bucket.cors")
+    try:
+        cors = _config_client(run).get_bucket_cors(Bucket=s.bucket)
+    except Exception as exc:  # noqa: BLE001
+        e = run.err(exc)
+        if e.code == "NoSuchCORSConfiguration":
+            run.add(chk.failed("no CORS configuration: the web UI cannot read media from another origin",
+                               "apply the CORS configuration from `mastowizard policy` "
+                               "(GET and HEAD from any origin), or add the header at the media host"))
+        elif e.code in NOT_SUPPORTED:
+            run.add(chk.skipped(f"the server has no CORS API ({e.code}); set it in the console", error=e.code))
+        else:
+            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+        return
+    rating = cors_risk.rate_rules(cors)
+    ev = {"risk": rating.severity, "findings": [f.message for f in rating.findings]}
+    if rating.severity in ("high", "medium"):
+        run.add(chk.failed(rating.summary(), rating.findings[0].fix, **ev))
+    elif not rating.allows_public_get:
+        run.add(chk.failed("no rule allows GET from any origin", "add AllowedOrigins *, AllowedMethods GET, HEAD", **ev))
+    else:
+        run.add(chk.passed("GET and HEAD allowed from any origin; " + rating.summary(), **ev))
+
+
+# -- anonymous probes -----------------------------------------------------------------------
+def _listing(resp: httpx.Response) -> bool:
+    return resp.status_code == 200 and ("<ListBucketResult" in resp.text or "<Contents>" in resp.text)
+
+
+def probe_anonymous(run: ProbeRun) -> None:
+    s = run.settings
+    key = run.key("public")
+    read = _check("anon.read")
+    try:
+        run.put(key, s.acl or None)
+    except Exception as exc:  # noqa: BLE001
+        run.add(read.skipped(f"could not upload a probe object: {run.err(exc).code}"))
+    else:
+        url = s.public_url(key)
+        try:
+            r = run.get(url)
+            ev = {"url": url, "status": r.status_code, "content_type": r.headers.get("content-type"),
+                  "cache_control": r.headers.get("cache-control")}
+            if r.status_code == 200 and r.content == tiny_png():
+                run.add(read.passed(f"{url} answered 200 with the object", **ev))
+            elif r.status_code in (401, 403, 404):
+                fix = ("in ACL mode check that uploads keep public-read (writer.acl, Block Public Access)"
+                       if s.permission == "acl" else "apply the public-read bucket policy (`mastowizard policy`)")
+                if s.alias_host:
+                    fix += "; and that the media host proxies to this bucket"
+                run.add(read.failed(f"{url} answered {r.status_code}: media would not load", fix, **ev))
+            else:
+                run.add(read.failed(f"{url} answered {r.status_code} without the object",
+                                    "check that the media host (S3_ALIAS_HOST) proxies to this bucket", **ev))
+        except httpx.HTTPError as exc:
+            run.add(read.failed(f"{url}: {describe_error(exc)}",
+                                "check the media host's DNS, TLS certificate and proxy (or --resolve/--ca-bundle)",
+                                url=url))
+
+    listing = _check("anon.list")
+    listed, seen = [], []
+    targets = [bucket_url(s, ""), bucket_url(s, "") + "?list-type=2"]
+    if run.media_base:
+        targets += [run.media_base + "/", run.media_base + "/?list-type=2"]
+    for url in targets:
+        try:
+            r = run.get(url)
+            seen.append(f"{url} -> {r.status_code}")
+            if _listing(r):
+                listed.append(url)
+        except httpx.HTTPError as exc:
+            seen.append(f"{url} -> {describe_error(exc)}")
+    if listed:
+        run.add(listing.failed("anyone can list every key: " + ", ".join(listed),
+                               "remove s3:ListBucket for Principal * from the bucket policy, set the bucket "
+                               "(and the provider's 'file listing') private, and deny / on the media host",
+                               requests=seen))
+    else:
+        run.add(listing.passed("no key list at " + ", ".join(seen), requests=seen))
+
+    put = _check("anon.put")
+    accepted, seen = [], []
+    put_targets = [(bucket_url(s, run.key("anon-put")), run.key("anon-put"))]
+    if run.media_base:
+        put_targets.append((f"{run.media_base}/{run.key('anon-put-media')}", run.key("anon-put-media")))
+    for url, k in put_targets:
+        run.created.append(k)  # in case it is accepted
+        try:
+            r = run.get(url, "PUT", content=b"anonymous", headers={"Content-Type": "text/plain"})
+            seen.append(f"PUT {url} -> {r.status_code}")
+            if 200 <= r.status_code < 300:
+                accepted.append(url)
+        except httpx.HTTPError as exc:
+            seen.append(f"PUT {url} -> {describe_error(exc)}")
+    if accepted:
+        run.add(put.failed("anyone can write: " + ", ".join(accepted),
+                           "remove s3:PutObject (and any write action) for Principal * from the bucket policy "
+                           "and public-read-write from the bucket ACL", requests=seen))
+    else:
+        run.add(put.passed("anonymous PUT refused: " + ", ".join(seen), requests=seen))
+
+    backups = _check("anon.backups")
+    bkey = run.key("backup")
+    try:
+        # Mastodon uploads archives with a private ACL, or none when S3_PERMISSION is empty.
+        run.put(bkey, "private" if s.acl else None)
+    except Exception as exc:  # noqa: BLE001
+        run.add(backups.skipped(f"could not upload a probe archive: {run.err(exc).code}"))
+        return
+    readable, seen = [], []
+    urls = [bucket_url(s, bkey)] + ([f"{run.media_base}/{bkey}"] if run.media_base else [])
+    for url in urls:
+        try:
+            r = run.get(url)
+            seen.append(f"{url} -> {r.status_code}")
+            if r.status_code == 200:
+                readable.append(url)
+        except httpx.HTTPError as exc:
+            seen.append(f"{url} -> {describe_error(exc)}")
+    if readable:
+        run.add(backups.failed("a private archive under backups/ is readable by anyone: " + ", ".join(readable),
+                               "limit the public GetObject to Mastodon's media prefixes, never backups/ "
+                               "(`mastowizard policy`)", requests=seen))
+    else:
+        run.add(backups.passed("backups/ stays private: " + ", ".join(seen), requests=seen))
+
+
+def probe_mode(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("permission.mode")
+    acl = run.checks.get("writer.acl")
+    supported = bool(acl and acl.evidence.get("acl_supported"))
+    if s.permission == "acl":
+        run.add(chk.passed("ACL mode: Mastodon can hide a suspended account's media. " + PERMISSION_CONSEQUENCE))
+    elif supported:
+        run.add(chk.warned("policy mode, though this bucket accepts ACLs: a suspended account's media stays public. "
+                           + PERMISSION_CONSEQUENCE,
+                           "consider --permission acl (S3_PERMISSION=public-read)"))
+    else:
+        run.add(chk.passed("policy mode (the provider has no usable object ACLs): a suspended account's media "
+                           "stays reachable by URL. " + PERMISSION_CONSEQUENCE))
+
+
+def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None = None,
+               admin: Credential | None = None, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Run every probe in order and return their results; probe objects never outlive the call."""
+    run = ProbeRun(settings, writer, http or HttpOptions(), admin)
+    try:
+        if probe_access(run):
+            steps = [probe_bpa, probe_ownership, probe_policy, probe_cors, probe_write, probe_acl,
+                     probe_anonymous, probe_mode]
+            for step in steps:
+                step(run)
+        run.skip_rest(ALL_PROBES, "needs a working writer credential and bucket")
+    finally:
+        left = run.cleanup()
+        run.close()
+    checks = [run.checks[cid] for cid, _ in ALL_PROBES]
+    if left:
+        checks.append(Check("cleanup", "Probe objects removed").failed(
+            "could not delete: " + ", ".join(left), "delete them by hand; they are small PNG files"))
+    if on_check:
+        for c in checks:
+            on_check(c)
+    return checks
+

@@ -1,0 +1,95 @@
+"""boto3 clients built from Settings, the way Mastodon's aws-sdk-s3 would address the bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from .secrets import Secret, scrub
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key_id: str
+    secret_access_key: Secret
+
+    def __repr__(self) -> str:
+        return f"Credential({self.access_key_id!r}, {self.secret_access_key!r})"
+
+
+def make_client(settings: Settings, credential: Credential, timeout: float = 10.0):
+    """A signed S3 client. Ignores ~/.aws config and AWS_* variables except what we pass."""
+    prov = settings.provider_entry
+    when_required = prov.checksum_when_required or settings.provider != "aws"
+    config = Config(
+        region_name=settings.region,
+        signature_version="s3v4",
+        s3={"addressing_style": settings.addressing},
+        retries={"max_attempts": 1, "mode": "standard"},
+        connect_timeout=min(timeout, 5.0),
+        read_timeout=timeout,
+        request_checksum_calculation="when_required" if when_required else "when_supported",
+        response_checksum_validation="when_required" if when_required else "when_supported",
+        user_agent_extra="mastowizard",
+    )
+    core = botocore.session.Session()
+    core.set_config_variable("ignore_configured_endpoint_urls", True)
+    core.set_config_variable("config_file", "/dev/null")
+    core.set_config_variable("credentials_file", "/dev/null")
+    session = boto3.session.Session(botocore_session=core)
+    return session.client(
+        "s3",
+        endpoint_url=settings.endpoint,
+        aws_access_key_id=credential.access_key_id,
+        aws_secret_access_key=credential.secret_access_key.reveal(),
+        config=config,
+    )
+
+
+def bucket_url(settings: Settings, key: str = "") -> str:
+    """The API URL of the bucket (or of a key in it) with the settings' addressing."""
+    path = quote(key, safe="/~")
+    if settings.endpoint:
+        parts = urlsplit(settings.endpoint)
+        if settings.addressing == "virtual":
+            return f"{parts.scheme}://{settings.bucket}.{parts.netloc}/{path}"
+        return f"{settings.endpoint}/{settings.bucket}/{path}"
+    return f"https://{settings.bucket}.s3.{settings.region}.amazonaws.com/{path}"
+
+
+@dataclass
+class S3Error:
+    """A boto error reduced to what the probes and the operator need."""
+
+    code: str
+    message: str
+    status: int | None
+    headers: dict
+
+    @property
+    def region_hint(self) -> str | None:
+        return self.headers.get("x-amz-bucket-region")
+
+
+def explain(exc: Exception, secrets: list | None = None) -> S3Error:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        status = meta.get("HTTPStatusCode")
+        code = str(err.get("Code") or status or "Error")
+        # HEAD responses have no body: name the status the way S3 would.
+        code = {"403": "AccessDenied", "404": "NotFound", "301": "PermanentRedirect", "400": "BadRequest"}.get(code, code)
+        message = str(err.get("Message") or "")
+        headers = {k.lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
+        return S3Error(code, scrub(message, secrets or []), status, headers)
+    if isinstance(exc, EndpointConnectionError):
+        return S3Error("EndpointConnectionError", "cannot connect to the endpoint", None, {})
+    if isinstance(exc, BotoCoreError):
+        return S3Error(type(exc).__name__, scrub(str(exc), secrets or []), None, {})
+    return S3Error(type(exc).__name__, scrub(str(exc), secrets or []), None, {})
