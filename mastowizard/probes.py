@@ -24,10 +24,6 @@ NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "Invali
 ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
                 "InvalidRequest", "UnsupportedAcl"}
 
-PERMISSION_CONSEQUENCE = (
-    "ACL mode: each upload is public-read by its own ACL, and Mastodon can make a suspended "
-    "account's media private again. Policy mode: a bucket policy makes media public; Mastodon "
-    "cannot hide a suspended account's media, which stays reachable by URL.")
 
 
 def tiny_png() -> bytes:
@@ -492,14 +488,15 @@ def probe_mode(run: ProbeRun) -> None:
     acl = run.checks.get("writer.acl")
     supported = bool(acl and acl.evidence.get("acl_supported"))
     if s.permission == "acl":
-        run.add(chk.passed("ACL mode: Mastodon can hide a suspended account's media. " + PERMISSION_CONSEQUENCE))
+        run.add(chk.passed("ACL mode: each upload is public by its own ACL, so Mastodon can make a "
+                           "suspended account's media private again"))
     elif supported:
-        run.add(chk.warned("policy mode, though this bucket accepts ACLs: a suspended account's media stays public. "
-                           + PERMISSION_CONSEQUENCE,
+        run.add(chk.warned("policy mode, though this bucket accepts ACLs: a suspended account's media stays "
+                           "reachable by URL, because Mastodon hides it by switching its ACL",
                            "consider --permission acl (S3_PERMISSION=public-read)"))
     else:
-        run.add(chk.passed("policy mode (the provider has no usable object ACLs): a suspended account's media "
-                           "stays reachable by URL. " + PERMISSION_CONSEQUENCE))
+        run.add(chk.passed("policy mode (no usable object ACLs here): a suspended account's media stays "
+                           "reachable by URL, because Mastodon hides it by switching its ACL"))
 
 
 def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None = None,

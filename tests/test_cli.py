@@ -1,0 +1,140 @@
+"""The command line as an admin meets it: one line for bad input, exit 2, never a traceback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import mastowizard
+
+SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+
+
+def run(*args, env=None, input=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "mastowizard", *args], capture_output=True, text=True,
+                          env=e, input=input, timeout=60, stdin=None if input is not None else subprocess.DEVNULL)
+
+
+def one_line_error(p, *fragments):
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+    return lines[0]
+
+
+def test_version_and_help():
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.strip() == f"mastowizard {mastowizard.__version__}"
+    p = run("--help")
+    assert p.returncode == 0 and "policy" in p.stdout and "probe" in p.stdout
+    for cmd in ("policy", "probe", "setup-bucket"):
+        p = run(cmd, "--help")
+        assert p.returncode == 0
+        for flag in ("--env-file", "--bucket", "--provider", "--region", "--endpoint", "--addressing",
+                     "--permission", "--alias-host", "--protocol", "--json"):
+            assert flag in p.stdout, (cmd, flag)
+    assert "--resolve" in run("probe", "--help").stdout and "--ca-bundle" in run("probe", "--help").stdout
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["policy", "--bucket", "Bad_Name"], ["bucket:", "lowercase"]),
+    (["policy", "--bucket", "media", "--provider", "nimbus"], ["provider:", "nimbus"]),
+    (["policy", "--bucket", "media", "--region", "eu west"], ["region:"]),
+    (["policy", "--bucket", "media", "--provider", "other", "--endpoint", "minio.local:9000"], ["endpoint:", "https://"]),
+    (["policy", "--bucket", "media", "--addressing", "dns"], ["addressing:", "path, virtual"]),
+    (["policy", "--bucket", "media", "--permission", "public"], ["permission:", "acl, policy"]),
+    (["policy", "--bucket", "media", "--alias-host", "https://files.example.com"], ["alias-host:", "files.example.com"]),
+    (["policy", "--bucket", "media", "--protocol", "gopher"], ["protocol:"]),
+    (["policy", "--bucket", "media", "--key-prefix", "/x"], ["key-prefix:"]),
+    (["probe", "--bucket", "media", "--resolve", "media.example:443"], ["--resolve", "HOST:PORT:ADDRESS"]),
+    (["probe", "--bucket", "media", "--resolve", "media.example:443:not-an-ip"], ["--resolve"]),
+    (["probe", "--bucket", "media", "--ca-bundle", "/nonexistent.pem"], ["--ca-bundle"]),
+    (["probe", "--frobnicate"], ["usage:", "--help"]),
+    (["nosuchcommand"], ["usage:"]),
+    (["policy", "--env-file", "/nonexistent/.env.production"], ["--env-file", "does not exist"]),
+    (["policy", "--env-file", "/"], ["--env-file", "directory"]),
+])
+def test_bad_input_is_one_line(args, fragments):
+    one_line_error(run(*args), *fragments)
+
+
+def test_default_env_file_missing_says_how_to_fix():
+    line = one_line_error(run("probe"), "--env-file")
+    assert "/home/mastodon/live/.env.production" in line or "does not exist" in line
+
+
+def test_env_file_with_local_storage(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_text("LOCAL_DOMAIN=example.com\nS3_ENABLED=false\n")
+    one_line_error(run("probe", "--env-file", str(f)), "S3_ENABLED", "local disk")
+
+
+def test_env_file_with_odd_quoting(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_text(f"S3_ENABLED=true\nS3_BUCKET='media\nAWS_SECRET_ACCESS_KEY={SECRET}\n")
+    line = one_line_error(run("policy", "--env-file", str(f)), "line 2", "quot")
+    assert SECRET not in line
+
+
+def test_unreadable_and_non_utf8_env_files(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_bytes(b"S3_BUCKET=\xff\xfe\n")
+    one_line_error(run("policy", "--env-file", str(f)), "UTF-8")
+    if os.geteuid() != 0:
+        f.write_text("S3_ENABLED=true\n")
+        f.chmod(0)
+        one_line_error(run("policy", "--env-file", str(f)), "not readable")
+
+
+def test_policy_from_env_file_masks_nothing_it_should_not_print(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_text(f"S3_ENABLED=true\nS3_BUCKET=files-example\nS3_PERMISSION=\nAWS_ACCESS_KEY_ID=AKIAEXAMPLE\n"
+                 f"AWS_SECRET_ACCESS_KEY={SECRET}\nS3_ALIAS_HOST=files.example.com\n")
+    p = run("policy", "--env-file", str(f), "--json")
+    assert p.returncode == 0, p.stderr
+    docs = json.loads(p.stdout)
+    assert set(docs) == {"bucket_policy", "cors", "writer_policy"}
+    assert docs["bucket_policy"]["Statement"][0]["Principal"] == "*"
+    assert SECRET not in p.stdout + p.stderr
+
+
+def test_policy_text_output_names_the_three_documents():
+    p = run("policy", "--bucket", "files-example", "--permission", "acl")
+    assert p.returncode == 0
+    assert "# Bucket policy" in p.stdout and "not needed in ACL mode" in p.stdout
+    assert "# CORS configuration" in p.stdout and "# Writer policy" in p.stdout
+
+
+def test_probe_without_credentials_says_which_variable():
+    one_line_error(run("probe", "--bucket", "media"), "AWS_ACCESS_KEY_ID", "export")
+
+
+def test_setup_bucket_without_admin_credential():
+    one_line_error(run("setup-bucket", "--bucket", "media", env={"AWS_ACCESS_KEY_ID": "AKIA",
+                                                                 "AWS_SECRET_ACCESS_KEY": SECRET}),
+                   "MASTOWIZARD_ADMIN_ACCESS_KEY_ID")
+
+
+def test_dead_endpoint_is_a_failed_check_not_a_traceback():
+    p = run("probe", "--provider", "other", "--endpoint", "http://127.0.0.1:1", "--bucket", "media",
+            "--json", env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET})
+    assert p.returncode == 1, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False
+    bucket = next(c for c in doc["checks"] if c["id"] == "writer.bucket")
+    assert bucket["status"] == "fail" and "S3_ENDPOINT" in bucket["fix"]
+    assert SECRET not in p.stdout + p.stderr
+
+
+def test_providers_lists_the_catalog():
+    p = run("providers", "--json")
+    ids = {x["id"] for x in json.loads(p.stdout)}
+    assert {"aws", "r2", "b2", "wasabi", "digitalocean", "scaleway", "ovh", "exoscale", "linode", "hetzner",
+            "idrive", "gcs", "minio", "garage", "seaweedfs", "ceph", "other"} <= ids

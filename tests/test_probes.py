@@ -1,0 +1,178 @@
+"""The bucket probes against real S3 servers (Ceph RGW, MiniStack) behind a real nginx media host.
+
+Each case sets a bucket up the way an admin might have, runs every probe and asserts the verdict a
+user would see: which probes fail, and that the fix names the remedy. Nothing else may fail.
+"""
+
+import json
+
+import pytest
+
+from mastowizard import policies
+from mastowizard.bucket_setup import setup_bucket
+from mastowizard.net import HttpOptions
+from mastowizard.probes import run_probes
+from mastowizard.s3client import Credential
+from mastowizard.secrets import Secret
+from mastowizard.settings import Settings
+
+pytestmark = pytest.mark.lab
+
+
+def settings_for(bucket, permission, https=False, **over):
+    srv = bucket.server
+    port = srv_ports(bucket)[1 if https else 0]
+    kw = dict(bucket=bucket.name, provider="ceph" if srv.name == "rgw" else "other", region=srv.region,
+              endpoint=srv.endpoint, addressing="path", permission=permission,
+              alias_host=f"{bucket.media_host}:{port}", protocol="https" if https else "http")
+    kw.update(over)
+    return Settings.build(**kw)
+
+
+def srv_ports(bucket):
+    http_base, https_base = bucket.media_http_base, bucket.media_https_base
+    return int(http_base.rsplit(":", 1)[1].strip("/")), int(https_base.rsplit(":", 1)[1].strip("/"))
+
+
+def http_options(bucket, lab_info):
+    hp, sp = srv_ports(bucket)
+    return HttpOptions.build([f"*.media.test:{hp}:127.0.0.1", f"*.media.test:{sp}:127.0.0.1"], lab_info.ca_pem)
+
+
+def writer(srv, secret=None):
+    return Credential(srv.writer_access_key, Secret(secret or srv.writer_secret_key))
+
+
+def admin(srv):
+    return Credential(srv.admin_access_key, Secret(srv.admin_secret_key))
+
+
+def verdict(checks):
+    return {c.id: c.status for c in checks}
+
+
+def failing(checks):
+    return {c.id for c in checks if c.status == "fail"}
+
+
+def leftover_probe_keys(bucket):
+    s3 = bucket.admin_client
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket.name).get("Contents", [])
+            if "mastowizard-probe" in o["Key"]]
+
+
+def probe(bucket, lab_info, permission, **over):
+    s = settings_for(bucket, permission, **over)
+    checks = run_probes(s, writer(bucket.server), http_options(bucket, lab_info))
+    assert leftover_probe_keys(bucket) == []
+    return checks
+
+
+def test_correct_acl_bucket_passes(bucket, lab_info):
+    setup = setup_bucket(settings_for(bucket, "acl"), admin(bucket.server))
+    assert not failing(setup), [c.to_dict() for c in setup]
+    checks = probe(bucket, lab_info, "acl")
+    assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
+    v = verdict(checks)
+    assert v["writer.acl"] == v["anon.read"] == v["anon.list"] == v["anon.put"] == v["anon.backups"] == "pass"
+    assert v["permission.mode"] == "pass"
+
+
+def test_correct_policy_bucket_passes_over_https(bucket, lab_info):
+    setup = setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    assert not failing(setup)
+    checks = probe(bucket, lab_info, "policy", https=True)
+    assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
+    v = verdict(checks)
+    assert v["bucket.policy"] == v["anon.read"] == v["anon.backups"] == v["bucket.cors"] == "pass"
+    read = next(c for c in checks if c.id == "anon.read")
+    assert read.evidence["url"].startswith("https://") and read.evidence["content_type"] == "image/png"
+    # RGW accepts ACLs, so the probe says ACL mode would hide suspended accounts' media there.
+    mode = next(c for c in checks if c.id == "permission.mode")
+    assert mode.status == ("warn" if bucket.server.capabilities.get("acl") and bucket.server.name == "rgw"
+                           else mode.status)
+    assert "suspended" in mode.detail
+
+
+def _extra_statement(bucket, statement):
+    s3 = bucket.admin_client
+    doc = json.loads(s3.get_bucket_policy(Bucket=bucket.name)["Policy"])
+    doc["Statement"].append(statement)
+    s3.put_bucket_policy(Bucket=bucket.name, Policy=json.dumps(doc))
+
+
+def test_policy_that_allows_listing_is_caught(bucket, lab_info):
+    setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    _extra_statement(bucket, {"Sid": "List", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                              "Resource": f"arn:aws:s3:::{bucket.name}"})
+    checks = probe(bucket, lab_info, "policy")
+    assert failing(checks) == {"bucket.policy", "anon.list"}
+    pol = next(c for c in checks if c.id == "bucket.policy")
+    assert "list" in pol.detail and "s3:ListBucket" in pol.fix
+    lst = next(c for c in checks if c.id == "anon.list")
+    assert "ListBucket" in lst.fix and any(bucket.media_host in u for u in lst.detail.split(", "))
+
+
+def test_policy_that_allows_anonymous_put_is_caught(bucket, lab_info):
+    setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    _extra_statement(bucket, {"Sid": "Write", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+                              "Resource": f"arn:aws:s3:::{bucket.name}/*"})
+    checks = probe(bucket, lab_info, "policy")
+    assert failing(checks) == {"bucket.policy", "anon.put"}
+    put = next(c for c in checks if c.id == "anon.put")
+    assert "s3:PutObject" in put.fix
+    assert bucket.endpoint_in(put.detail)
+
+
+def test_bucket_with_no_public_read(bucket, lab_info):
+    # Policy mode chosen, CORS set, but no bucket policy applied: nothing makes media public.
+    s = settings_for(bucket, "policy")
+    bucket.admin_client.put_bucket_cors(Bucket=bucket.name, CORSConfiguration=policies.cors_configuration())
+    if bucket.server.capabilities.get("default_block_public_access"):
+        bucket.admin_client.delete_public_access_block(Bucket=bucket.name)
+    checks = run_probes(s, writer(bucket.server), http_options(bucket, lab_info))
+    assert failing(checks) == {"bucket.policy", "anon.read"}
+    read = next(c for c in checks if c.id == "anon.read")
+    assert "403" in read.detail or "404" in read.detail
+    assert "bucket policy" in read.fix
+
+
+def test_wrong_secret(bucket, lab_info):
+    s = settings_for(bucket, "acl")
+    checks = run_probes(s, writer(bucket.server, secret="not-the-right-secret-at-all"), http_options(bucket, lab_info))
+    assert failing(checks) == {"writer.credentials"}
+    cred = checks[0]
+    assert "SignatureDoesNotMatch" == cred.evidence["error"] and "AWS_SECRET_ACCESS_KEY" in cred.fix
+    assert "not-the-right-secret" not in json.dumps([c.to_dict() for c in checks])
+    assert all(c.status == "skip" for c in checks[2:])
+
+
+def test_wrong_endpoint(bucket, lab_info):
+    s = settings_for(bucket, "acl", endpoint="http://127.0.0.1:1")
+    checks = run_probes(s, writer(bucket.server), http_options(bucket, lab_info))
+    assert failing(checks) == {"writer.bucket"}
+    assert "S3_ENDPOINT" in checks[1].fix
+
+
+def test_nonexistent_bucket(bucket, lab_info):
+    s = settings_for(bucket, "acl", bucket=bucket.name + "-missing")
+    checks = run_probes(s, writer(bucket.server), http_options(bucket, lab_info))
+    assert failing(checks) == {"writer.bucket"}
+    assert "does not exist" in checks[1].detail and "S3_BUCKET" in checks[1].fix
+
+
+def test_default_new_bucket_with_acl_chosen(bucket, lab_info):
+    """A new AWS-style bucket (Block Public Access on, ACLs disabled) with ACL mode chosen."""
+    if not bucket.server.capabilities.get("default_acls_disabled"):
+        pytest.skip(f"{bucket.server.name} buckets start with ACLs enabled")
+    checks = probe(bucket, lab_info, "acl")
+    f = failing(checks)
+    assert {"writer.acl", "bucket.ownership", "bucket.public_access_block", "writer.write"} <= f
+    acl = next(c for c in checks if c.id == "writer.acl")
+    assert acl.evidence["error"] == "AccessControlListNotSupported"
+    assert "ObjectWriter" in acl.fix and "--permission policy" in acl.fix
+    own = next(c for c in checks if c.id == "bucket.ownership")
+    assert "BucketOwnerEnforced" in own.detail
+    # and the admin setup repairs it
+    setup_bucket(settings_for(bucket, "acl"), admin(bucket.server))
+    assert failing(probe(bucket, lab_info, "acl")) == set()
