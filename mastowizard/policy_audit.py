@@ -21,6 +21,15 @@ FORBIDDEN = {
 }
 
 
+# Actions authorised on the bucket's ARN; every other one on an object's ARN.
+BUCKET_LEVEL_PREFIXES = ("s3:ListBucket", "s3:DeleteBucket", "s3:PutBucket", "s3:PutLifecycle",
+                         "s3:PutEncryption")
+
+
+def _is_bucket_action(action: str) -> bool:
+    return action.startswith(BUCKET_LEVEL_PREFIXES)
+
+
 @dataclass
 class Grant:
     capability: str      # list | write | delete | policy | read
@@ -111,7 +120,8 @@ def audit(policy: dict[str, Any] | str | None, bucket: str, key_prefix: str | No
         conditional = bool(st.get("Condition"))
         for capability, actions in FORBIDDEN.items():
             for action in actions:
-                if any(_allows(st, action, arn) for arn in (bucket_arn, probe_object, backup_arn)):
+                arns = (bucket_arn,) if _is_bucket_action(action) else (probe_object, backup_arn)
+                if any(_allows(st, action, arn) for arn in arns):
                     result.grants.append(Grant(capability, action, sid, conditional))
         if _allows(st, "s3:GetObject", media_arn):
             result.grants.append(Grant("read", "s3:GetObject", sid, conditional))

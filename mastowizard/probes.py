@@ -298,7 +298,8 @@ def probe_ownership(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.ownership")
     try:
-        rules = _config_client(run).get_bucket_ownership_controls(Bucket=s.bucket)["OwnershipControls"]["Rules"]
+        answer = _config_client(run).get_bucket_ownership_controls(Bucket=s.bucket)
+        rules = answer.get("OwnershipControls", {}).get("Rules", [])
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
         if e.code == "OwnershipControlsNotFoundError":
@@ -309,7 +310,9 @@ def probe_ownership(run: ProbeRun) -> None:
             run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
         return
     ownership = rules[0].get("ObjectOwnership") if rules else None
-    if ownership == "BucketOwnerEnforced" and s.permission == "acl":
+    if ownership is None:
+        run.add(chk.passed("no ownership controls: ACLs are honoured", ownership=None))
+    elif ownership == "BucketOwnerEnforced" and s.permission == "acl":
         run.add(chk.failed("ACLs are disabled (BucketOwnerEnforced): every public-read upload fails",
                            "set object ownership to ObjectWriter, or use --permission policy", ownership=ownership))
     else:

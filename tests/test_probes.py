@@ -21,22 +21,16 @@ pytestmark = pytest.mark.lab
 
 def settings_for(bucket, permission, https=False, **over):
     srv = bucket.server
-    port = srv_ports(bucket)[1 if https else 0]
+    base = bucket.media_https_base if https else bucket.media_http_base
     kw = dict(bucket=bucket.name, provider="ceph" if srv.name == "rgw" else "other", region=srv.region,
               endpoint=srv.endpoint, addressing="path", permission=permission,
-              alias_host=f"{bucket.media_host}:{port}", protocol="https" if https else "http")
+              alias_host=base.split("://")[1], protocol="https" if https else "http")
     kw.update(over)
     return Settings.build(**kw)
 
 
-def srv_ports(bucket):
-    http_base, https_base = bucket.media_http_base, bucket.media_https_base
-    return int(http_base.rsplit(":", 1)[1].strip("/")), int(https_base.rsplit(":", 1)[1].strip("/"))
-
-
 def http_options(bucket, lab_info):
-    hp, sp = srv_ports(bucket)
-    return HttpOptions.build([f"*.media.test:{hp}:127.0.0.1", f"*.media.test:{sp}:127.0.0.1"], lab_info.ca_pem)
+    return HttpOptions.build(lab_info.resolve(), lab_info.ca_pem)
 
 
 def writer(srv, secret=None):

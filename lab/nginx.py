@@ -1,0 +1,178 @@
+"""nginx from Debian as the public media host in front of the lab's buckets, over http and https.
+
+`BUCKET.SERVER.media.test` serves BUCKET of SERVER (rgw or ministack) at its root, as Mastodon's
+docs proxy a media host: GET/HEAD/OPTIONS only, no Authorization upstream, no Set-Cookie or
+x-amz-* headers back. The root and CORS are left to the bucket, so a listable bucket or one with
+no CORS configuration shows through, as it would in production. Extra sites (for example a demo's
+fixed media host) go in `<lab>/nginx/sites/*.conf`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import procs
+from .config import EXTRA_ZONE, HOST, MEDIA_ZONE, MINISTACK_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, RGW_PORT, home
+
+PACKAGES = ["nginx-light", "libnginx-mod-http-headers-more-filter", "openssl"]
+HEADERS_MORE = "/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so"
+NGINX = "/usr/sbin/nginx"
+BACKENDS = {"rgw": RGW_PORT, "ministack": MINISTACK_PORT}
+
+
+def root() -> Path:
+    return home() / "nginx"
+
+
+def ca_pem() -> Path:
+    return home() / "ca" / "ca.pem"
+
+
+def media_host(server: str, bucket: str) -> str:
+    return f"{bucket}.{server}.{MEDIA_ZONE}"
+
+
+def install() -> None:
+    procs.ensure_debian(PACKAGES, [NGINX, HEADERS_MORE, "openssl"])
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def ensure_certificates() -> tuple[Path, Path]:
+    """A throwaway CA and one server certificate for every lab media host name."""
+    d = home() / "ca"
+    cert, key = d / "media.pem", d / "media.key"
+    if cert.exists() and key.exists() and ca_pem().exists():
+        return cert, key
+    d.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=mastowizard lab CA",
+             "-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    names = [f"*.{s}.{MEDIA_ZONE}" for s in BACKENDS] + [f"*.{EXTRA_ZONE}", MEDIA_ZONE]
+    (d / "san.ext").write_text(
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={MEDIA_ZONE}", "-keyout", "media.key",
+             "-out", "media.csr", cwd=d)
+    _openssl("x509", "-req", "-in", "media.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "825", "-extfile", "san.ext", "-out", "media.pem", cwd=d)
+    return cert, key
+
+
+def media_location(upstream: str) -> str:
+    """The proxy block of a media host, as Mastodon's docs write it (with OPTIONS for CORS preflight)."""
+    return f"""
+        location / {{
+            limit_except GET OPTIONS {{ deny all; }}
+            proxy_set_header Host {upstream.split('/')[2]};
+            proxy_set_header Authorization "";
+            proxy_set_header Cookie "";
+            proxy_hide_header Set-Cookie;
+            more_clear_headers 'x-amz-*';
+            proxy_intercept_errors off;
+            proxy_pass {upstream};
+        }}"""
+
+
+def _config(d: Path, cert: Path, key: Path) -> str:
+    servers = []
+    for name, port in BACKENDS.items():
+        servers.append(f"""
+    server {{
+        listen {HOST}:{NGINX_HTTP_PORT};
+        listen {HOST}:{NGINX_HTTPS_PORT} ssl;
+        server_name ~^(?<bucket>[a-z0-9-]+)\\.{name}\\.{MEDIA_ZONE.replace('.', chr(92) + '.')}$;
+        {media_location(f"http://{HOST}:{port}/$bucket$lab_path")}
+    }}""")
+    return f"""load_module {HEADERS_MORE};
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    server_tokens off;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    # The key path exactly as the client sent it (still percent-encoded), without the query.
+    map $request_uri $lab_path {{ "~^(?<p>[^?]*)" $p; }}
+
+    server {{
+        listen {HOST}:{NGINX_HTTP_PORT} default_server;
+        listen {HOST}:{NGINX_HTTPS_PORT} ssl default_server;
+        return 404;
+    }}
+{''.join(servers)}
+    include {d}/sites/*.conf;
+}}
+"""
+
+
+def is_running() -> bool:
+    return procs.running(root() / "nginx.pid") and procs.port_open(NGINX_HTTP_PORT)
+
+
+def write_config() -> Path:
+    d = root()
+    for sub in ("tmp", "sites"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    cert, key = ensure_certificates()
+    conf = d / "nginx.conf"
+    conf.write_text(_config(d, cert, key))
+    r = subprocess.run([NGINX, "-t", "-q", "-c", str(conf), "-p", str(d)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"lab: nginx config test failed: {r.stderr.strip()}")
+    return conf
+
+
+def start() -> None:
+    install()
+    conf = write_config()
+    d = root()
+    if is_running():
+        reload()
+        return
+    stop()
+    procs.spawn([NGINX, "-c", str(conf), "-p", str(d), "-g", "daemon off;"], d / "nginx.out")
+    procs.wait_for(lambda: procs.port_open(NGINX_HTTP_PORT) and procs.port_open(NGINX_HTTPS_PORT)
+                   and (d / "nginx.pid").exists(), 20, "nginx", d / "error.log")
+
+
+def reload() -> None:
+    """Pick up a changed config or new sites without dropping connections."""
+    conf = write_config()
+    subprocess.run([NGINX, "-c", str(conf), "-p", str(root()), "-s", "reload"], check=True, capture_output=True)
+
+
+def add_site(name: str, server_name: str, upstream: str) -> Path:
+    """A fixed-name media host (e.g. media.lab.test for a demo) proxying to UPSTREAM (http://host:port/bucket)."""
+    f = root() / "sites" / f"{name}.conf"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"""server {{
+    listen {HOST}:{NGINX_HTTP_PORT};
+    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
+    server_name {server_name};
+    {media_location(upstream.rstrip('/') + '$lab_path')}
+}}
+""")
+    if is_running():
+        reload()
+    return f
+
+
+def stop() -> None:
+    procs.stop(root() / "nginx.pid")
+
+
+def remove() -> None:
+    stop()
+    shutil.rmtree(root(), ignore_errors=True)

@@ -1,0 +1,103 @@
+"""Detached daemons with PID files: start, wait, stop (TERM, then KILL after 15 s). Never by name."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def running(pidfile: Path) -> bool:
+    pid = read_pid(pidfile)
+    return bool(pid and alive(pid))
+
+
+def spawn(argv: list[str], log: Path, pidfile: Path | None = None, env: dict | None = None,
+          cwd: Path | None = None) -> int:
+    """Start a process detached from us (own session), output to a log file."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True, env=env, cwd=cwd, close_fds=True)
+    if pidfile is not None:
+        pidfile.write_text(f"{p.pid}\n")
+    return p.pid
+
+
+def stop(pidfile: Path, grace: float = 15.0) -> bool:
+    pid = read_pid(pidfile)
+    if not pid or not alive(pid):
+        pidfile.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid):
+            time.sleep(0.05)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for(predicate, timeout: float, what: str, log: Path | None = None, interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    tail = ""
+    if log and log.exists():
+        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise RuntimeError(f"lab: {what} not ready after {timeout:.0f}s{tail}")
+
+
+_apt_updated = False
+
+
+def ensure_debian(packages: list[str], binaries: list[str]) -> None:
+    """Install Debian packages when one of their binaries is missing."""
+    global _apt_updated
+    if all(shutil.which(b) or Path(b).exists() for b in binaries):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for attempt in range(2):
+        if attempt or not _apt_updated:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            _apt_updated = True
+        r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+        if r.returncode == 0:
+            return
+    raise RuntimeError(f"lab: could not install {' '.join(packages)}")

@@ -1,0 +1,92 @@
+"""Fixtures that start the lab's real servers on demand and give each test a fresh bucket."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import lab
+from lab import buckets
+from lab.config import NGINX_HTTP_PORT, NGINX_HTTPS_PORT
+from lab.nginx import ca_pem, media_host
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    ca_pem: str
+    http_port: int
+    https_port: int
+
+    def resolve(self) -> list[str]:
+        """--resolve pins for every lab media host, as an admin would pass them."""
+        return [f"*.media.test:{self.http_port}:127.0.0.1", f"*.media.test:{self.https_port}:127.0.0.1",
+                f"*.lab.test:{self.http_port}:127.0.0.1", f"*.lab.test:{self.https_port}:127.0.0.1"]
+
+
+@dataclass
+class Bucket:
+    server: lab.ServerInfo
+    name: str
+    media_host: str
+
+    @property
+    def media_http_base(self) -> str:
+        return f"http://{self.media_host}:{NGINX_HTTP_PORT}"
+
+    @property
+    def media_https_base(self) -> str:
+        return f"https://{self.media_host}:{NGINX_HTTPS_PORT}"
+
+    @property
+    def admin_client(self):
+        return buckets.admin_client(self.server)
+
+    def endpoint_in(self, text: str) -> bool:
+        return self.server.endpoint in text
+
+
+_started: dict[str, lab.ServerInfo | None] = {}
+
+
+def _ensure(name: str):
+    if name not in _started:
+        _started[name] = lab.start(name)
+    return _started[name]
+
+
+@pytest.fixture(scope="session")
+def lab_info() -> LabInfo:
+    _ensure("nginx")
+    return LabInfo(str(ca_pem()), NGINX_HTTP_PORT, NGINX_HTTPS_PORT)
+
+
+@pytest.fixture(params=lab.SERVERS)
+def s3server(request) -> lab.ServerInfo:
+    return _ensure(request.param)
+
+
+@pytest.fixture
+def bucket(s3server, lab_info) -> Bucket:
+    name = f"mw-{uuid.uuid4().hex[:10]}"
+    buckets.create_bucket(s3server, name)
+    yield Bucket(s3server, name, media_host(s3server.name, name))
+    buckets.empty_and_delete_bucket(s3server, name)
+
+
+@pytest.fixture
+def anon_http(lab_info):
+    from mastowizard.net import HttpOptions, client
+    with client(HttpOptions.build(lab_info.resolve(), lab_info.ca_pem)) as c:
+        yield c
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "bucket" in getattr(item, "fixturenames", ()) or "s3server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)
+
+
+ROOT = Path(__file__).resolve().parent.parent
