@@ -29,6 +29,7 @@ CAPABILITIES = {
     "multipart_acl": True,
     "anonymous_list_buckets_status": 200,
     "enforces_region": False,
+    "block_public_acls_blocks_all_writes": True,  # any PutObject is AccessDenied while BlockPublicAcls is on
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from . import policies, policy_audit
 from .results import Check
@@ -52,6 +53,9 @@ def setup_bucket(settings: Settings, admin: Credential) -> list[Check]:
          lambda: s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=flags),
          "set " + ", ".join(f"{k}={'on' if v else 'off'}" for k, v in flags.items()))
 
+    if flags["BlockPublicAcls"] and out[-1].status == "pass":
+        _check_writes_survive_block_public_acls(s3, settings, out[-1], secrets)
+
     ownership = "ObjectWriter" if settings.permission == "acl" else "BucketOwnerEnforced"
     step("setup.ownership", "Object ownership",
          lambda: s3.put_bucket_ownership_controls(
@@ -71,6 +75,34 @@ def setup_bucket(settings: Settings, admin: Credential) -> list[Check]:
          lambda: s3.put_bucket_cors(Bucket=b, CORSConfiguration=policies.cors_configuration()),
          "GET and HEAD from any origin")
     return out
+
+
+def _check_writes_survive_block_public_acls(s3, settings: Settings, chk: Check, secrets) -> None:
+    """Some servers (Ceph RGW 16) refuse every upload, ACL or not, while BlockPublicAcls is on.
+    Mastodon could then store nothing: turn the ACL flags off again and say why."""
+    key = settings.key(f"media_attachments/files/mastowizard-probe-bpa-{uuid.uuid4().hex[:8]}.txt")
+    try:
+        s3.put_object(Bucket=settings.bucket, Key=key, Body=b"probe")
+    except Exception as exc:  # noqa: BLE001
+        code = explain(exc, secrets).code
+        if code != "AccessDenied":
+            return
+        try:
+            s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": False, "IgnorePublicAcls": False,
+                "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+        except Exception:  # noqa: BLE001
+            chk.failed("with BlockPublicAcls on this server refuses every upload, and turning it off failed",
+                       "turn Block Public Access off for the bucket by hand")
+            return
+        chk.warned("this server refuses every upload while BlockPublicAcls is on (a known Ceph RGW behaviour): "
+                   "all four flags left off; the bucket policy still grants only reading media",
+                   "nothing to do; on AWS the flags would stay on", server_quirk="block_public_acls_blocks_writes")
+    else:
+        try:
+            s3.delete_object(Bucket=settings.bucket, Key=key)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _existing_policy_note(s3, settings: Settings, secrets) -> Check:

@@ -343,9 +343,11 @@ def probe_policy(run: ProbeRun) -> None:
           "grants": [f"{g.action} ({g.statement}{', conditional' if g.conditional else ''})" for g in a.forbidden()]}
     if a.forbidden():
         caps = ", ".join(sorted(a.capabilities()))
+        actions = ", ".join(dict.fromkeys(g.action for g in a.forbidden()))
+        sids = ", ".join(dict.fromkeys(g.statement for g in a.forbidden()))
         run.add(chk.failed(f"the policy lets anyone {caps}: " + ", ".join(ev["grants"]),
-                           "remove those statements: allow only s3:GetObject for Principal * "
-                           "(`mastowizard policy` prints a safe one)", **ev))
+                           f"remove {actions} for Principal * (statement {sids}); allow anonymous "
+                           "s3:GetObject only (`mastowizard policy` prints a safe policy)", **ev))
     elif a.backups_readable:
         run.add(chk.failed("the policy makes backups/ public: users' archives readable by anyone with the URL",
                            "limit the GetObject resource to Mastodon's media prefixes (`mastowizard policy`)", **ev))

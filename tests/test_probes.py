@@ -19,10 +19,10 @@ from mastowizard.settings import Settings
 pytestmark = pytest.mark.lab
 
 
-def settings_for(bucket, permission, https=False, **over):
-    srv = bucket.server
-    base = bucket.media_https_base if https else bucket.media_http_base
-    kw = dict(bucket=bucket.name, provider="ceph" if srv.name == "rgw" else "other", region=srv.region,
+def settings_for(b, permission, https=False, **over):
+    srv = b.server
+    base = b.media_https_base if https else b.media_http_base
+    kw = dict(bucket=b.name, provider="ceph" if srv.name == "rgw" else "other", region=srv.region,
               endpoint=srv.endpoint, addressing="path", permission=permission,
               alias_host=base.split("://")[1], protocol="https" if https else "http")
     kw.update(over)
