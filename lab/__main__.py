@@ -18,10 +18,15 @@ def _names(args: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__ or "usage: python -m lab start|stop|status|info [rgw|ministack|nginx|all]")
+        print(__doc__ or "usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|all]")
         return 0
     cmd, rest = argv[0], argv[1:]
-    if cmd == "start":
+    if cmd == "install":
+        from . import ministack, nginx, rgw
+        for mod in (rgw, nginx, ministack):
+            mod.install()
+        print("lab: installed")
+    elif cmd == "start":
         for n in _names(rest):
             t = time.monotonic()
             start(n)
@@ -43,11 +48,11 @@ def main(argv: list[str]) -> int:
                "servers": {n: server_info(n).to_dict() for n in SERVERS if is_running(n)}}
         print(json.dumps(doc, indent=2))
     else:
-        sys.exit(f"lab: unknown command {cmd!r} (start, stop, status, info)")
+        sys.exit(f"lab: unknown command {cmd!r} (install, start, stop, status, info)")
     return 0
 
 
-__doc__ = """usage: python -m lab start|stop|status|info [rgw|ministack|nginx|all]
+__doc__ = """usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|all]
 
 The mastowizard test lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true) and nginx as media host."""
 

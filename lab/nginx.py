@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from . import procs
@@ -28,6 +29,9 @@ def root() -> Path:
 
 def ca_pem() -> Path:
     return home() / "ca" / "ca.pem"
+
+
+HTML_HOST = f"html.{EXTRA_ZONE}"
 
 
 def media_host(server: str, bucket: str) -> str:
@@ -112,6 +116,14 @@ http {{
         return 404;
     }}
 {''.join(servers)}
+    # A web server that answers every path with a page: what a wrong media host or endpoint looks like.
+    server {{
+        listen {HOST}:{NGINX_HTTP_PORT};
+        listen {HOST}:{NGINX_HTTPS_PORT} ssl;
+        server_name html.{EXTRA_ZONE};
+        default_type text/html;
+        location / {{ return 200 "<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"; }}
+    }}
     include {d}/sites/*.conf;
 }}
 """
@@ -150,7 +162,25 @@ def start() -> None:
 def reload() -> None:
     """Pick up a changed config or new sites without dropping connections."""
     conf = write_config()
+    marker = root() / "sites" / "reload-marker.conf"
+    token = f"reload-{time.monotonic_ns()}"
+    marker.write_text(f"server {{ listen {HOST}:{NGINX_HTTP_PORT}; server_name {token}.{EXTRA_ZONE}; "
+                      f"return 204; }}\n")
     subprocess.run([NGINX, "-c", str(conf), "-p", str(root()), "-s", "reload"], check=True, capture_output=True)
+    # Reload is asynchronous: wait until the new workers answer for the new marker name.
+    procs.wait_for(lambda: _status(f"{token}.{EXTRA_ZONE}") == 204, 10, "nginx reload", root() / "error.log", 0.05)
+
+
+def _status(host: str) -> int | None:
+    import http.client
+    c = http.client.HTTPConnection(HOST, NGINX_HTTP_PORT, timeout=2)
+    try:
+        c.request("GET", "/", headers={"Host": host})
+        return c.getresponse().status
+    except OSError:
+        return None
+    finally:
+        c.close()
 
 
 def add_site(name: str, server_name: str, upstream: str) -> Path:

@@ -147,6 +147,12 @@ def probe_access(run: ProbeRun) -> bool:
             run.add(bucket.failed(f"cannot connect to {s.endpoint or 'AWS for region ' + s.region}",
                                   "check the endpoint URL and port (S3_ENDPOINT), and that the server is up", **ev))
             return False
+        if e.code == "NotAnS3Endpoint":
+            run.add(cred.skipped("the endpoint is not an S3 API"))
+            run.add(bucket.failed(f"{s.endpoint or 'the endpoint'} answered a web page (HTML), not the S3 API",
+                                  "S3_ENDPOINT must be the provider's S3 API URL, not the media host or a website",
+                                  **ev))
+            return False
         if e.code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
                       "InvalidRegion") or (e.code == "BadRequest" and e.region_hint):
             run.add(cred.passed("the provider accepted the signature"))
@@ -449,8 +455,9 @@ def probe_anonymous(run: ProbeRun) -> None:
         run.created.append(k)  # in case it is accepted
         try:
             r = run.get(url, "PUT", content=b"anonymous", headers={"Content-Type": "text/plain"})
-            seen.append(f"PUT {url} -> {r.status_code}")
-            if 200 <= r.status_code < 300:
+            landed = 200 <= r.status_code < 300 and _exists(run, k)
+            seen.append(f"PUT {url} -> {r.status_code}" + (" (stored)" if landed else ""))
+            if landed:
                 accepted.append(url)
         except httpx.HTTPError as exc:
             seen.append(f"PUT {url} -> {describe_error(exc)}")
@@ -474,8 +481,9 @@ def probe_anonymous(run: ProbeRun) -> None:
     for url in urls:
         try:
             r = run.get(url)
-            seen.append(f"{url} -> {r.status_code}")
-            if r.status_code == 200:
+            leaked = r.status_code == 200 and r.content == tiny_png()
+            seen.append(f"{url} -> {r.status_code}" + (" (the archive)" if leaked else ""))
+            if leaked:
                 readable.append(url)
         except httpx.HTTPError as exc:
             seen.append(f"{url} -> {describe_error(exc)}")
@@ -485,6 +493,16 @@ def probe_anonymous(run: ProbeRun) -> None:
                                "(`mastowizard policy`)", requests=seen))
     else:
         run.add(backups.passed("backups/ stays private: " + ", ".join(seen), requests=seen))
+
+
+def _exists(run: ProbeRun, key: str) -> bool:
+    """Did an anonymous write really store the object? (A web server may answer 200 to anything.)"""
+    try:
+        run.s3.head_object(Bucket=run.settings.bucket, Key=key)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        # 404: not there. 403: an object the writer may not read, i.e. someone else's upload.
+        return run.err(exc).code not in ("NotFound", "NoSuchKey", "404")
 
 
 def probe_mode(run: ProbeRun) -> None:

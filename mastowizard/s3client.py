@@ -87,6 +87,9 @@ def explain(exc: Exception, secrets: list | None = None) -> S3Error:
         code = {"403": "AccessDenied", "404": "NotFound", "301": "PermanentRedirect", "400": "BadRequest"}.get(code, code)
         message = str(err.get("Message") or "")
         headers = {k.lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
+        if "html" in headers.get("content-type", "").lower():
+            # A web server, proxy or captive portal answered, not an S3 API.
+            code, message = "NotAnS3Endpoint", f"the server answered an HTML page (HTTP {status})"
         return S3Error(code, scrub(message, secrets or []), status, headers)
     if isinstance(exc, EndpointConnectionError):
         return S3Error("EndpointConnectionError", "cannot connect to the endpoint", None, {})

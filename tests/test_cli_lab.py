@@ -1,0 +1,114 @@
+"""The command line against the lab, as an admin runs it: env file in, verdict and exit status out."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lab.nginx import HTML_HOST
+
+pytestmark = pytest.mark.lab
+
+
+def run(*args, env=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "mastowizard", *args], capture_output=True, text=True, env=e,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def env_file(tmp_path, bucket, permission, alias=None, secret=None, endpoint=None):
+    srv = bucket.server
+    text = (
+        "# Mastodon\nLOCAL_DOMAIN=example.com\nS3_ENABLED=true\n"
+        f"S3_BUCKET={bucket.name}\nS3_REGION={srv.region}\nS3_ENDPOINT={endpoint or srv.endpoint}\n"
+        f"S3_HOSTNAME={(endpoint or srv.endpoint).split('://')[1]}\nS3_PROTOCOL=https\n"
+        f"S3_ALIAS_HOST={alias or bucket.media_https_base.split('://')[1]}\n"
+        f"S3_PERMISSION={'public-read' if permission == 'acl' else ''}\n"
+        f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\n"
+        f"AWS_SECRET_ACCESS_KEY=\"{secret or srv.writer_secret_key}\"\n")
+    f = tmp_path / ".env.production"
+    f.write_text(text)
+    return str(f)
+
+
+def admin_env(srv):
+    return {"MASTOWIZARD_ADMIN_ACCESS_KEY_ID": srv.admin_access_key,
+            "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY": srv.admin_secret_key}
+
+
+def pins(lab_info):
+    out = []
+    for r in lab_info.resolve():
+        out += ["--resolve", r]
+    return out + ["--ca-bundle", lab_info.ca_pem]
+
+
+@pytest.mark.parametrize("permission", ["acl", "policy"])
+def test_setup_bucket_then_probe_from_env_file(bucket, lab_info, tmp_path, permission):
+    f = env_file(tmp_path, bucket, permission)
+    p = run("setup-bucket", "--env-file", f, "--json", *pins(lab_info), env=admin_env(bucket.server))
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is True and doc["settings"]["permission"] == permission
+    ids = [c["id"] for c in doc["checks"]]
+    assert ids[:4] == ["setup.public_access_block", "setup.ownership", "setup.policy", "setup.cors"]
+    # the plain probe, human output
+    p = run("probe", "--env-file", f, *pins(lab_info))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "0 failed" in p.stdout.splitlines()[-1]
+    assert "PASS  Anyone can read an uploaded object through the media host [anon.read]" in p.stdout
+    for secret in (bucket.server.writer_secret_key, bucket.server.admin_secret_key):
+        if len(secret) > 8:
+            assert secret not in p.stdout + p.stderr
+
+
+def test_wrong_secret_in_env_file(bucket, lab_info, tmp_path):
+    secret = "Wr0ngSecretValueThatMustNeverBePrinted"
+    f = env_file(tmp_path, bucket, "acl", secret=secret)
+    p = run("probe", "--env-file", f, "--json", *pins(lab_info))
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    cred = doc["checks"][0]
+    assert cred["id"] == "writer.credentials" and cred["status"] == "fail"
+    assert "AWS_SECRET_ACCESS_KEY" in cred["fix"]
+    assert secret not in p.stdout + p.stderr
+
+
+def test_media_host_answering_html(bucket, lab_info, tmp_path):
+    """S3_ALIAS_HOST points at a web server that answers a page for every path."""
+    f = env_file(tmp_path, bucket, "policy", alias=f"{HTML_HOST}:{lab_info.https_port}")
+    run("setup-bucket", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
+    p = run("probe", "--env-file", f, "--json", *pins(lab_info))
+    assert p.returncode == 1
+    checks = {c["id"]: c for c in json.loads(p.stdout)["checks"]}
+    assert checks["anon.read"]["status"] == "fail"
+    assert "without the object" in checks["anon.read"]["detail"] and "proxies" in checks["anon.read"]["fix"]
+    assert [i for i, c in checks.items() if c["status"] == "fail"] == ["anon.read"]
+
+
+def test_endpoint_answering_html(bucket, lab_info, tmp_path):
+    f = env_file(tmp_path, bucket, "acl", endpoint=f"http://127.0.0.1:{lab_info.http_port}")
+    p = run("probe", "--env-file", f, "--json", *pins(lab_info))
+    assert p.returncode == 1
+    b = json.loads(p.stdout)["checks"][1]
+    assert b["id"] == "writer.bucket" and "HTML" in b["detail"] and "S3_ENDPOINT" in b["fix"]
+
+
+def test_media_host_without_pin_does_not_resolve(bucket, lab_info, tmp_path):
+    f = env_file(tmp_path, bucket, "acl")
+    run("setup-bucket", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
+    p = run("probe", "--env-file", f, "--json", "--ca-bundle", lab_info.ca_pem)
+    assert p.returncode == 1
+    read = next(c for c in json.loads(p.stdout)["checks"] if c["id"] == "anon.read")
+    assert read["status"] == "fail" and "--resolve" in read["fix"]
+
+
+def test_settings_flags_override_env_file(bucket, lab_info, tmp_path):
+    f = env_file(tmp_path, bucket, "acl")
+    p = run("policy", "--env-file", f, "--permission", "policy", "--key-prefix", "inst", "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)["bucket_policy"]["Statement"][0]["Resource"]
+    assert f"arn:aws:s3:::{bucket.name}/inst/media_attachments/*" in res
