@@ -6,6 +6,7 @@ import json
 import uuid
 
 from . import policies, policy_audit
+from .net import HttpOptions
 from .results import Check
 from .s3client import Credential, explain, make_client
 from .settings import Settings
@@ -24,10 +25,10 @@ def public_access_block_for(permission: str) -> dict[str, bool]:
     }
 
 
-def setup_bucket(settings: Settings, admin: Credential) -> list[Check]:
+def setup_bucket(settings: Settings, admin: Credential, http: HttpOptions | None = None) -> list[Check]:
     """Apply Block Public Access, object ownership, bucket policy and CORS for the mode. Each step
     reports pass, skip (the server has no such setting) or fail with the provider's error."""
-    s3 = make_client(settings, admin)
+    s3 = make_client(settings, admin, http=http)
     b = settings.bucket
     secrets = [admin.secret_access_key]
     out: list[Check] = []

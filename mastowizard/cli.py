@@ -212,7 +212,7 @@ def cmd_probe(args: argparse.Namespace, setup: bool = False) -> int:
     checks: list[Check] = []
     if setup:
         assert admin is not None
-        checks += setup_bucket(settings, admin)
+        checks += setup_bucket(settings, admin, http)
     checks += run_probes(settings, writer, http, admin)
     return print_checks(checks, args.json, notes, {"settings": _public_settings(settings)})
 

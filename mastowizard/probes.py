@@ -46,8 +46,8 @@ class ProbeRun:
     checks: dict[str, Check] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.s3 = make_client(self.settings, self.writer)
-        self.s3_admin = make_client(self.settings, self.admin) if self.admin else None
+        self.s3 = make_client(self.settings, self.writer, http=self.http)
+        self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
         self.web = http_client(self.http)
         self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from functools import partial
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+from .net import HttpOptions
 from .secrets import Secret, scrub
 from .settings import Settings
 
@@ -23,8 +25,10 @@ class Credential:
         return f"Credential({self.access_key_id!r}, {self.secret_access_key!r})"
 
 
-def make_client(settings: Settings, credential: Credential, timeout: float = 10.0):
-    """A signed S3 client. Ignores ~/.aws config and AWS_* variables except what we pass."""
+def make_client(settings: Settings, credential: Credential, timeout: float = 10.0, http: HttpOptions | None = None):
+    """A signed S3 client. Ignores ~/.aws config and AWS_* variables except what we pass.
+    With --resolve pins, plain-http endpoints (self-hosted, the lab) are reached at the pinned
+    address, virtual-host names included, while the request is signed for the real name."""
     prov = settings.provider_entry
     when_required = prov.checksum_when_required or settings.provider != "aws"
     config = Config(
@@ -43,13 +47,27 @@ def make_client(settings: Settings, credential: Credential, timeout: float = 10.
     core.set_config_variable("config_file", "/dev/null")
     core.set_config_variable("credentials_file", "/dev/null")
     session = boto3.session.Session(botocore_session=core)
-    return session.client(
+    client = session.client(
         "s3",
         endpoint_url=settings.endpoint,
         aws_access_key_id=credential.access_key_id,
         aws_secret_access_key=credential.secret_access_key.reveal(),
         config=config,
     )
+    if http and http.resolve:
+        client.meta.events.register("before-send.s3", partial(_pin, http))
+    return client
+
+
+def _pin(http: HttpOptions, request, **_) -> None:
+    parts = urlsplit(request.url)
+    if parts.scheme != "http" or not parts.hostname:
+        return None  # https keeps the name for SNI and certificate checks: pin it in /etc/hosts instead
+    addr = http.pin_for(parts.hostname, parts.port or 80)
+    if addr:
+        request.headers["Host"] = parts.netloc
+        request.url = urlunsplit(parts._replace(netloc=f"{addr}:{parts.port or 80}"))
+    return None
 
 
 def bucket_url(settings: Settings, key: str = "") -> str:

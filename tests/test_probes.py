@@ -170,3 +170,20 @@ def test_default_new_bucket_with_acl_chosen(bucket, lab_info):
     # and the admin setup repairs it
     setup_bucket(settings_for(bucket, "acl"), admin(bucket.server))
     assert failing(probe(bucket, lab_info, "acl")) == set()
+
+
+def test_virtual_host_addressing(bucket, lab_info):
+    """Bucket in the host name (S3_OVERRIDE_PATH_STYLE=true), reached through --resolve pins."""
+    srv = bucket.server
+    port = srv.endpoint.rsplit(":", 1)[1]
+    zone = "s3.local" if srv.name == "rgw" else "localhost"   # rgw dns name / MINISTACK_HOST
+    http = HttpOptions.build(lab_info.resolve() + [f"{zone}:{port}:127.0.0.1", f"*.{zone}:{port}:127.0.0.1"],
+                             lab_info.ca_pem)
+    s = settings_for(bucket, "policy", endpoint=f"http://{zone}:{port}", addressing="virtual")
+    assert s.to_env(include_secrets=False)["S3_OVERRIDE_PATH_STYLE"] == "true"
+    setup_bucket(s, admin(srv), http)
+    checks = run_probes(s, writer(srv), http)
+    assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
+    listing = next(c for c in checks if c.id == "anon.list")
+    assert f"http://{bucket.name}.{zone}:{port}/" in listing.detail
+    assert leftover_probe_keys(bucket) == []
