@@ -66,8 +66,9 @@ class Provider:
             value = (values.get(name) or "").strip()
             if not value:
                 hint = self.endpoint_placeholders.get(name, name)
+                example = self.endpoint_pattern.replace("{" + name + "}", name.upper())
                 raise InputError(name.replace("_", "-"), f"{self.name} needs it to build the endpoint",
-                                 f"give {hint}, or the whole endpoint with --endpoint")
+                                 f"give --endpoint {example}, where {name.upper()} is {hint}")
             filled[name] = value
         if "{region}" in self.endpoint_pattern and not filled["region"]:
             raise InputError("region", f"{self.name} needs a region", f"e.g. --region {self.default_region}")

@@ -138,3 +138,11 @@ def test_providers_lists_the_catalog():
     ids = {x["id"] for x in json.loads(p.stdout)}
     assert {"aws", "r2", "b2", "wasabi", "digitalocean", "scaleway", "ovh", "exoscale", "linode", "hetzner",
             "idrive", "gcs", "minio", "garage", "seaweedfs", "ceph", "other"} <= ids
+
+
+def test_provider_needing_an_account_id_says_how():
+    line = one_line_error(run("policy", "--provider", "r2", "--bucket", "media"), "account-id")
+    assert "--endpoint https://ACCOUNT_ID.r2.cloudflarestorage.com" in line
+    p = run("policy", "--provider", "r2", "--bucket", "media",
+            "--endpoint", "https://abc123.r2.cloudflarestorage.com", "--json")
+    assert p.returncode == 0, p.stderr

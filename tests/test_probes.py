@@ -46,6 +46,8 @@ def verdict(checks):
 
 
 def failing(checks):
+    bad = [c for c in checks if c.status in ("fail", "warn")]
+    assert all(c.fix for c in bad), [c.id for c in bad if not c.fix]   # every failure names its fix
     return {c.id for c in checks if c.status == "fail"}
 
 
@@ -186,4 +188,18 @@ def test_virtual_host_addressing(bucket, lab_info):
     assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
     listing = next(c for c in checks if c.id == "anon.list")
     assert f"http://{bucket.name}.{zone}:{port}/" in listing.detail
+    assert leftover_probe_keys(bucket) == []
+
+
+def test_probe_objects_are_removed_even_when_a_probe_crashes(bucket, lab_info, monkeypatch):
+    from mastowizard import probes
+
+    def crash(run):
+        assert run.created, "the anonymous probes left objects to clean up"
+        raise RuntimeError("boom")
+
+    setup_bucket(settings_for(bucket, "acl"), admin(bucket.server))
+    monkeypatch.setattr(probes, "probe_mode", crash)
+    with pytest.raises(RuntimeError):
+        run_probes(settings_for(bucket, "acl"), writer(bucket.server), http_options(bucket, lab_info))
     assert leftover_probe_keys(bucket) == []

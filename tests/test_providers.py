@@ -81,3 +81,11 @@ def test_mastodon_docs_facts():
     assert any("DeleteObjects" in q for q in get_provider("gcs").quirks)
     aws = get_provider("aws")
     assert aws.default_permission == "acl" and any("suspended" in q for q in aws.quirks)
+
+
+def test_provider_docs_are_generated_from_the_catalog():
+    from pathlib import Path
+
+    from mastowizard.provider_docs import render
+    page = Path(__file__).resolve().parent.parent / "docs" / "providers.md"
+    assert page.read_text() == render(), "run: python -m mastowizard.provider_docs > docs/providers.md"
