@@ -395,7 +395,7 @@ def _listing(resp: httpx.Response) -> bool:
     return resp.status_code == 200 and ("<ListBucketResult" in resp.text or "<Contents>" in resp.text)
 
 
-def probe_anonymous(run: ProbeRun) -> None:
+def probe_read(run: ProbeRun) -> None:
     s = run.settings
     key = run.key("public")
     read = _check("anon.read")
@@ -425,74 +425,78 @@ def probe_anonymous(run: ProbeRun) -> None:
                                 "check the media host's DNS, TLS certificate and proxy (or --resolve/--ca-bundle)",
                                 url=url))
 
-    listing = _check("anon.list")
-    listed, seen = [], []
-    targets = [bucket_url(s, ""), bucket_url(s, "") + "?list-type=2"]
-    if run.media_base:
-        targets += [run.media_base + "/", run.media_base + "/?list-type=2"]
-    for url in targets:
-        try:
-            r = run.get(url)
-            seen.append(f"{url} -> {r.status_code}")
-            if _listing(r):
-                listed.append(url)
-        except httpx.HTTPError as exc:
-            seen.append(f"{url} -> {describe_error(exc)}")
-    if listed:
-        run.add(listing.failed("anyone can list every key: " + ", ".join(listed),
-                               "remove s3:ListBucket for Principal * from the bucket policy, set the bucket "
-                               "(and the provider's 'file listing') private, and deny / on the media host",
-                               requests=seen))
-    else:
-        run.add(listing.passed("no key list at " + ", ".join(seen), requests=seen))
 
-    put = _check("anon.put")
-    accepted, seen = [], []
-    put_targets = [(bucket_url(s, run.key("anon-put")), run.key("anon-put"))]
-    if run.media_base:
-        put_targets.append((f"{run.media_base}/{run.key('anon-put-media')}", run.key("anon-put-media")))
-    for url, k in put_targets:
-        run.created.append(k)  # in case it is accepted
+def _sweep(run: ProbeRun, requests: list[tuple[str, str, bytes | None]],
+           judge: Callable[[httpx.Response, int], str | None]) -> tuple[list[str], list[str]]:
+    """Send each anonymous request; `judge(response, index)` names what went wrong, or None.
+    Returns the offending URLs and a line per request for the evidence."""
+    offenders, seen = [], []
+    for i, (method, url, body) in enumerate(requests):
+        label = f"{method} {url}" if method != "GET" else url
         try:
-            r = run.get(url, "PUT", content=b"anonymous", headers={"Content-Type": "text/plain"})
-            landed = 200 <= r.status_code < 300 and _exists(run, k)
-            seen.append(f"PUT {url} -> {r.status_code}" + (" (stored)" if landed else ""))
-            if landed:
-                accepted.append(url)
+            r = run.get(url, method, content=body) if body is not None else run.get(url, method)
         except httpx.HTTPError as exc:
-            seen.append(f"PUT {url} -> {describe_error(exc)}")
+            seen.append(f"{label} -> {describe_error(exc)}")
+            continue
+        verdict = judge(r, i)
+        seen.append(f"{label} -> {r.status_code}" + (f" ({verdict})" if verdict else ""))
+        if verdict:
+            offenders.append(url)
+    return offenders, seen
+
+
+def probe_list(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("anon.list")
+    urls = [bucket_url(s, ""), bucket_url(s, "") + "?list-type=2"]
+    if run.media_base:
+        urls += [run.media_base + "/", run.media_base + "/?list-type=2"]
+    listed, seen = _sweep(run, [("GET", u, None) for u in urls],
+                          lambda r, _: "a key list" if _listing(r) else None)
+    if listed:
+        run.add(chk.failed("anyone can list every key: " + ", ".join(listed),
+                           "remove s3:ListBucket for Principal * from the bucket policy, set the bucket "
+                           "(and the provider's 'file listing') private, and deny / on the media host",
+                           requests=seen))
+    else:
+        run.add(chk.passed("no key list at " + ", ".join(seen), requests=seen))
+
+
+def probe_put(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("anon.put")
+    keys = [run.key("anon-put")] + ([run.key("anon-put-media")] if run.media_base else [])
+    urls = [bucket_url(s, keys[0])] + ([f"{run.media_base}/{keys[1]}"] if run.media_base else [])
+    run.created.extend(keys)  # in case a write is accepted
+    accepted, seen = _sweep(run, [("PUT", u, b"anonymous") for u in urls],
+                            lambda r, i: "stored" if 200 <= r.status_code < 300 and _exists(run, keys[i]) else None)
     if accepted:
-        run.add(put.failed("anyone can write: " + ", ".join(accepted),
+        run.add(chk.failed("anyone can write: " + ", ".join(accepted),
                            "remove s3:PutObject (and any write action) for Principal * from the bucket policy "
                            "and public-read-write from the bucket ACL", requests=seen))
     else:
-        run.add(put.passed("anonymous PUT refused: " + ", ".join(seen), requests=seen))
+        run.add(chk.passed("anonymous PUT refused: " + ", ".join(seen), requests=seen))
 
-    backups = _check("anon.backups")
-    bkey = run.key("backup")
+
+def probe_backups(run: ProbeRun) -> None:
+    s = run.settings
+    chk = _check("anon.backups")
+    key = run.key("backup")
     try:
         # Mastodon uploads archives with a private ACL, or none when S3_PERMISSION is empty.
-        run.put(bkey, "private" if s.acl else None)
+        run.put(key, "private" if s.acl else None)
     except Exception as exc:  # noqa: BLE001
-        run.add(backups.skipped(f"could not upload a probe archive: {run.err(exc).code}"))
+        run.add(chk.skipped(f"could not upload a probe archive: {run.err(exc).code}"))
         return
-    readable, seen = [], []
-    urls = [bucket_url(s, bkey)] + ([f"{run.media_base}/{bkey}"] if run.media_base else [])
-    for url in urls:
-        try:
-            r = run.get(url)
-            leaked = r.status_code == 200 and r.content == tiny_png()
-            seen.append(f"{url} -> {r.status_code}" + (" (the archive)" if leaked else ""))
-            if leaked:
-                readable.append(url)
-        except httpx.HTTPError as exc:
-            seen.append(f"{url} -> {describe_error(exc)}")
+    urls = [bucket_url(s, key)] + ([f"{run.media_base}/{key}"] if run.media_base else [])
+    readable, seen = _sweep(run, [("GET", u, None) for u in urls],
+                            lambda r, _: "the archive" if r.status_code == 200 and r.content == tiny_png() else None)
     if readable:
-        run.add(backups.failed("a private archive under backups/ is readable by anyone: " + ", ".join(readable),
-                               "limit the public GetObject to Mastodon's media prefixes, never backups/ "
-                               "(`mastowizard policy`)", requests=seen))
+        run.add(chk.failed("a private archive under backups/ is readable by anyone: " + ", ".join(readable),
+                           "limit the public GetObject to Mastodon's media prefixes, never backups/ "
+                           "(`mastowizard policy`)", requests=seen))
     else:
-        run.add(backups.passed("backups/ stays private: " + ", ".join(seen), requests=seen))
+        run.add(chk.passed("backups/ stays private: " + ", ".join(seen), requests=seen))
 
 
 def _exists(run: ProbeRun, key: str) -> bool:
@@ -529,7 +533,7 @@ def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None 
     try:
         if probe_access(run):
             steps = [probe_bpa, probe_ownership, probe_policy, probe_cors, probe_write, probe_acl,
-                     probe_anonymous, probe_mode]
+                     probe_read, probe_list, probe_put, probe_backups, probe_mode]
             for step in steps:
                 step(run)
         run.skip_rest(ALL_PROBES, "needs a working writer credential and bucket")
