@@ -90,7 +90,7 @@ def test_unreadable_and_non_utf8_env_files(tmp_path):
     if os.geteuid() != 0:
         f.write_text("S3_ENABLED=true\n")
         f.chmod(0)
-        one_line_error(run("policy", "--env-file", str(f)), "not readable")
+        one_line_error(run("policy", "--env-file", str(f)), "permission denied")
 
 
 def test_policy_from_env_file_masks_nothing_it_should_not_print(tmp_path):

@@ -1,0 +1,183 @@
+"""Read an instance's env file, report what it uses, and plan the change to the S3 variables."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .envdoc import EnvDocument
+from .errors import InputError
+from .host import FileStat, Host, digest
+from .secrets import is_secret_name, mask
+from .settings import S3_VARIABLES, Settings, from_env
+
+CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+@dataclass
+class EnvFile:
+    """An env file as read from a host: its bytes, mode and owner, and the parsed document."""
+
+    host: Host
+    path: str
+    data: bytes
+    stat: FileStat
+    doc: EnvDocument
+
+    @classmethod
+    def read(cls, host: Host, path: str) -> "EnvFile":
+        stat = host.stat(path)
+        data = host.read_bytes(path)
+        doc = EnvDocument.from_bytes(data, source=path.rsplit("/", 1)[-1])
+        doc.check_parseable()
+        return cls(host, path, data, stat, doc)
+
+    @property
+    def digest(self) -> str:
+        return digest(self.data)
+
+
+def show_value(key: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    return mask(value) if is_secret_name(key) else value
+
+
+def describe(env: EnvFile) -> dict[str, Any]:
+    """What the instance uses now, as the wizard's first screen and `mastowizard show` report it."""
+    values = env.doc.values()
+    notes: list[str] = []
+    storage = "s3" if values.get("S3_ENABLED") == "true" else "local"
+    try:
+        reading = from_env(values)
+        notes += reading.notes
+    except InputError as e:
+        notes.append(str(e))
+    if "S3_ENDPOINT" in values and "S3_HOSTNAME" in values and "S3_ALIAS_HOST" not in values:
+        ep_host = values["S3_ENDPOINT"].split("://", 1)[-1].rstrip("/")
+        if values["S3_HOSTNAME"] != ep_host:
+            notes.append(f"S3_HOSTNAME ({values['S3_HOSTNAME']}) differs from the S3_ENDPOINT host ({ep_host}): "
+                         "media URLs use S3_HOSTNAME")
+    for key, lines in env.doc.duplicates().items():
+        notes.append(f"{key} is set {len(lines)} times (lines {', '.join(map(str, lines))}): the last one counts")
+    for key in env.doc.expanding_values():
+        notes.append(f"{key} contains $ outside single quotes: Ruby's dotenv (web, sidekiq) expands it, "
+                     "Node's (streaming) does not")
+    s3 = {k: show_value(k, values[k]) for k in S3_VARIABLES if k in values}
+    return {
+        "path": env.path,
+        "host": env.host.describe(),
+        "storage": storage,
+        "local_domain": values.get("LOCAL_DOMAIN"),
+        "web_domain": values.get("WEB_DOMAIN") or values.get("LOCAL_DOMAIN"),
+        "s3": s3,
+        "mode": f"{env.stat.mode:04o}",
+        "owner": f"{env.stat.uid}:{env.stat.gid}",
+        "notes": notes,
+    }
+
+
+@dataclass
+class Change:
+    key: str
+    action: str            # add | change | remove
+    old: str | None
+    new: str | None
+    line: int | None       # the line changed or removed (the effective one), None when added
+
+    @property
+    def secret(self) -> bool:
+        return is_secret_name(self.key)
+
+    def masked(self) -> dict[str, Any]:
+        old, new = show_value(self.key, self.old), show_value(self.key, self.new)
+        if self.secret and self.old is not None and self.new is not None and old == new:
+            new = f"{new} (changed)"
+        return {"key": self.key, "action": self.action, "old": old, "new": new, "line": self.line,
+                "secret": self.secret}
+
+
+@dataclass
+class Plan:
+    env: EnvFile
+    new_text: str
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def new_bytes(self) -> bytes:
+        return self.new_text.encode("utf-8")
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def diff(self) -> str:
+        """A unified diff with every secret value masked (last 4 characters at most)."""
+        old = _masked_lines(EnvDocument.from_bytes(self.env.data))
+        new = _masked_lines(EnvDocument(self.new_text), changed={c.key for c in self.changes if c.secret})
+        name = self.env.path
+        return "".join(difflib.unified_diff(old, new, fromfile=f"{name} (now)", tofile=f"{name} (planned)"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.env.path, "host": self.env.host.describe(),
+                "changes": [c.masked() for c in self.changes], "notes": self.notes}
+
+
+def _masked_lines(doc: EnvDocument, changed: set[str] = frozenset()) -> list[str]:
+    lines: list[str] = []
+    for seg in doc.segments:
+        text = seg.text
+        if seg.is_assignment and is_secret_name(seg.key):
+            head, written, tail = seg.parts()
+            shown = mask(seg.value or "") if written else ""
+            if seg.key in changed and doc.occurrences(seg.key)[-1] is seg:
+                shown += " (changed)" if shown else ""
+            text = head + shown + tail
+        lines += [ln.rstrip("\r\n") + "\n" for ln in text.splitlines(keepends=True)] or []
+    return lines
+
+
+def desired_values(settings: Settings) -> dict[str, str | None]:
+    """What the plan writes: Mastodon's S3 variables for the settings. Credentials only when given
+    (None for them means keep, never remove)."""
+    wanted = settings.to_env(include_secrets=True)
+    for key in CREDENTIAL_KEYS:
+        if wanted.get(key) is None:
+            wanted.pop(key, None)
+    return wanted
+
+
+def make_plan(env: EnvFile, settings: Settings) -> Plan:
+    doc = EnvDocument.from_bytes(env.data, source=env.doc.source)
+    before = doc.values()
+    changes: list[Change] = []
+    for key, value in desired_values(settings).items():
+        current = before.get(key)
+        occurrences = doc.occurrences(key)
+        line = occurrences[-1].line if occurrences else None
+        if value is None:
+            if occurrences:
+                doc.remove(key)
+                changes.append(Change(key, "remove", current, None, line))
+        elif current != value or not occurrences:
+            doc.set(key, value)
+            changes.append(Change(key, "change" if occurrences else "add", current, value, line))
+    notes = []
+    for key, lines in env.doc.duplicates().items():
+        if any(c.key == key for c in changes):
+            notes.append(f"{key} is set {len(lines)} times: the last one (line {lines[-1]}) is changed"
+                         if any(c.key == key and c.action != "remove" for c in changes)
+                         else f"{key} is set {len(lines)} times: every one is removed")
+    plan = Plan(env, doc.text(), changes, notes)
+    _check_round_trip(plan, desired_values(settings))
+    return plan
+
+
+def _check_round_trip(plan: Plan, wanted: Mapping[str, str | None]) -> None:
+    """The planned text must read back as intended; anything else is a bug, never written."""
+    after = EnvDocument(plan.new_text).values()
+    for key, value in wanted.items():
+        if after.get(key) != value:
+            raise AssertionError(f"planned file does not read back {key} as intended")
