@@ -6,6 +6,7 @@ Exit status: 0 all good, 1 a check failed, 2 bad input or an unusable target.
 from __future__ import annotations
 
 import argparse
+import difflib
 import getpass
 import json
 import os
@@ -13,8 +14,12 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__, policies
+from .envapply import apply_plan, list_backups, rollback
+from .envdoc import EnvDocument
 from .envfile import DEFAULT_ENV_FILE, read_values
-from .errors import InputError, MastowizardError
+from .envplan import EnvFile, describe, make_plan, masked_lines
+from .errors import InputError, MastowizardError, TargetError
+from .host import LocalHost
 from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
@@ -72,6 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with an admin credential, make the bucket fit the permission mode, then probe it")
     _common(p)
 
+    p = sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked")
+    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    p = sub.add_parser("plan", help="show the change to the env file as a diff, secrets masked")
+    _common(p, http=False)
+
+    p = sub.add_parser("apply", help="back up the env file, then write the planned change atomically")
+    _common(p, http=False)
+    p.add_argument("--yes", action="store_true", help="write without asking")
+
+    p = sub.add_parser("rollback", help="restore the env file from a backup, byte for byte")
+    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--backup", metavar="PATH", help="the backup to restore (default: the newest)")
+    p.add_argument("--yes", action="store_true", help="restore without asking")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
     return parser
@@ -82,13 +104,14 @@ def _flags_given(args: argparse.Namespace) -> bool:
     return any(getattr(args, f, None) for f in SETTINGS_FLAGS)
 
 
-def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str], dict[str, str]]:
+def load_settings(args: argparse.Namespace, values: dict[str, str] | None = None
+                  ) -> tuple[Settings, list[str], dict[str, str]]:
     """Settings from flags, from the env file, or the env file overridden by flags."""
     notes: list[str] = []
     env: dict[str, str] = {}
     if args.env_file or not _flags_given(args):
         path = args.env_file or DEFAULT_ENV_FILE
-        env = read_values(path)
+        env = values if values is not None else read_values(path)
         reading = from_env(env)
         notes += reading.notes
         if not reading.enabled:
@@ -223,6 +246,115 @@ def _public_settings(s: Settings) -> dict[str, Any]:
             "protocol": s.protocol, "key_prefix": s.key_prefix}
 
 
+def _env_path(args: argparse.Namespace) -> str:
+    return args.env_file or DEFAULT_ENV_FILE
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    env = EnvFile.read(LocalHost(), _env_path(args))
+    info = describe(env)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{info['path']} on {info['host']} (mode {info['mode']}, owner {info['owner']})")
+    print(f"instance: {info['local_domain'] or '(LOCAL_DOMAIN not set)'}"
+          + (f", web domain {info['web_domain']}" if info["web_domain"] != info["local_domain"] else ""))
+    print("media storage: " + ("S3 object storage" if info["storage"] == "s3" else "local disk (public/system)"))
+    for key, value in info["s3"].items():
+        print(f"  {key}={value}")
+    for n in info["notes"]:
+        print(f"note: {n}")
+    return 0
+
+
+def _plan(args: argparse.Namespace):
+    path = _env_path(args)
+    env = EnvFile.read(LocalHost(), path)
+    args.env_file = path
+    settings, notes, values = load_settings(args, values=env.doc.values())
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key_id or secret:
+        if not (key_id and secret):
+            raise InputError("AWS_ACCESS_KEY_ID" if not key_id else "AWS_SECRET_ACCESS_KEY", "is not set",
+                             "export both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+        settings = settings.with_credentials(key_id, secret)
+    elif not settings.access_key_id or not settings.secret_access_key:
+        cred = writer_credential(settings)
+        settings = settings.with_credentials(cred.access_key_id, cred.secret_access_key)
+    return make_plan(env, settings), notes
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    plan, notes = _plan(args)
+    if args.json:
+        doc = plan.to_json()
+        doc["notes"] = notes + doc["notes"]
+        print(json.dumps(doc, indent=2))
+        return 0
+    for n in notes + plan.notes:
+        print(f"note: {n}")
+    if plan.empty:
+        print(f"{plan.env.path}: nothing to change")
+        return 0
+    print(plan.diff(), end="")
+    return 0
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError("--yes", "no terminal to ask for confirmation", "review the diff with `plan`, then add --yes")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise InputError("confirmation", "not confirmed; nothing was written", "run again and answer y")
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    plan, notes = _plan(args)
+    if plan.empty:
+        msg = {"path": plan.env.path, "changed": False, "backup": None}
+        print(json.dumps(msg) if args.json else f"{plan.env.path}: nothing to change")
+        return 0
+    if not args.json:
+        for n in notes + plan.notes:
+            print(f"note: {n}")
+        print(plan.diff(), end="")
+    _confirm(f"Write these changes to {plan.env.path}?", args.yes)
+    result = apply_plan(plan)
+    if args.json:
+        print(json.dumps({"path": result.path, "changed": True, "backup": result.backup,
+                          "changes": [c.masked() for c in plan.changes]}, indent=2))
+    else:
+        print(f"backup: {result.backup}")
+        print(f"wrote {result.path} ({len(plan.changes)} change{'s' if len(plan.changes) != 1 else ''}); "
+              "restart Mastodon (web, sidekiq, streaming) for it to take effect")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    host, path = LocalHost(), _env_path(args)
+    backup = args.backup or next(iter(list_backups(host, path)), None)
+    if backup is None:
+        raise TargetError(path, "has no backup to restore", "give one with --backup PATH")
+    if not args.json:
+        current = EnvDocument.from_bytes(host.read_bytes(path)) if host.exists(path) else EnvDocument("")
+        restored = EnvDocument.from_bytes(host.read_bytes(backup))
+        print(f"restore {backup} over {path}")
+        print("".join(difflib.unified_diff(masked_lines(current), masked_lines(restored),
+                                           fromfile=f"{path} (now)", tofile=f"{backup}")), end="")
+    _confirm(f"Restore {backup} over {path}?", args.yes)
+    result = rollback(host, path, backup)
+    if args.json:
+        print(json.dumps({"path": result.path, "restored_from": result.restored_from,
+                          "saved_current": result.saved_current}, indent=2))
+    else:
+        if result.saved_current:
+            print(f"saved the replaced file as {result.saved_current}")
+        print(f"restored {result.path} from {result.restored_from}; restart Mastodon for it to take effect")
+    return 0
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     provs = all_providers()
     if args.json:
@@ -249,8 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_probe(args)
         if args.command == "setup-bucket":
             return cmd_probe(args, setup=True)
-        if args.command == "providers":
-            return cmd_providers(args)
+        commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
+                    "providers": cmd_providers}
+        if args.command in commands:
+            return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")
     except MastowizardError as e:
         print(f"mastowizard: {scrub(str(e), secrets)}", file=sys.stderr)

@@ -115,8 +115,10 @@ class Plan:
 
     def diff(self) -> str:
         """A unified diff with every secret value masked (last 4 characters at most)."""
-        old = _masked_lines(EnvDocument.from_bytes(self.env.data))
-        new = _masked_lines(EnvDocument(self.new_text), changed={c.key for c in self.changes if c.secret})
+        old = masked_lines(EnvDocument.from_bytes(self.env.data))
+        same_mask = {c.key for c in self.changes if c.secret and c.old is not None and c.new is not None
+                     and show_value(c.key, c.old) == show_value(c.key, c.new)}
+        new = masked_lines(EnvDocument(self.new_text), changed=same_mask)
         name = self.env.path
         return "".join(difflib.unified_diff(old, new, fromfile=f"{name} (now)", tofile=f"{name} (planned)"))
 
@@ -125,7 +127,7 @@ class Plan:
                 "changes": [c.masked() for c in self.changes], "notes": self.notes}
 
 
-def _masked_lines(doc: EnvDocument, changed: set[str] = frozenset()) -> list[str]:
+def masked_lines(doc: EnvDocument, changed: set[str] = frozenset()) -> list[str]:
     lines: list[str] = []
     for seg in doc.segments:
         text = seg.text
