@@ -22,8 +22,8 @@ def main(argv: list[str]) -> int:
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "install":
-        from . import ministack, nginx, rgw
-        for mod in (rgw, nginx, ministack):
+        from . import ministack, nginx, parsers, rgw
+        for mod in (rgw, nginx, ministack, parsers):
             mod.install()
         print("lab: installed")
     elif cmd == "start":

@@ -23,8 +23,9 @@ _HEAD = re.compile(r"(?P<lead>\s*)(?P<export>(?:export[^\S\r\n]+)?)(?P<key>'[^']
 _SINGLE = re.compile(r"'(?:\\'|[^'])*'")
 _DOUBLE = re.compile(r'"(?:\\"|[^"])*"')
 _EOL = re.compile(r"(\r\n|\n|\r)$")
-# Safe unquoted for all three parsers: no whitespace, no comment sign, no expansion, no escapes, no quotes.
-_PLAIN = re.compile(r"[^\s#$\\'\"`]*")
+# Safe unquoted for all three parsers: no whitespace, no comment sign, no expansion, no escapes, no
+# double quote or backtick, and no single quote at the start (it would open a quoted value).
+_PLAIN = re.compile(r"(?:[^\s#$\\'\"`][^\s#$\\\"`]*)?")
 
 
 @dataclass

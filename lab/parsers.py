@@ -1,0 +1,52 @@
+"""The real readers of .env.production, for tests: Ruby's dotenv (Debian's ruby-dotenv, as web and
+sidekiq read it) and Node's dotenv 16 from npm (as streaming reads it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import procs
+from .config import home
+
+NODE_DOTENV = "dotenv@16"
+_RUBY = 'require "dotenv"; require "json"; print JSON.generate(Dotenv::Parser.call(STDIN.read))'
+_NODE = ('const d = require("dotenv"); let s = ""; process.stdin.on("data", c => s += c);'
+         'process.stdin.on("end", () => process.stdout.write(JSON.stringify(d.parse(s))));')
+
+
+def node_dir() -> Path:
+    return home() / "node"
+
+
+def install() -> None:
+    procs.ensure_debian(["ruby-dotenv", "ruby"], ["/usr/lib/ruby/vendor_ruby/dotenv.rb", "ruby"])
+    procs.ensure_debian(["nodejs", "npm"], ["node", "npm"])
+    if not (node_dir() / "node_modules" / "dotenv" / "package.json").exists():
+        node_dir().mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(node_dir()),
+                        NODE_DOTENV], check=True, capture_output=True)
+
+
+def _clean_env() -> dict:
+    # Ruby's dotenv substitutes $NAME from the environment: give it a known one.
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent", "LANG": "C.UTF-8",
+            "NODE_PATH": str(node_dir() / "node_modules")}
+
+
+def ruby_parse(text: str) -> dict[str, str]:
+    r = subprocess.run(["ruby", "-e", _RUBY], input=text.encode(), capture_output=True, env=_clean_env(), timeout=30)
+    if r.returncode:
+        raise RuntimeError(r.stderr.decode(errors="replace"))
+    return json.loads(r.stdout)
+
+
+def node_parse(text: str) -> dict[str, str]:
+    r = subprocess.run([shutil.which("node") or "node", "-e", _NODE], input=text.encode(), capture_output=True,
+                       env=_clean_env(), timeout=30)
+    if r.returncode:
+        raise RuntimeError(r.stderr.decode(errors="replace"))
+    return json.loads(r.stdout)
