@@ -128,9 +128,17 @@ def load_settings(args: argparse.Namespace, values: dict[str, str] | None = None
 
 
 def _from_flags(args: argparse.Namespace, base: Settings | None) -> Settings:
+    # A new provider or endpoint means a new place: its region and addressing come from the
+    # flags or the catalog, not from the old settings.
+    new_place = bool(args.provider or args.endpoint)
+
     def pick(name: str):
         value = getattr(args, name, None)
-        return value if value is not None else (getattr(base, name) if base else None)
+        if value is not None or base is None:
+            return value
+        if new_place and name in ("endpoint", "addressing", "region"):
+            return None
+        return getattr(base, name)
     return Settings.build(
         bucket=pick("bucket"), provider=args.provider or (base.provider if base else None),
         region=pick("region"), endpoint=pick("endpoint"), addressing=pick("addressing"),

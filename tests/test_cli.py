@@ -146,3 +146,14 @@ def test_provider_needing_an_account_id_says_how():
     p = run("policy", "--provider", "r2", "--bucket", "media",
             "--endpoint", "https://abc123.r2.cloudflarestorage.com", "--json")
     assert p.returncode == 0, p.stderr
+
+
+def test_new_provider_does_not_inherit_the_old_region_and_addressing(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_text("S3_ENABLED=true\nS3_BUCKET=media\nS3_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=AKIAOLD\n"
+                 f"AWS_SECRET_ACCESS_KEY={SECRET}\n")
+    p = run("plan", "--env-file", str(f), "--provider", "other", "--endpoint", "https://rgw.example.net", "--json")
+    assert p.returncode == 0, p.stderr
+    changes = {c["key"]: c for c in json.loads(p.stdout)["changes"]}
+    assert changes["S3_REGION"]["new"] == "us-east-1" and "S3_OVERRIDE_PATH_STYLE" not in changes
+    assert changes["S3_ENDPOINT"]["new"] == "https://rgw.example.net"
