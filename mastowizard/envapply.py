@@ -47,6 +47,15 @@ def _unchanged_since_read(host: Host, env: EnvFile, doing: str) -> None:
                           "run the command again to plan against the file as it is now")
 
 
+def _check_owner(host: Host, env: EnvFile) -> None:
+    """Only the file's owner or root can write a replacement that keeps the owner."""
+    uid, me = host.user()
+    if uid not in (0, env.stat.uid):
+        owner = host.user_name(env.stat.uid)
+        raise TargetError(env.path, f"belongs to {owner}, and {me} cannot replace it keeping that owner; "
+                          "nothing was written", f"run as {owner} or root (e.g. sudo -u {owner} mastowizard ...)")
+
+
 @dataclass
 class ApplyResult:
     path: str
@@ -60,6 +69,7 @@ def apply_plan(plan: Plan, now: float | None = None) -> ApplyResult:
     env, host = plan.env, plan.env.host
     if plan.empty:
         return ApplyResult(env.path, None, False)
+    _check_owner(host, env)
     _remove_stale_temps(host, env.path)
     _unchanged_since_read(host, env, "apply")
     backup = _free_name(host, env.path + BACKUP_SUFFIX, now)

@@ -41,6 +41,8 @@ class Host(Protocol):
     def write_atomic(self, path: str, data: bytes, mode: int, uid: int, gid: int, *,
                      exclusive: bool = False) -> None: ...
     def remove(self, path: str) -> None: ...
+    def user(self) -> tuple[int, str]: ...
+    def user_name(self, uid: int) -> str: ...
 
 
 def _explain(exc: OSError, path: str, doing: str) -> TargetError:
@@ -68,6 +70,17 @@ class LocalHost:
 
     def describe(self) -> str:
         return "this machine"
+
+    def user(self) -> tuple[int, str]:
+        uid = os.geteuid()
+        return uid, self.user_name(uid)
+
+    def user_name(self, uid: int) -> str:
+        import pwd
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return str(uid)
 
     def read_bytes(self, path: str) -> bytes:
         try:
