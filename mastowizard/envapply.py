@@ -112,6 +112,11 @@ def rollback(host: Host, path: str, backup: str | None = None, now: float | None
         backup = backups[0]
     data = host.read_bytes(backup)
     st = host.stat(backup)
+    uid, me = host.user()
+    if uid not in (0, st.uid):
+        owner = host.user_name(st.uid)
+        raise TargetError(path, f"its backup belongs to {owner}, and {me} cannot restore it with that owner",
+                          f"run as {owner} or root (e.g. sudo -u {owner} mastowizard rollback ...)")
     saved = None
     if host.exists(path):
         current = host.read_bytes(path)

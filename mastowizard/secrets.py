@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-SECRET_NAME = re.compile(r"(KEY|TOKEN|PASSWORD|PASSWD|SECRET|OTP|PRIVATE)", re.IGNORECASE)
+SECRET_NAME = re.compile(r"(KEY|TOKEN|PASS|SECRET|OTP|PRIVATE|CREDENTIAL)", re.IGNORECASE)
 # Names that contain KEY but hold nothing secret.
 NOT_SECRET = frozenset({"AWS_ACCESS_KEY_ID", "S3_KEY_PREFIX"})
 

@@ -1,0 +1,90 @@
+"""No secret appears in any output of show, plan, apply or rollback, nor in an error."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+OLD = {
+    "SECRET_KEY_BASE": "skb0123456789abcdef0123456789abcdef0123456789",
+    "OTP_SECRET": "otp0123456789abcdef0123456789abcdef",
+    "AWS_SECRET_ACCESS_KEY": "OldAwsSecret/0123456789+abcdefghij",
+    "SMTP_PASSWORD": "smtp-Passw0rd-long-enough",
+    "DB_PASS": "dbpass-0123456789",
+    "VAPID_PRIVATE_KEY": "vapidPrivateKey0123456789abcdef=",
+    "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY": "arPrimaryKey0123456789abcdefXYZ",
+}
+NEW_SECRET = "NewWriterSecret/ABCDEFGH+0123456789xyz"
+ALL = list(OLD.values()) + [NEW_SECRET]
+
+
+def run(*args, env=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "mastowizard", *args], capture_output=True, text=True,
+                          env=e, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def leaks(p) -> list[str]:
+    text = p.stdout + p.stderr
+    found = [s for s in ALL if s in text]
+    # no long piece of a secret either (masking shows 4 characters at most)
+    for s in ALL:
+        for i in range(len(s) - 7):
+            if s[i:i + 8] in text and s not in found:
+                found.append(s[i:i + 8])
+    return found
+
+
+@pytest.fixture
+def env_file(tmp_path):
+    f = tmp_path / ".env.production"
+    f.write_text("LOCAL_DOMAIN=secrets.example\nS3_ENABLED=true\nS3_BUCKET=old-bucket\nAWS_ACCESS_KEY_ID=AKIAOLD\n"
+                 + "".join(f"{k}={v}\n" for k, v in OLD.items()))
+    return f
+
+
+ARGS = ["--provider", "wasabi", "--region", "eu-central-1", "--bucket", "new-bucket", "--alias-host", "m.example"]
+CREDS = {"AWS_ACCESS_KEY_ID": "AKIANEW", "AWS_SECRET_ACCESS_KEY": NEW_SECRET}
+
+
+def test_show_plan_apply_rollback_never_print_secrets(env_file):
+    outputs = [
+        run("show", "--env-file", str(env_file)),
+        run("show", "--env-file", str(env_file), "--json"),
+        run("plan", "--env-file", str(env_file), *ARGS, env=CREDS),
+        run("plan", "--env-file", str(env_file), *ARGS, "--json", env=CREDS),
+        run("apply", "--env-file", str(env_file), *ARGS, "--yes", env=CREDS),
+        run("plan", "--env-file", str(env_file), "--permission", "policy", "--json"),
+        run("apply", "--env-file", str(env_file), "--permission", "policy", "--yes", "--json"),
+        run("rollback", "--env-file", str(env_file), "--yes"),
+        run("rollback", "--env-file", str(env_file), "--yes", "--json"),
+    ]
+    for p in outputs:
+        assert p.returncode == 0, p.stderr
+        assert leaks(p) == [], (p.args, leaks(p))
+    plan = json.loads(outputs[3].stdout)
+    secret = next(c for c in plan["changes"] if c["key"] == "AWS_SECRET_ACCESS_KEY")
+    assert secret == {"key": "AWS_SECRET_ACCESS_KEY", "action": "change", "old": "****ghij", "new": "****9xyz",
+                      "line": 7, "secret": True}
+    assert "+AWS_SECRET_ACCESS_KEY=****9xyz" in outputs[2].stdout
+    assert NEW_SECRET in env_file.read_text() or "OldAwsSecret" in env_file.read_text()
+
+
+def test_errors_never_print_secrets(env_file, tmp_path):
+    bad = tmp_path / "bad.env"
+    bad.write_text(f"AWS_SECRET_ACCESS_KEY='{NEW_SECRET}\nOTP_SECRET={OLD['OTP_SECRET']}\n")
+    refused = dict(CREDS, AWS_SECRET_ACCESS_KEY=NEW_SECRET + "' # $x")
+    outputs = [
+        run("plan", "--env-file", str(bad), *ARGS, env=CREDS),
+        run("apply", "--env-file", str(env_file), *ARGS, "--yes", env=refused),
+        run("apply", "--env-file", str(env_file), *ARGS, env=CREDS),
+        run("rollback", "--env-file", str(env_file), "--backup", str(tmp_path / "none"), "--yes"),
+        run("plan", "--env-file", str(env_file), *ARGS, env={"AWS_SECRET_ACCESS_KEY": NEW_SECRET}),
+    ]
+    for p in outputs:
+        assert p.returncode == 2, (p.args, p.stdout, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert leaks(p) == [], (p.args, leaks(p))
