@@ -74,6 +74,9 @@ def encode_value(key: str, value: str) -> str:
         raise InputError(key, "the value has a single quote together with spaces, #, $, \\ or \", which "
                          "Ruby's and Node's dotenv and Compose would read differently",
                          "choose a value without the single quote (for a secret: generate a new one)")
+    if "${" in value:
+        raise InputError(key, "the value has ${, which Docker Compose expands even inside quotes",
+                         "choose a value without ${")
     if "\\\\" in value or value.endswith("\\"):
         raise InputError(key, "the value has a doubled or trailing backslash, which the env readers "
                          "would read differently", "choose a value without it")

@@ -82,7 +82,7 @@ def test_corpus_round_trip(tmp_path, path, flavour):
     # the S3 values read back as intended, in all three readers
     wanted = {c.key: c.new for c in plan.changes}
     text = new.decode().lstrip("\ufeff")
-    for reader in (lambda t: EnvDocument(t).values(), parsers.ruby_parse, parsers.node_parse):
+    for reader in (lambda t: EnvDocument(t).values(), parsers.ruby_parse, parsers.node_parse, parsers.compose_parse):
         got = reader(text)
         for key, value in wanted.items():
             assert got.get(key) == value, (key, reader)
