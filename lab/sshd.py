@@ -1,0 +1,210 @@
+"""OpenSSH's sshd from Debian on 127.0.0.1, as the lab's Mastodon host.
+
+Its own port, config, host keys and authorized keys live in the lab directory. Two users:
+- `mw-mastodon` owns the instance directory (`<lab>/instance/live/.env.production`,
+  `public/system/`), like the `mastodon` user of a source install; key login only.
+- `mw-admin` logs in with a key or a password and may `sudo` with that password, like an admin.
+Stand-ins for `systemctl` and `docker` on their PATH record their calls (`calls.log`). What the
+lab users must reach lives in `/var/lib/mastowizard-lab` (`MASTOWIZARD_LAB_SHARED`).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import procs
+from .config import HOST, home, port
+
+SSH_PORT = port("SSH", 17022)
+PACKAGES = ["openssh-server", "openssh-client", "sudo"]
+MASTODON_USER = "mw-mastodon"
+ADMIN_USER = "mw-admin"
+ADMIN_PASSWORD = "lab-admin-password-1"
+KEY_PASSPHRASE = "lab-key-passphrase"
+
+
+def root() -> Path:
+    return home() / "ssh"
+
+
+def shared() -> Path:
+    """What the lab users must reach (instance, stand-ins, their records): outside root's home."""
+    return Path(os.environ.get("MASTOWIZARD_LAB_SHARED") or "/var/lib/mastowizard-lab")
+
+
+def instance_dir() -> Path:
+    return shared() / "instance"
+
+
+def env_file() -> Path:
+    return instance_dir() / "live" / ".env.production"
+
+
+def client_key(passphrase: bool = False) -> Path:
+    return root() / ("client_key_pass" if passphrase else "client_key")
+
+
+def install() -> None:
+    procs.ensure_debian(PACKAGES, ["/usr/sbin/sshd", "ssh-keygen", "ssh-agent", "sudo"])
+
+
+def _user(name: str, password: str | None) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    if password:
+        subprocess.run(["chpasswd"], input=f"{name}:{password}\n".encode(), check=True)
+    else:  # key login only, but not a locked account (sshd refuses locked ones)
+        subprocess.run(["usermod", "-p", "*", name], check=True)
+
+
+def _keygen(path: Path, passphrase: str = "") -> None:
+    if not path.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", "mastowizard-lab",
+                        "-f", str(path)], check=True)
+
+
+STANDIN = """#!/bin/sh
+# mastowizard lab stand-in for {name}: records the call, answers like the real one would.
+echo "$(id -un) {name} $*" >> {calls}
+state={state}
+case "{name} $1" in
+  "systemctl is-active")
+    shift; for u in "$@"; do case "$u" in -*) continue;; esac
+      if [ -e "$state/failed-$u" ]; then echo failed; st=3; else echo active; fi; done; exit ${{st:-0}};;
+  "systemctl restart"|"systemctl reload"|"systemctl start")
+    shift; for u in "$@"; do case "$u" in -*) continue;; esac
+      if [ -e "$state/failed-$u" ]; then echo "Job for $u.service failed." >&2; exit 1; fi
+      echo "restarted $u"; done; exit 0;;
+  "systemctl list-units"|"systemctl list-unit-files")
+    cat "$state/units" 2>/dev/null; exit 0;;
+  "journalctl "*)
+    echo "-- lab journal for $*"; exit 0;;
+esac
+exit 0
+"""
+
+
+def _standins() -> Path:
+    bin_dir = shared() / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shared().chmod(0o755)
+    state = shared() / "state"
+    state.mkdir(exist_ok=True)
+    calls = shared() / "calls.log"
+    calls.touch()
+    calls.chmod(0o666)
+    state.chmod(0o777)
+    for name in ("systemctl", "docker", "journalctl"):
+        f = bin_dir / name
+        f.write_text(STANDIN.format(name=name, calls=calls, state=state))
+        f.chmod(0o755)
+    (state / "units").write_text("mastodon-web.service loaded active running\n"
+                                 "mastodon-sidekiq.service loaded active running\n"
+                                 "mastodon-streaming.service loaded active running\n")
+    return bin_dir
+
+
+def _instance() -> None:
+    live = instance_dir() / "live"
+    (live / "public" / "system").mkdir(parents=True, exist_ok=True)
+    if not env_file().exists():
+        env_file().write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\nSECRET_KEY_BASE="
+                              "labsecretkeybase0123456789abcdef0123456789\n")
+    m = pwd.getpwnam(MASTODON_USER)
+    for p in [instance_dir(), live, live / "public", live / "public" / "system", env_file()]:
+        os.chown(p, m.pw_uid, m.pw_gid)
+    env_file().chmod(0o600)
+    os.chmod(instance_dir(), 0o755)
+
+
+def _config(bin_dir: Path) -> Path:
+    d = root()
+    path = f"{bin_dir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+    conf = d / "sshd_config"
+    conf.write_text(f"""Port {SSH_PORT}
+ListenAddress {HOST}
+HostKey {d}/ssh_host_ed25519_key
+HostKey {d}/ssh_host_rsa_key
+PidFile {d}/sshd.pid
+AuthorizedKeysFile {shared()}/authorized_keys/%u
+StrictModes no
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers {MASTODON_USER} {ADMIN_USER}
+SetEnv PATH={path}
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+""")
+    sudoers = Path("/etc/sudoers.d/mastowizard-lab")
+    sudoers.write_text(f"Defaults:{ADMIN_USER} secure_path=\"{path}\"\n"
+                       f"Defaults:{ADMIN_USER} !lecture, passwd_tries=1, timestamp_timeout=0\n"
+                       f"{ADMIN_USER} ALL=(ALL:ALL) ALL\n")
+    sudoers.chmod(0o440)
+    return conf
+
+
+def setup() -> Path:
+    install()
+    d = root()
+    d.mkdir(parents=True, exist_ok=True)
+    _user(MASTODON_USER, None)
+    _user(ADMIN_USER, ADMIN_PASSWORD)
+    for kind in ("ed25519", "rsa"):
+        key = d / f"ssh_host_{kind}_key"
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(key)], check=True)
+    _keygen(client_key())
+    _keygen(client_key(True), KEY_PASSPHRASE)
+    auth = shared() / "authorized_keys"
+    auth.mkdir(exist_ok=True)
+    pubs = client_key().with_suffix(".pub").read_text() + client_key(True).with_suffix(".pub").read_text()
+    for user in (MASTODON_USER, ADMIN_USER):
+        (auth / user).write_text(pubs)
+        (auth / user).chmod(0o644)
+    _instance()
+    return _config(_standins())
+
+
+def host_key_fingerprint(kind: str = "ed25519") -> str:
+    out = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", str(root() / f"ssh_host_{kind}_key.pub")],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()[1]
+
+
+def known_hosts_line(kind: str = "ed25519") -> str:
+    pub = (root() / f"ssh_host_{kind}_key.pub").read_text().split()
+    return f"[{HOST}]:{SSH_PORT} {pub[0]} {pub[1]}\n"
+
+
+def is_running() -> bool:
+    return procs.running(root() / "sshd.pid") and procs.port_open(SSH_PORT)
+
+
+def start() -> None:
+    conf = setup()
+    if is_running():
+        return
+    stop()
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)   # privilege separation directory
+    subprocess.run(["/usr/sbin/sshd", "-t", "-f", str(conf)], check=True)
+    procs.spawn(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], root() / "sshd.log", root() / "sshd.pid")
+    procs.wait_for(lambda: procs.port_open(SSH_PORT), 20, "sshd", root() / "sshd.log")
+
+
+def stop() -> None:
+    procs.stop(root() / "sshd.pid")
+
+
+def remove_sudoers() -> None:
+    Path("/etc/sudoers.d/mastowizard-lab").unlink(missing_ok=True)
+    shutil.rmtree(root(), ignore_errors=True)
+    shutil.rmtree(shared(), ignore_errors=True)
