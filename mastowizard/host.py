@@ -45,7 +45,7 @@ class Host(Protocol):
     def user_name(self, uid: int) -> str: ...
 
 
-def _explain(exc: OSError, path: str, doing: str) -> TargetError:
+def explain_os_error(exc: OSError, path: str, doing: str) -> TargetError:
     """One line for an OS error, naming the path and the fix."""
     code = exc.errno
     if code == errno.ENOENT:
@@ -87,13 +87,13 @@ class LocalHost:
             with open(path, "rb") as f:
                 return f.read()
         except OSError as e:
-            raise _explain(e, path, "reading") from None
+            raise explain_os_error(e, path, "reading") from None
 
     def stat(self, path: str) -> FileStat:
         try:
             st = os.stat(path)
         except OSError as e:
-            raise _explain(e, path, "reading its mode and owner") from None
+            raise explain_os_error(e, path, "reading its mode and owner") from None
         return FileStat(st.st_mode & 0o7777, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns)
 
     def exists(self, path: str) -> bool:
@@ -103,7 +103,7 @@ class LocalHost:
         try:
             return sorted(os.listdir(path))
         except OSError as e:
-            raise _explain(e, path, "listing the directory") from None
+            raise explain_os_error(e, path, "listing the directory") from None
 
     def remove(self, path: str) -> None:
         try:
@@ -111,7 +111,7 @@ class LocalHost:
         except FileNotFoundError:
             pass
         except OSError as e:
-            raise _explain(e, path, "removing it") from None
+            raise explain_os_error(e, path, "removing it") from None
 
     def write_atomic(self, path: str, data: bytes, mode: int, uid: int, gid: int, *,
                      exclusive: bool = False) -> None:
@@ -124,7 +124,7 @@ class LocalHost:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as e:
-            raise _explain(e, path, doing) from None
+            raise explain_os_error(e, path, doing) from None
         try:
             try:
                 view = memoryview(data)
@@ -154,4 +154,4 @@ class LocalHost:
                 os.unlink(tmp)
             except OSError:
                 pass
-            raise _explain(e, path, doing) from None
+            raise explain_os_error(e, path, doing) from None
