@@ -61,6 +61,18 @@ def _common(p: argparse.ArgumentParser, settings: bool = True, http: bool = True
         p.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates for HTTPS")
 
 
+def _ssh_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("remote host (instead of this machine)")
+    g.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="work on the Mastodon host over SSH "
+                   "(~/.ssh/config, the agent and key files are honoured)")
+    g.add_argument("--accept-host-key", metavar="SHA256:...", help="trust this host key fingerprint if the "
+                   "host is not in known_hosts yet")
+    g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file (default ~/.ssh/known_hosts)")
+    g.add_argument("--identity", metavar="FILE", help="private key file (default: from ~/.ssh/config, the agent)")
+    g.add_argument("--sudo-user", metavar="USER", help="read and write the env file as USER through sudo "
+                   "(e.g. mastodon); the sudo password comes from MASTOWIZARD_SUDO_PASSWORD or a prompt")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mastowizard",
                      description="Move a Mastodon instance's media to S3 object storage, and prove it works.")
@@ -80,12 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _ssh_options(p)
 
     p = sub.add_parser("plan", help="show the change to the env file as a diff, secrets masked")
     _common(p, http=False)
+    _ssh_options(p)
 
     p = sub.add_parser("apply", help="back up the env file, then write the planned change atomically")
     _common(p, http=False)
+    _ssh_options(p)
     p.add_argument("--yes", action="store_true", help="write without asking")
 
     p = sub.add_parser("rollback", help="restore the env file from a backup, byte for byte")
@@ -93,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup", metavar="PATH", help="the backup to restore (default: the newest)")
     p.add_argument("--yes", action="store_true", help="restore without asking")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _ssh_options(p)
 
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
@@ -258,8 +274,47 @@ def _env_path(args: argparse.Namespace) -> str:
     return args.env_file or DEFAULT_ENV_FILE
 
 
+class _CliPrompter:
+    """Asks on the terminal; with no terminal, nobody is asked (the caller says what to set)."""
+
+    def secret(self, prompt: str) -> str | None:
+        return _ask(prompt, True)
+
+    def confirm_host_key(self, host: str, key_type: str, fingerprint: str) -> bool:
+        if not sys.stdin.isatty():
+            return False
+        print(f"The host key of {host} is not known yet: {key_type} {fingerprint}", file=sys.stderr)
+        return input("Is this the server's fingerprint? Trust it [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _host(args: argparse.Namespace):
+    """This machine, or the --ssh target (connected, host key checked)."""
+    if not getattr(args, "ssh", None):
+        if getattr(args, "sudo_user", None):
+            raise InputError("--sudo-user", "only works with --ssh", "run the command as that user locally")
+        return LocalHost()
+    from .ssh import SshOptions, connect, parse_target
+    from .sshhost import SshHost
+    target = parse_target(args.ssh)
+    env_secret = lambda name: Secret(os.environ[name]) if os.environ.get(name) else None  # noqa: E731
+    prompter = _CliPrompter()
+    options = SshOptions(known_hosts=os.path.expanduser(args.known_hosts or "~/.ssh/known_hosts"),
+                         accept_host_key=args.accept_host_key, password=env_secret("MASTOWIZARD_SSH_PASSWORD"),
+                         key_passphrase=env_secret("MASTOWIZARD_SSH_KEY_PASSPHRASE"),
+                         identity_file=os.path.expanduser(args.identity) if args.identity else None,
+                         prompt=prompter)
+    client = connect(target, options)
+    sudo_password = None
+    if args.sudo_user:
+        sudo_password = env_secret("MASTOWIZARD_SUDO_PASSWORD")
+        if sudo_password is None:
+            typed = _ask(f"sudo password for {target.user} on {target.hostname}: ", True)
+            sudo_password = Secret(typed) if typed else None
+    return SshHost(client, target, sudo_user=args.sudo_user, sudo_password=sudo_password)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    env = EnvFile.read(LocalHost(), _env_path(args))
+    env = EnvFile.read(_host(args), _env_path(args))
     info = describe(env)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -277,7 +332,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace):
     path = _env_path(args)
-    env = EnvFile.read(LocalHost(), path)
+    env = EnvFile.read(_host(args), path)
     args.env_file = path
     settings, notes, values = load_settings(args, values=env.doc.values())
     key_id = os.environ.get("AWS_ACCESS_KEY_ID")
@@ -341,7 +396,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    host, path = LocalHost(), _env_path(args)
+    host, path = _host(args), _env_path(args)
     backup = args.backup or next(iter(list_backups(host, path)), None)
     if backup is None:
         raise TargetError(path, "has no backup to restore", "give one with --backup PATH")

@@ -132,7 +132,7 @@ def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
         return None
     try:
         return paramiko.PKey.from_path(path)
-    except paramiko.PasswordRequiredException:
+    except (paramiko.PasswordRequiredException, TypeError):   # TypeError: cryptography's "password-protected"
         phrase = options.key_passphrase
         if phrase is None:
             typed = options.prompt.secret(f"Passphrase for {path}: ")
@@ -140,8 +140,8 @@ def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
         if phrase is None:
             return None
         try:
-            return paramiko.PKey.from_path(path, passphrase=phrase.reveal().encode())
-        except paramiko.SSHException:
+            return paramiko.PKey.from_path(path, password=phrase.reveal().encode())
+        except (paramiko.SSHException, ValueError, TypeError):
             raise TargetError(path, "the passphrase does not open this key",
                               "check MASTOWIZARD_SSH_KEY_PASSPHRASE or type it again") from None
     except (paramiko.SSHException, ValueError, OSError):
@@ -150,6 +150,8 @@ def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
 
 def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
     where = f"{target.hostname}:{target.port}"
+    if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
+        return TargetError(where, "the server did not answer as an SSH server", "check the port (--ssh host:PORT)")
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return TargetError(where, "no answer in time (connection timed out)",
                            "check the host name, the port and the firewall")
@@ -216,11 +218,13 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
         except paramiko.AuthenticationException as e:
             last_error = e
             continue
+        except paramiko.SSHException as e:
+            if "No authentication methods available" in str(e):   # nothing to offer: try the password
+                continue
+            client.close()
+            raise _socket_error(target, e) from None
         except (OSError, paramiko.SSHException) as e:
             client.close()
-            if isinstance(e, paramiko.SSHException) and "Error reading SSH protocol banner" in str(e):
-                raise TargetError(f"{target.hostname}:{target.port}", "the server did not answer as an SSH server",
-                                  "check the port") from None
             raise _socket_error(target, e) from None
     client.close()
     raise TargetError(str(target), "authentication failed" + (f" ({last_error})" if last_error else ""),
