@@ -9,12 +9,12 @@ from __future__ import annotations
 from .info import ServerInfo
 
 SERVERS = ("rgw", "ministack")
-COMPONENTS = ("rgw", "ministack", "nginx")
+COMPONENTS = ("rgw", "ministack", "nginx", "sshd")
 
 
 def _module(name: str):
-    from . import ministack, nginx, rgw
-    return {"rgw": rgw, "ministack": ministack, "nginx": nginx}[name]
+    from . import ministack, nginx, rgw, sshd
+    return {"rgw": rgw, "ministack": ministack, "nginx": nginx, "sshd": sshd}[name]
 
 
 def start(name: str) -> ServerInfo | None:

@@ -18,12 +18,12 @@ def _names(args: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__ or "usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|all]")
+        print(__doc__ or "usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]")
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "install":
-        from . import ministack, nginx, parsers, rgw
-        for mod in (rgw, nginx, ministack, parsers):
+        from . import ministack, nginx, parsers, rgw, sshd
+        for mod in (rgw, nginx, ministack, parsers, sshd):
             mod.install()
         print("lab: installed")
     elif cmd == "start":
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-__doc__ = """usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|all]
+__doc__ = """usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]
 
 The mastowizard test lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true) and nginx as media host."""
 

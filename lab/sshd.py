@@ -69,22 +69,59 @@ def _keygen(path: Path, passphrase: str = "") -> None:
                         "-f", str(path)], check=True)
 
 
+MASTODON_PORT = port("MASTODON", 17030)
+
 STANDIN = """#!/bin/sh
-# mastowizard lab stand-in for {name}: records the call, answers like the real one would.
+# mastowizard lab stand-in for {name}: records the call and acts like the real one for Mastodon's
+# services. mastodon-web (compose service web) is the lab's Mastodon stand-in, really restarted;
+# the other services follow flag files: state/failed-UNIT makes one fail.
 echo "$(id -un) {name} $*" >> {calls}
 state={state}
-case "{name} $1" in
-  "systemctl is-active")
-    shift; for u in "$@"; do case "$u" in -*) continue;; esac
-      if [ -e "$state/failed-$u" ]; then echo failed; st=3; else echo active; fi; done; exit ${{st:-0}};;
-  "systemctl restart"|"systemctl reload"|"systemctl start")
-    shift; for u in "$@"; do case "$u" in -*) continue;; esac
-      if [ -e "$state/failed-$u" ]; then echo "Job for $u.service failed." >&2; exit 1; fi
-      echo "restarted $u"; done; exit 0;;
-  "systemctl list-units"|"systemctl list-unit-files")
-    cat "$state/units" 2>/dev/null; exit 0;;
-  "journalctl "*)
-    echo "-- lab journal for $*"; exit 0;;
+restart_web() {{
+  if [ -f "$state/web.pid" ]; then kill "$(cat "$state/web.pid")" 2>/dev/null; rm -f "$state/web.pid"; sleep 0.2; fi
+  nohup /usr/bin/python3 {standin} {envfile} {port} "$state/web.pid" >> "$state/web.log" 2>&1 &
+  echo "started web"
+}}
+web_up() {{ [ -f "$state/web.pid" ] && [ -d "/proc/$(cat "$state/web.pid")" ]; }}
+unit_ok() {{
+  case "$1" in
+    mastodon-web|mastodon-web.service|web) web_up;;
+    *) u=${{1%.service}}; [ ! -e "$state/failed-$u" ] && [ ! -e "$state/failed-mastodon-$u" ];;
+  esac
+}}
+args=" $* "
+case "{name}" in
+  systemctl)
+    cmd=$1; shift
+    case "$cmd" in
+      is-active) st=0; for u in "$@"; do case "$u" in -*) continue;; esac
+                   if unit_ok "$u"; then echo active; else echo failed; st=3; fi; done; exit $st;;
+      restart|start|reload-or-restart)
+        for u in "$@"; do case "$u" in -*) continue;; esac
+          case "$u" in mastodon-web*) restart_web;; esac
+          if [ -e "$state/failed-${{u%.service}}" ]; then
+            echo "Job for ${{u%.service}}.service failed because the control process exited with error code." >&2
+            exit 1; fi
+        done; exit 0;;
+      list-units) cat "$state/units"; exit 0;;
+      *) exit 0;;
+    esac;;
+  journalctl)
+    case "$args" in
+      *mastodon-web*) tail -n 20 "$state/web.log" 2>/dev/null;;
+      *) echo "-- lab journal: $* --"; for f in "$state"/failed-*; do [ -e "$f" ] && cat "$f"; done;;
+    esac; exit 0;;
+  docker)
+    case "$args" in
+      *" compose "*" up "*) restart_web; for s in sidekiq streaming; do
+          if ! unit_ok "$s"; then echo "container $s exited with code 1" >&2; fi; done; exit 0;;
+      *" compose "*" ps "*) for s in web sidekiq streaming; do
+          if unit_ok "$s"; then st=running; h=healthy; else st=exited; h=unhealthy; fi
+          printf '{{"Service":"%s","State":"%s","Health":"%s"}}\\n' "$s" "$st" "$h"; done; exit 0;;
+      *" compose "*" logs "*) tail -n 20 "$state/web.log" 2>/dev/null; for f in "$state"/failed-*; do
+          [ -e "$f" ] && cat "$f"; done; exit 0;;
+      *" compose "*" version"*) echo "Docker Compose version v2.lab"; exit 0;;
+    esac; exit 0;;
 esac
 exit 0
 """
@@ -99,10 +136,14 @@ def _standins() -> Path:
     calls = shared() / "calls.log"
     calls.touch()
     calls.chmod(0o666)
-    state.chmod(0o777)
+    state.chmod(0o1777)
+    standin = shared() / "mastodon_standin.py"
+    shutil.copyfile(Path(__file__).with_name("mastodon_standin.py"), standin)
+    standin.chmod(0o644)
     for name in ("systemctl", "docker", "journalctl"):
         f = bin_dir / name
-        f.write_text(STANDIN.format(name=name, calls=calls, state=state))
+        f.write_text(STANDIN.format(name=name, calls=calls, state=state, envfile=env_file(), port=MASTODON_PORT,
+                                    standin=standin))
         f.chmod(0o755)
     (state / "units").write_text("mastodon-web.service loaded active running\n"
                                  "mastodon-sidekiq.service loaded active running\n"
@@ -202,6 +243,7 @@ def start() -> None:
 
 def stop() -> None:
     procs.stop(root() / "sshd.pid")
+    procs.stop(shared() / "state" / "web.pid", grace=5)   # the Mastodon stand-in a restart started
 
 
 def remove_sudoers() -> None:

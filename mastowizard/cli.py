@@ -110,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     _ssh_options(p)
 
+    p = sub.add_parser("restart", help="restart web, sidekiq and streaming and wait until healthy")
+    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--systemd", action="store_true", help="a source install under systemd")
+    kind.add_argument("--compose", metavar="DIR", help="a Docker Compose install in DIR")
+    p.add_argument("--instance", metavar="URL", help="the instance's URL, to wait for /health")
+    p.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="for the restart (default 300)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[])
+    p.add_argument("--ca-bundle", metavar="FILE")
+    _ssh_options(p)
+
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
     return parser
@@ -304,9 +316,8 @@ def _host(args: argparse.Namespace):
                          identity_file=os.path.expanduser(args.identity) if args.identity else None,
                          prompt=prompter)
     client = connect(target, options)
-    sudo_password = None
+    sudo_password = env_secret("MASTOWIZARD_SUDO_PASSWORD")
     if args.sudo_user:
-        sudo_password = env_secret("MASTOWIZARD_SUDO_PASSWORD")
         if sudo_password is None:
             typed = _ask(f"sudo password for {target.user} on {target.hostname}: ", True)
             sudo_password = Secret(typed) if typed else None
@@ -418,6 +429,29 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restart(args: argparse.Namespace) -> int:
+    from .commands import LocalRunner
+    from .restart import detect, restart
+
+    if args.instance and not args.instance.startswith(("http://", "https://")):
+        raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+    host = _host(args)
+    runner = host if hasattr(host, "run") else LocalRunner()
+    install = detect(host, runner, _env_path(args), "systemd" if args.systemd else None, args.compose)
+    stream = None if args.json else (lambda line: print(f"  | {line}", flush=True))
+    if not args.json:
+        print(f"{install.describe()} on {runner.describe()}")
+    report = restart(runner, install, args.instance, http, on_line=stream, timeout=args.timeout)
+    extra = {"install": {"kind": install.kind, "services": install.services, "compose_file": install.compose_file}}
+    code = print_checks(report.checks, args.json, install.notes, extra)
+    if not args.json:
+        for c in report.checks:
+            for line in c.evidence.get("log", []):
+                print(f"      {c.id.split('.', 1)[-1]} | {line}")
+    return code
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     provs = all_providers()
     if args.json:
@@ -445,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "setup-bucket":
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
-                    "providers": cmd_providers}
+                    "restart": cmd_restart, "providers": cmd_providers}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

@@ -215,6 +215,28 @@ class SshHost:
             raise TargetError(str(self.target), f"the connection broke while {doing} ({e}); {path} is unchanged",
                               "run again") from None
 
+    # -- commands (the Runner protocol) -------------------------------------------------------
+    def run(self, argv: list[str], *, root: bool = False, timeout: float = 120.0, on_line=None):
+        """Run ARGV on the host, as root through sudo when ROOT and the login user is not root."""
+        if not root or self.login_uid() == 0:
+            return run(self.client, argv, timeout=timeout, on_line=on_line)
+        probe = run(self.client, ["sudo", "-k", "-n", "true"], timeout=30)
+        if probe.ok:
+            return run(self.client, ["sudo", "-n", "--", *argv], timeout=timeout, on_line=on_line)
+        if self._sudo_password is None:
+            raise TargetError(str(self.target), f"`{argv[0]}` needs root and sudo needs a password",
+                              "set MASTOWIZARD_SUDO_PASSWORD or run from a terminal to be asked")
+        r = run(self.client, ["sudo", "-k", "-S", "-p", "", "--", *argv],
+                stdin=self._sudo_password.reveal().encode() + b"\n", timeout=timeout, on_line=on_line)
+        if r.status == 1 and any("incorrect password" in x or "Sorry, try again" in x for x in r.stderr_tail):
+            raise TargetError(str(self.target), "sudo refused the password", "check MASTOWIZARD_SUDO_PASSWORD")
+        return r
+
+    def login_uid(self) -> int:
+        if not hasattr(self, "_login_uid"):
+            self._login_uid = int(run(self.client, "id -u", timeout=30).stdout.decode().strip() or -1)
+        return self._login_uid
+
     def close(self) -> None:
         if self._sftp:
             self._sftp.close()
