@@ -104,6 +104,7 @@ case "{name}" in
             exit 1; fi
         done; exit 0;;
       list-units) cat "$state/units"; exit 0;;
+      show) echo "{live}"; exit 0;;
       *) exit 0;;
     esac;;
   journalctl)
@@ -143,7 +144,7 @@ def _standins() -> Path:
     for name in ("systemctl", "docker", "journalctl"):
         f = bin_dir / name
         f.write_text(STANDIN.format(name=name, calls=calls, state=state, envfile=env_file(), port=MASTODON_PORT,
-                                    standin=standin))
+                                    standin=standin, live=env_file().parent))
         f.chmod(0o755)
     (state / "units").write_text("mastodon-web.service loaded active running\n"
                                  "mastodon-sidekiq.service loaded active running\n"

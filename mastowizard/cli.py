@@ -69,6 +69,7 @@ def _ssh_options(p: argparse.ArgumentParser) -> None:
                    "host is not in known_hosts yet")
     g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file (default ~/.ssh/known_hosts)")
     g.add_argument("--identity", metavar="FILE", help="private key file (default: from ~/.ssh/config, the agent)")
+    g.add_argument("--ssh-config", metavar="FILE", help="ssh config file (default ~/.ssh/config)")
     g.add_argument("--sudo-user", metavar="USER", help="read and write the env file as USER through sudo "
                    "(e.g. mastodon); the sudo password comes from MASTOWIZARD_SUDO_PASSWORD or a prompt")
 
@@ -282,8 +283,14 @@ def _public_settings(s: Settings) -> dict[str, Any]:
             "protocol": s.protocol, "key_prefix": s.key_prefix}
 
 
-def _env_path(args: argparse.Namespace) -> str:
-    return args.env_file or DEFAULT_ENV_FILE
+def _env_path(args: argparse.Namespace, host=None) -> str:
+    """--env-file, or the default, or where the mastodon-web unit says the live directory is."""
+    if args.env_file or host is None:
+        return args.env_file or DEFAULT_ENV_FILE
+    from .commands import LocalRunner
+    from .restart import locate_env_file
+    runner = host if hasattr(host, "run") else LocalRunner()
+    return locate_env_file(host, runner, DEFAULT_ENV_FILE)
 
 
 class _CliPrompter:
@@ -307,14 +314,14 @@ def _host(args: argparse.Namespace):
         return LocalHost()
     from .ssh import SshOptions, connect, parse_target
     from .sshhost import SshHost
-    target = parse_target(args.ssh)
+    target = parse_target(args.ssh, args.ssh_config)
     env_secret = lambda name: Secret(os.environ[name]) if os.environ.get(name) else None  # noqa: E731
     prompter = _CliPrompter()
     options = SshOptions(known_hosts=os.path.expanduser(args.known_hosts or "~/.ssh/known_hosts"),
                          accept_host_key=args.accept_host_key, password=env_secret("MASTOWIZARD_SSH_PASSWORD"),
                          key_passphrase=env_secret("MASTOWIZARD_SSH_KEY_PASSPHRASE"),
                          identity_file=os.path.expanduser(args.identity) if args.identity else None,
-                         prompt=prompter)
+                         ssh_config=args.ssh_config, prompt=prompter)
     client = connect(target, options)
     sudo_password = env_secret("MASTOWIZARD_SUDO_PASSWORD")
     if args.sudo_user:
@@ -325,7 +332,8 @@ def _host(args: argparse.Namespace):
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    env = EnvFile.read(_host(args), _env_path(args))
+    host = _host(args)
+    env = EnvFile.read(host, _env_path(args, host))
     info = describe(env)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -342,8 +350,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace):
-    path = _env_path(args)
-    env = EnvFile.read(_host(args), path)
+    host = _host(args)
+    path = _env_path(args, host)
+    env = EnvFile.read(host, path)
     args.env_file = path
     settings, notes, values = load_settings(args, values=env.doc.values())
     key_id = os.environ.get("AWS_ACCESS_KEY_ID")
@@ -407,7 +416,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    host, path = _host(args), _env_path(args)
+    host = _host(args)
+    path = _env_path(args, host)
     backup = args.backup or next(iter(list_backups(host, path)), None)
     if backup is None:
         raise TargetError(path, "has no backup to restore", "give one with --backup PATH")
@@ -438,7 +448,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
     http = HttpOptions.build(args.resolve, args.ca_bundle)
     host = _host(args)
     runner = host if hasattr(host, "run") else LocalRunner()
-    install = detect(host, runner, _env_path(args), "systemd" if args.systemd else None, args.compose)
+    install = detect(host, runner, _env_path(args, host), "systemd" if args.systemd else None, args.compose)
     stream = None if args.json else (lambda line: print(f"  | {line}", flush=True))
     if not args.json:
         print(f"{install.describe()} on {runner.describe()}")

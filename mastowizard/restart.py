@@ -41,6 +41,22 @@ def _exists(host, path: str) -> bool:
         return False
 
 
+def locate_env_file(host, runner: Runner, default: str) -> str:
+    """DEFAULT if it exists, else the mastodon-web unit's WorkingDirectory/.env.production."""
+    if _exists(host, default):
+        return default
+    try:
+        r = runner.run(["systemctl", "show", "mastodon-web", "-p", "WorkingDirectory", "--value"], timeout=30)
+    except Exception:  # noqa: BLE001 - no systemd here: keep the default and let reading it explain
+        return default
+    directory = r.stdout.decode().strip()
+    if r.ok and directory.startswith("/"):
+        candidate = posixpath.join(directory, ".env.production")
+        if _exists(host, candidate):
+            return candidate
+    return default
+
+
 def detect(host, runner: Runner, env_file: str, prefer: str | None = None,
            compose_dir: str | None = None) -> Install:
     """systemd when mastodon-* units exist, Compose when a compose file with a web service sits in the

@@ -117,6 +117,7 @@ class SshOptions:
     password: Secret | None = None           # login password (MASTOWIZARD_SSH_PASSWORD or prompt)
     key_passphrase: Secret | None = None     # MASTOWIZARD_SSH_KEY_PASSPHRASE or prompt
     identity_file: str | None = None
+    ssh_config: str | None = None            # default ~/.ssh/config (for ProxyJump hosts too)
     use_agent: bool = True
     prompt: Prompter = field(default_factory=NoPrompt)
     timeout: float = CONNECT_TIMEOUT
@@ -176,7 +177,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
         _HostKeyPolicy(target.known_hosts_name, options.accept_host_key, options.prompt, options.known_hosts))
     sock = None
     if target.proxy_jump and _jumped < 3:
-        jump = parse_target(target.proxy_jump.split(",")[0])
+        jump = parse_target(target.proxy_jump.split(",")[0], options.ssh_config)
         jump_client = connect(jump, options, _jumped + 1)
         try:
             sock = jump_client.get_transport().open_channel("direct-tcpip", (target.hostname, target.port),

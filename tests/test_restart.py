@@ -157,3 +157,19 @@ def test_restart_needs_a_sudo_password(lab_sshd, tmp_path):
     with pytest.raises(TargetError) as e:
         restart(host, install, INSTANCE, health_timeout=2)
     assert "MASTOWIZARD_SUDO_PASSWORD" in e.value.fix
+
+
+def test_env_file_found_from_the_web_unit(admin_host, tmp_path):
+    from mastowizard.restart import locate_env_file
+    assert locate_env_file(admin_host, admin_host, "/home/nobody/live/.env.production") == str(sshd.env_file())
+    kh = tmp_path / "kh"
+    kh.write_text(sshd.known_hosts_line())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTOWIZARD_")}
+    env["MASTOWIZARD_SUDO_PASSWORD"] = sshd.ADMIN_PASSWORD
+    p = subprocess.run([sys.executable, "-m", "mastowizard", "show", "--json", "--ssh",
+                        f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}", "--identity", str(sshd.client_key()),
+                        "--known-hosts", str(kh), "--sudo-user", sshd.MASTODON_USER],
+                       capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["path"] == str(sshd.env_file()) and doc["storage"] == "local" and doc["local_domain"] == "lab.example"

@@ -160,13 +160,7 @@ def test_proxy_jump_from_ssh_config(known_hosts, tmp_path):
                    f"  IdentityFile {sshd.client_key()}\n  ProxyJump labjump\n")
     t = parse_target("labtarget", config_path=str(cfg))
     assert (t.hostname, t.port, t.user, t.proxy_jump) == ("127.0.0.1", PORT, sshd.ADMIN_USER, "labjump")
-    import mastowizard.ssh as ssh_mod
-    real = ssh_mod.parse_target
-    ssh_mod.parse_target = lambda text, config_path=None: real(text, config_path=str(cfg))
-    try:
-        c = connect(t, SshOptions(known_hosts=known_hosts, use_agent=False))
-    finally:
-        ssh_mod.parse_target = real
+    c = connect(t, SshOptions(known_hosts=known_hosts, use_agent=False, ssh_config=str(cfg)))
     assert run(c, "id -un").stdout.decode().strip() == sshd.ADMIN_USER
     c.close()
 
