@@ -93,11 +93,22 @@ def ensure_debian(packages: list[str], binaries: list[str]) -> None:
     if all(shutil.which(b) or Path(b).exists() for b in binaries):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for attempt in range(2):
-        if attempt or not _apt_updated:
-            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-            _apt_updated = True
-        r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
-        if r.returncode == 0:
-            return
+    # Packages such as openssh-server and nginx start their system service on install (on every
+    # interface); the lab runs its own copies on 127.0.0.1 only, so forbid that while installing.
+    policy = Path("/usr/sbin/policy-rc.d")
+    guard = not policy.exists()
+    if guard:
+        policy.write_text("#!/bin/sh\n# mastowizard lab: no service starts during package installs\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        for attempt in range(2):
+            if attempt or not _apt_updated:
+                subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+                _apt_updated = True
+            r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+            if r.returncode == 0:
+                return
+    finally:
+        if guard:
+            policy.unlink(missing_ok=True)
     raise RuntimeError(f"lab: could not install {' '.join(packages)}")
