@@ -26,6 +26,12 @@ class FileStat:
     mtime_ns: int
 
 
+def temp_name(path: str) -> str:
+    """The temporary file an atomic write of PATH uses: hidden, beside it, recognisable as ours."""
+    directory = posixpath.dirname(path) or "."
+    return posixpath.join(directory, f".{posixpath.basename(path)}.mastowizard-{secrets.token_hex(4)}.tmp")
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -119,7 +125,7 @@ class LocalHost:
         link it to PATH so an existing file is never replaced), then fsync the directory.
         On any failure the temp file is removed and PATH is as it was."""
         directory = posixpath.dirname(path) or "."
-        tmp = posixpath.join(directory, f".{posixpath.basename(path)}.mastowizard-{secrets.token_hex(4)}.tmp")
+        tmp = temp_name(path)
         doing = "writing a temporary file beside it"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

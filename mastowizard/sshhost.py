@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import errno
 import posixpath
-import secrets as _random
 import shlex
 import stat as _stat
 
 import paramiko
 
 from .errors import TargetError
-from .host import FileStat, explain_os_error
+from .host import FileStat, explain_os_error, temp_name
 from .secrets import Secret
 from .ssh import SshTarget, run
 
@@ -161,7 +160,7 @@ class SshHost:
     def write_atomic(self, path: str, data: bytes, mode: int, uid: int, gid: int, *,
                      exclusive: bool = False) -> None:
         directory = posixpath.dirname(path) or "."
-        tmp = posixpath.join(directory, f".{posixpath.basename(path)}.mastowizard-{_random.token_hex(4)}.tmp")
+        tmp = temp_name(path)
         if self.sudo_user:
             self._write_sudo(path, tmp, directory, data, mode, uid, gid, exclusive)
         else:
