@@ -1,25 +1,54 @@
-"""The lab's Mastodon web process, reduced to what a restart shows: it reads the env file when it
-starts (so a restart picks up a change) and answers `GET /health` with `OK`, like Mastodon.
-`GET /lab/env` reports the S3 settings it started with (secrets left out).
+"""The lab's Mastodon stand-in: behaves like Mastodon wherever mastowizard's checklist touches it.
+
+- Reads the instance's env file when it starts, so a restart picks up a change.
+- Stores uploads on local disk under `public/system/` or in S3 exactly as Mastodon does: the key
+  layout `[S3_KEY_PREFIX/]media_attachments/files/ID_PARTITION/STYLE/HEX.EXT`, the original and
+  small styles, Content-Type, `Cache-Control: public, max-age=315576000, immutable`, and the ACL of
+  S3_PERMISSION (no ACL header when it is empty); path-style or virtual-host by S3_ENDPOINT and
+  S3_OVERRIDE_PATH_STYLE; SigV4-signed like aws-sdk.
+- Builds media URLs as Mastodon does: S3_ALIAS_HOST (or S3_CLOUDFRONT_HOST), else
+  S3_PROTOCOL://S3_HOSTNAME/BUCKET/KEY, or `/system/KEY` on the instance for local storage.
+- Answers `POST /api/v2/media` (200 for images, 202 with `url: null` for video and audio),
+  `GET /api/v1/media/:id` (206 while processing, 200 when done), `DELETE /api/v1/media/:id` (422
+  when attached to a status), `POST /api/v1/statuses` (to attach), `GET /health`,
+  `GET /api/v1|v2/instance`, `GET /api/v1/accounts/verify_credentials`, with bearer tokens,
+  scopes (`write:media`, or `write`) and Mastodon's error bodies.
 
 Stdlib only: the lab's systemctl and docker stand-ins run it with /usr/bin/python3 as any user.
-The full API stand-in (media uploads) builds on this.
+    python3 mastodon_standin.py ENV_FILE PORT PIDFILE [LAB_CONFIG_JSON]
+LAB_CONFIG_JSON: {"tokens": {"TOKEN": "read write:media"}, "processing_seconds": 1,
+"never_finish": false, "base_url": "http://127.0.0.1:17030"}
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import email.parser
+import email.policy
+import hashlib
+import hmac
+import http.client
 import json
 import os
+import secrets
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, urlsplit
 
 PUBLIC_KEYS = ("S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_ALIAS_HOST", "S3_PERMISSION",
                "LOCAL_DOMAIN")
+CACHE_CONTROL = "public, max-age=315576000, immutable"
+IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+LATER_TYPES = {"video/mp4": "mp4", "video/webm": "webm", "audio/mpeg": "mp3", "audio/ogg": "ogg"}
+VERSION = "4.4.0"
 
 
 def read_env(path: str) -> dict[str, str]:
+    """Enough of dotenv for the lab: KEY=VALUE, `export`, quotes, comments."""
     values: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#") or "=" not in line:
@@ -27,39 +56,313 @@ def read_env(path: str) -> dict[str, str]:
             key, _, value = line.partition("=")
             key = key.replace("export ", "").strip()
             value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
+            if value[:1] in ("'", '"') and value[1:].find(value[0]) >= 0:
+                value = value[1:1 + value[1:].find(value[0])]
+            elif " #" in value:
+                value = value.split(" #", 1)[0].rstrip()
             values[key] = value
     return values
 
 
-def main(argv: list[str]) -> int:
-    env_file, port, pidfile = argv[0], int(argv[1]), argv[2]
-    env = read_env(env_file)
-    if env.get("LAB_FAIL_START") == "true":
-        print("lab: refusing to start (LAB_FAIL_START=true)", file=sys.stderr)
-        return 1
-    started = {k: env[k] for k in PUBLIC_KEYS if k in env}
+# -- S3, signed as aws-sdk signs ----------------------------------------------------------------
+class S3:
+    def __init__(self, env: dict[str, str]):
+        self.bucket = env["S3_BUCKET"]
+        self.region = env.get("S3_REGION", "us-east-1")
+        self.key_id = env.get("AWS_ACCESS_KEY_ID", "")
+        self.secret = env.get("AWS_SECRET_ACCESS_KEY", "")
+        self.acl = env.get("S3_PERMISSION", "public-read")
+        endpoint = env.get("S3_ENDPOINT") if "S3_ENDPOINT" in env else f"https://s3.{self.region}.amazonaws.com"
+        parts = urlsplit(endpoint)
+        self.scheme = parts.scheme
+        path_style = "S3_ENDPOINT" in env and env.get("S3_OVERRIDE_PATH_STYLE") != "true"
+        self.host = parts.netloc if path_style else f"{self.bucket}.{parts.netloc}"
+        self.connect = parts.netloc            # the lab reaches virtual hosts at the endpoint's address
+        self.prefix = f"/{self.bucket}" if path_style else ""
 
+    def _sign(self, method: str, path: str, headers: dict[str, str], payload: bytes) -> dict[str, str]:
+        now = _dt.datetime.now(_dt.timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        headers = {**headers, "host": self.host, "x-amz-date": amz_date,
+                   "x-amz-content-sha256": hashlib.sha256(payload).hexdigest()}
+        signed = sorted(k.lower() for k in headers)
+        lower = {k.lower(): v for k, v in headers.items()}
+        canonical_headers = "".join(f"{k}:{str(lower[k]).strip()}\n" for k in signed)
+        request = "\n".join([method, path, "", canonical_headers, ";".join(signed), lower["x-amz-content-sha256"]])
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(request.encode()).hexdigest()])
+        key = ("AWS4" + self.secret).encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        lower["authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
+                                  f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+        return lower
+
+    def request(self, method: str, key: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, bytes]:
+        path = self.prefix + "/" + quote(key, safe="/~")
+        hdrs = self._sign(method, path, dict(headers or {}), body)
+        conn_cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(self.connect, timeout=5)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        headers = {"content-type": content_type, "cache-control": CACHE_CONTROL}
+        if self.acl:
+            headers["x-amz-acl"] = self.acl
+        status, body = self.request("PUT", key, data, headers)
+        if status >= 300:
+            raise RuntimeError(f"S3 PutObject {key}: {status} {body[:300]!r}")
+
+    def delete(self, key: str) -> None:
+        self.request("DELETE", key)
+
+
+class Instance:
+    def __init__(self, env: dict[str, str], env_file: str, lab: dict):
+        self.env, self.lab = env, lab
+        self.domain = env.get("LOCAL_DOMAIN", "lab.example")
+        self.base_url = lab.get("base_url") or f"https://{env.get('WEB_DOMAIN') or self.domain}"
+        self.s3 = S3(env) if env.get("S3_ENABLED") == "true" else None
+        self.root = os.path.join(os.path.dirname(os.path.abspath(env_file)), "public", "system")
+        self.prefix = env["S3_KEY_PREFIX"] + "/" if "S3_KEY_PREFIX" in env else ""
+        self.media: dict[str, dict] = {}
+        self.lock = threading.Lock()
+        self.counter = 0
+
+    # ids, keys and URLs as Mastodon makes them
+    def new_id(self) -> str:
+        with self.lock:
+            self.counter = (self.counter + 1) % 65536
+            return str((int(time.time() * 1000) << 16) | self.counter)
+
+    @staticmethod
+    def partition(media_id: str) -> str:
+        padded = media_id.zfill((len(media_id) + 2) // 3 * 3)
+        return "/".join(padded[i:i + 3] for i in range(0, len(padded), 3))
+
+    def key(self, media_id: str, style: str, filename: str) -> str:
+        return f"{self.prefix}media_attachments/files/{self.partition(media_id)}/{style}/{filename}"
+
+    def url(self, key: str) -> str:
+        env = self.env
+        if not self.s3:
+            return f"{self.base_url}/system/{key}"
+        protocol = env.get("S3_PROTOCOL", "https")
+        if "S3_ALIAS_HOST" in env or "S3_CLOUDFRONT_HOST" in env:
+            return f"{protocol}://{env.get('S3_ALIAS_HOST', env.get('S3_CLOUDFRONT_HOST'))}/{key}"
+        host = env.get("S3_HOSTNAME", f"s3-{self.s3.region}.amazonaws.com")
+        return f"{protocol}://{host}/{self.s3.bucket}/{key}"
+
+    def store(self, key: str, data: bytes, content_type: str) -> None:
+        if self.s3:
+            self.s3.put(key, data, content_type)
+        else:
+            path = os.path.join(self.root, key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+
+    def remove(self, key: str) -> None:
+        if self.s3:
+            self.s3.delete(key)
+        else:
+            try:
+                os.unlink(os.path.join(self.root, key))
+            except FileNotFoundError:
+                pass
+
+    def upload(self, data: bytes, content_type: str, description: str | None) -> dict:
+        ext = IMAGE_TYPES.get(content_type) or LATER_TYPES[content_type]
+        media_id = self.new_id()
+        name = secrets.token_hex(8) + "." + ext
+        original = self.key(media_id, "original", name)
+        small = self.key(media_id, "small", name if ext in IMAGE_TYPES.values() else name.rsplit(".", 1)[0] + ".png")
+        self.store(original, data, content_type)
+        self.store(small, data if content_type in IMAGE_TYPES else b"\x89PNG lab preview",
+                   content_type if content_type in IMAGE_TYPES else "image/png")
+        kind = "image" if content_type in IMAGE_TYPES else content_type.split("/")[0]
+        ready_at = time.time() if kind == "image" else time.time() + float(self.lab.get("processing_seconds", 1))
+        entry = {"id": media_id, "type": kind, "keys": [original, small], "description": description,
+                 "ready_at": ready_at, "never": kind != "image" and self.lab.get("never_finish", False),
+                 "attached": False, "size": len(data)}
+        with self.lock:
+            self.media[media_id] = entry
+        return entry
+
+    def ready(self, entry: dict) -> bool:
+        return not entry["never"] and time.time() >= entry["ready_at"]
+
+    def attachment(self, entry: dict) -> dict:
+        ready = self.ready(entry)
+        original, small = entry["keys"]
+        return {"id": entry["id"], "type": entry["type"], "url": self.url(original) if ready else None,
+                "preview_url": self.url(small), "remote_url": None, "preview_remote_url": None, "text_url": None,
+                "meta": {"original": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0},
+                         "small": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0}},
+                "description": entry["description"], "blurhash": "UAAAAAAAAAAA"}
+
+
+def make_handler(inst: Instance, tokens: dict[str, set[str]]):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path == "/health":
-                body, ctype = b"OK", "text/plain"
-            elif self.path == "/lab/env":
-                body, ctype = json.dumps(started).encode(), "application/json"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+        server_version = "Mastodon"
+        sys_version = ""
 
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        def reply(self, status: int, doc, ctype: str = "application/json; charset=utf-8") -> None:
+            body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def scopes(self) -> set[str] | None:
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("Bearer "):
+                return None
+            return tokens.get(auth[7:].strip())
+
+        def need(self, scope: str) -> bool:
+            granted = self.scopes()
+            if granted is None:
+                self.reply(401, {"error": "The access token is invalid"})
+                return False
+            top = scope.split(":")[0]
+            if scope not in granted and top not in granted:
+                self.reply(403, {"error": "This action is outside the authorized scopes"})
+                return False
+            return True
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def do_GET(self):
+            path = urlsplit(self.path).path
+            if path == "/health":
+                return self.reply(200, b"OK", "text/plain; charset=utf-8")
+            if path == "/lab/env":
+                return self.reply(200, {k: inst.env[k] for k in PUBLIC_KEYS if k in inst.env})
+            if path in ("/api/v1/instance", "/api/v2/instance"):
+                return self.reply(200, {
+                    "domain": inst.domain, "uri": inst.domain, "title": "Lab", "version": VERSION,
+                    "configuration": {"media_attachments": {
+                        "supported_mime_types": sorted(IMAGE_TYPES) + sorted(LATER_TYPES),
+                        "image_size_limit": 16777216, "image_matrix_limit": 33177600,
+                        "video_size_limit": 103809024, "video_frame_rate_limit": 120,
+                        "video_matrix_limit": 8294400}}})
+            if path == "/api/v1/accounts/verify_credentials":
+                if not self.need("read:accounts"):
+                    return
+                return self.reply(200, {"id": "1", "username": "admin", "acct": "admin", "display_name": "Lab admin"})
+            if path.startswith("/api/v1/media/"):
+                if not self.need("write:media"):
+                    return
+                entry = inst.media.get(path.rsplit("/", 1)[1])
+                if not entry:
+                    return self.reply(404, {"error": "Record not found"})
+                return self.reply(200 if inst.ready(entry) else 206, inst.attachment(entry))
+            if path.startswith("/system/") and not inst.s3:
+                full = os.path.realpath(os.path.join(inst.root, path[len("/system/"):]))
+                if full.startswith(os.path.realpath(inst.root) + os.sep) and os.path.isfile(full):
+                    with open(full, "rb") as f:
+                        return self.reply(200, f.read(), "application/octet-stream")
+                return self.reply(404, {"error": "Not found"})
+            return self.reply(404, {"error": "Not found"})
+
+        def _form(self) -> dict:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            ctype = self.headers.get("Content-Type", "")
+            fields = {}
+            if ctype.startswith("multipart/form-data"):
+                msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                    b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+                for part in msg.iter_parts():
+                    name = part.get_param("name", header="content-disposition")
+                    fields[name] = (part.get_content_type(), part.get_payload(decode=True), part.get_filename())
+            elif ctype.startswith("application/json"):
+                for k, v in json.loads(raw or b"{}").items():
+                    fields[k] = ("text/plain", json.dumps(v).encode() if not isinstance(v, str) else v.encode(), None)
+            else:
+                from urllib.parse import parse_qsl
+                for k, v in parse_qsl(raw.decode()):
+                    fields.setdefault(k, ("text/plain", v.encode(), None))
+            return fields
+
+        def do_POST(self):
+            path = urlsplit(self.path).path
+            if path in ("/api/v2/media", "/api/v1/media"):
+                if not self.need("write:media"):
+                    return
+                fields = self._form()
+                if "file" not in fields or not fields["file"][1]:
+                    return self.reply(422, {"error": "Validation failed: File can't be blank"})
+                ctype, data, _ = fields["file"]
+                if ctype not in IMAGE_TYPES and ctype not in LATER_TYPES:
+                    return self.reply(422, {"error": "Validation failed: File content type is invalid"})
+                desc = fields["description"][1].decode() if "description" in fields else None
+                try:
+                    entry = inst.upload(data, ctype, desc)
+                except Exception as e:  # noqa: BLE001 - Mastodon answers 500 when storage fails
+                    print(f"lab mastodon: upload failed: {e}", file=sys.stderr, flush=True)
+                    return self.reply(500, {"error": "Error processing thumbnail for uploaded media"})
+                return self.reply(200 if inst.ready(entry) else 202, inst.attachment(entry))
+            if path == "/api/v1/statuses":
+                if not self.need("write:statuses"):
+                    return
+                fields = self._form()
+                ids = [v[1].decode() for k, v in fields.items() if k.startswith("media_ids")]
+                for i in ids:
+                    for j in json.loads(i) if i.startswith("[") else [i]:
+                        if str(j) in inst.media:
+                            inst.media[str(j)]["attached"] = True
+                return self.reply(200, {"id": inst.new_id(), "content": "", "media_attachments": [
+                    inst.attachment(inst.media[str(i)]) for i in ids if str(i) in inst.media]})
+            return self.reply(404, {"error": "Not found"})
+
+        def do_DELETE(self):
+            path = urlsplit(self.path).path
+            if path.startswith("/api/v1/media/"):
+                if not self.need("write:media"):
+                    return
+                media_id = path.rsplit("/", 1)[1]
+                entry = inst.media.get(media_id)
+                if not entry:
+                    return self.reply(404, {"error": "Record not found"})
+                if entry["attached"]:
+                    return self.reply(422, {"error": "Media attachment is currently used by a status"})
+                for key in entry["keys"]:
+                    inst.remove(key)
+                with inst.lock:
+                    del inst.media[media_id]
+                return self.reply(200, {})
+            return self.reply(404, {"error": "Not found"})
+
+    return Handler
+
+
+def main(argv: list[str]) -> int:
+    env_file, port, pidfile = argv[0], int(argv[1]), argv[2]
+    lab = {}
+    if len(argv) > 3 and os.path.exists(argv[3]):
+        with open(argv[3]) as f:
+            lab = json.load(f)
+    env = read_env(env_file)
+    if env.get("LAB_FAIL_START") == "true":
+        print("lab: refusing to start (LAB_FAIL_START=true)", file=sys.stderr)
+        return 1
+    tokens = {t: set(s.split()) for t, s in lab.get("tokens", {}).items()}
+    inst = Instance(env, env_file, lab)
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(inst, tokens))
     with open(pidfile, "w") as f:
         f.write(f"{os.getpid()}\n")
     print(f"lab mastodon: listening on 127.0.0.1:{port}, S3_ENABLED={env.get('S3_ENABLED')}", flush=True)

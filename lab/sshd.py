@@ -79,7 +79,7 @@ echo "$(id -un) {name} $*" >> {calls}
 state={state}
 restart_web() {{
   if [ -f "$state/web.pid" ]; then kill "$(cat "$state/web.pid")" 2>/dev/null; rm -f "$state/web.pid"; sleep 0.2; fi
-  nohup /usr/bin/python3 {standin} {envfile} {port} "$state/web.pid" >> "$state/web.log" 2>&1 &
+  nohup /usr/bin/python3 {standin} {envfile} {port} "$state/web.pid" "$state/lab.json" >> "$state/web.log" 2>&1 &
   echo "started web"
 }}
 web_up() {{ [ -f "$state/web.pid" ] && [ -d "/proc/$(cat "$state/web.pid")" ]; }}
