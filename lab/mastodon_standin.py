@@ -17,7 +17,7 @@
 Stdlib only: the lab's systemctl and docker stand-ins run it with /usr/bin/python3 as any user.
     python3 mastodon_standin.py ENV_FILE PORT PIDFILE [LAB_CONFIG_JSON]
 LAB_CONFIG_JSON: {"tokens": {"TOKEN": "read write:media"}, "processing_seconds": 1,
-"never_finish": false, "base_url": "http://127.0.0.1:17030"}
+"never_finish": false (true: no upload ever finishes processing), "base_url": "http://127.0.0.1:17030"}
 """
 
 from __future__ import annotations
@@ -187,9 +187,10 @@ class Instance:
         self.store(small, data if content_type in IMAGE_TYPES else b"\x89PNG lab preview",
                    content_type if content_type in IMAGE_TYPES else "image/png")
         kind = "image" if content_type in IMAGE_TYPES else content_type.split("/")[0]
-        ready_at = time.time() if kind == "image" else time.time() + float(self.lab.get("processing_seconds", 1))
+        later = kind != "image" or self.lab.get("never_finish", False)
+        ready_at = time.time() + float(self.lab.get("processing_seconds", 1)) if later else time.time()
         entry = {"id": media_id, "type": kind, "keys": [original, small], "description": description,
-                 "ready_at": ready_at, "never": kind != "image" and self.lab.get("never_finish", False),
+                 "ready_at": ready_at, "never": bool(self.lab.get("never_finish", False)),
                  "attached": False, "size": len(data)}
         with self.lock:
             self.media[media_id] = entry
@@ -259,6 +260,10 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                         "image_size_limit": 16777216, "image_matrix_limit": 33177600,
                         "video_size_limit": 103809024, "video_frame_rate_limit": 120,
                         "video_matrix_limit": 8294400}}})
+            if path == "/api/v1/apps/verify_credentials":
+                if self.scopes() is None:
+                    return self.reply(401, {"error": "The access token is invalid"})
+                return self.reply(200, {"name": "mastowizard", "website": None})
             if path == "/api/v1/accounts/verify_credentials":
                 if not self.need("read:accounts"):
                     return

@@ -123,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", metavar="FILE")
     _ssh_options(p)
 
+    p = sub.add_parser("check", help="the live checklist: upload a test image through the API and "
+                       "follow it to the bucket and the media host")
+    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--instance", metavar="URL", help="the instance's URL (https://mastodon.example)")
+    p.add_argument("--poll-timeout", metavar="SECONDS", type=float, default=60.0,
+                   help="how long to wait for media processing (default 60)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[])
+    p.add_argument("--ca-bundle", metavar="FILE")
+    _ssh_options(p)
+
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
     return parser
@@ -462,6 +473,43 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    import posixpath
+
+    from .checks import Context, run_checks, sample_local_media
+
+    if args.instance and not args.instance.startswith(("http://", "https://")):
+        raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+    host = _host(args)
+    path = _env_path(args, host)
+    env = EnvFile.read(host, path)
+    values = env.doc.values()
+    settings, error, fix, notes = None, None, "", []
+    try:
+        reading = from_env(values)
+        notes = list(reading.notes)
+        settings = reading.settings
+        if not reading.enabled:
+            error = "the env file has no object storage (S3_ENABLED is not true): media is on local disk"
+            fix = "plan and apply the S3 settings (`mastowizard plan`, `mastowizard apply`), then restart"
+    except InputError as e:
+        error, fix = f"{e.field}: {e.message}", e.fix
+    writer = None
+    if settings is not None:
+        key_id = settings.access_key_id or os.environ.get("AWS_ACCESS_KEY_ID")
+        secret = settings.secret_access_key or (Secret(os.environ["AWS_SECRET_ACCESS_KEY"])
+                                                if os.environ.get("AWS_SECRET_ACCESS_KEY") else None)
+        writer = Credential(key_id, secret) if key_id and secret else None
+    token_text = os.environ.get("MASTODON_ACCESS_TOKEN") or (_ask("Access token (write:media, not saved): ", True)
+                                                            if args.instance else None)
+    ctx = Context(settings, writer, args.instance, Secret(token_text) if token_text else None, http,
+                  settings_error=error, settings_fix=fix, notes=notes,
+                  old_urls=sample_local_media(host, posixpath.dirname(path)), poll_timeout=args.poll_timeout)
+    checks = run_checks(ctx)
+    return print_checks(checks, args.json, [])
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     provs = all_providers()
     if args.json:
@@ -476,7 +524,9 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    secrets = [os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")]
+    secrets = [os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY",
+                                           "MASTODON_ACCESS_TOKEN", "MASTOWIZARD_SUDO_PASSWORD",
+                                           "MASTOWIZARD_SSH_PASSWORD")]
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -489,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "setup-bucket":
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
-                    "restart": cmd_restart, "providers": cmd_providers}
+                    "restart": cmd_restart, "check": cmd_check, "providers": cmd_providers}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

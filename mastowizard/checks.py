@@ -1,0 +1,448 @@
+"""The live verification checklist: the instance, its bucket and its media host seen from outside,
+the way browsers and other servers see them. Independent groups run concurrently; every check
+has an id, a status, a detail, evidence and a fix. The test upload is removed, whatever happens."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import cors_risk, probes
+from .net import HttpOptions, client as http_client, describe_error
+from .results import Check
+from .s3client import Credential
+from .secrets import Secret
+from .settings import Settings
+
+# A 16x16 JPEG made for this tool (287 bytes): what the checklist uploads.
+TEST_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAA0JCgsKCA0LCgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZGNywtQFdBRkxO"
+    "UlNSMj5aYVpQYEpRUk//2wBDAQ4ODhMREyYVFSZPNS01T09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09P"
+    "T09PT09PT0//wAARCAAQABADASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAP/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QA"
+    "FQEBAQAAAAAAAAAAAAAAAAAAAwb/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCACtA//9k=")
+ORIGIN = "https://mastowizard.invalid"
+MIN_CACHE_SECONDS = 86400
+
+TITLES = {
+    "settings": "S3 settings are complete and consistent",
+    "writer.credentials": "Writer credential is valid",
+    "writer.bucket": "Bucket reachable with this region and addressing",
+    "writer.write": "Writer can write and delete an object",
+    "media_host": "Media host resolves, has valid TLS and lists nothing at its root",
+    "anon.list": "Nobody can list the bucket anonymously",
+    "anon.put": "Nobody can write to the bucket anonymously",
+    "anon.backups": "Private archives under backups/ are not readable",
+    "cors": "CORS lets the web UI read media",
+    "instance.health": "Instance answers /health",
+    "instance.token": "Access token is valid and may upload media",
+    "upload": "Test image uploads through the API",
+    "urls": "Media URLs are on the media host, without the bucket in the path",
+    "objects": "Original and small objects are in the bucket",
+    "public_fetch": "Media host serves the upload publicly with the right headers",
+    "cleanup": "Test upload deleted",
+    "old_urls": "Old /system/ URLs still answer",
+}
+ORDER = list(TITLES)
+
+
+@dataclass
+class Context:
+    settings: Settings | None
+    writer: Credential | None
+    instance: str | None
+    token: Secret | None
+    http: HttpOptions = field(default_factory=HttpOptions)
+    settings_error: str | None = None        # why no settings (local storage, a bad value)
+    settings_fix: str = ""
+    notes: list[str] = field(default_factory=list)
+    old_urls: list[str] = field(default_factory=list)   # sample of /system/ paths on disk
+    poll_timeout: float = 60.0
+
+
+def _check(cid: str) -> Check:
+    return Check(cid, TITLES[cid])
+
+
+class Checklist:
+    def __init__(self, ctx: Context, on_check: Callable[[Check], None] | None = None):
+        self.ctx, self.on_check = ctx, on_check
+        self.results: dict[str, Check] = {}
+        self.bucket_cors: Check | None = None
+        self.fetched: list[dict] = []
+
+    def add(self, c: Check) -> Check:
+        self.results[c.id] = c
+        if self.on_check:
+            self.on_check(c)
+        return c
+
+    def skip(self, ids: list[str], why: str) -> None:
+        for cid in ids:
+            if cid not in self.results:
+                self.add(_check(cid).skipped(why))
+
+    # -- group 1: configuration, bucket, media host ---------------------------------------
+    def bucket_group(self) -> None:
+        ctx, s = self.ctx, self.ctx.settings
+        chk = _check("settings")
+        if s is None:
+            self.add(chk.failed(ctx.settings_error or "object storage is not configured", ctx.settings_fix))
+            self.skip(["writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
+                       "anon.put", "anon.backups", "cors"], "needs S3 settings")
+            return
+        if not s.alias_host:
+            self.add(chk.warned("no S3_ALIAS_HOST: media URLs point at the S3 endpoint with the bucket in the path",
+                                "serve the bucket from a media host and set S3_ALIAS_HOST", notes=ctx.notes))
+        elif ctx.notes:
+            self.add(chk.warned("; ".join(ctx.notes), "clean up the env file (`mastowizard plan` does)"))
+        else:
+            self.add(chk.passed(f"bucket {s.bucket} in {s.region}" + (f" at {s.endpoint}" if s.endpoint else "")
+                                + f", media host {s.alias_host}, {s.permission} mode"))
+        if ctx.writer is None:
+            self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups"],
+                      "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+        self.media_host()
+        if ctx.writer is None:
+            return
+        run = probes.ProbeRun(s, ctx.writer, ctx.http)
+        try:
+            ok = probes.probe_access(run)
+            if ok:
+                probes.probe_write(run)
+                probes.probe_list(run)
+                probes.probe_put(run)
+                probes.probe_backups(run)
+                probes.probe_cors(run)
+        finally:
+            run.cleanup()
+            run.close()
+        for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups"):
+            if cid in run.checks:
+                c = run.checks[cid]
+                self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
+        self.skip(["writer.write", "anon.list", "anon.put", "anon.backups"], "needs a working writer credential")
+        self.bucket_cors = run.checks.get("bucket.cors")
+
+    def media_host(self) -> None:
+        s = self.ctx.settings
+        chk = _check("media_host")
+        if not s.alias_host:
+            self.add(chk.skipped("no media host (S3_ALIAS_HOST) set"))
+            return
+        base = f"{s.protocol}://{s.alias_host}"
+        parts = urlsplit(base)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        pinned = self.ctx.http.pin_for(parts.hostname, port)
+        if not pinned:
+            try:
+                socket.getaddrinfo(parts.hostname, port)
+            except OSError:
+                self.add(chk.failed(f"{parts.hostname} does not resolve",
+                                    "create the DNS record for the media host (or test with --resolve)"))
+                return
+        try:
+            with http_client(self.ctx.http) as c:
+                r = c.get(base + "/")
+        except httpx.HTTPError as e:
+            self.add(chk.failed(f"{base}/: {describe_error(e)}",
+                                "check the media host's TLS certificate and that it serves this name"))
+            return
+        ev = {"url": base + "/", "status": r.status_code, "pinned": pinned}
+        if probes._listing(r):
+            self.add(chk.warned(f"{base}/ lists the bucket's keys (see anon.list)",
+                                "deny / on the media host and remove public listing from the bucket", **ev))
+        elif r.status_code in (403, 404):
+            self.add(chk.passed(f"{base}/ answered {r.status_code}" + (f" (pinned to {pinned})" if pinned else ""), **ev))
+        else:
+            self.add(chk.warned(f"{base}/ answered {r.status_code} without a key list",
+                                "a media host's root should be 403 or 404", **ev))
+
+    # -- group 2: the instance and a real upload -------------------------------------------
+    def instance_group(self) -> None:
+        ctx = self.ctx
+        later = ["instance.token", "upload", "urls", "objects", "public_fetch", "cleanup"]
+        health = _check("instance.health")
+        if not ctx.instance:
+            self.add(health.skipped("no --instance URL"))
+            self.skip(later + ["old_urls"], "needs --instance")
+            return
+        base = ctx.instance.rstrip("/")
+        with http_client(ctx.http) as c:
+            try:
+                r = c.get(base + "/health")
+            except httpx.HTTPError as e:
+                self.add(health.failed(f"{base}/health: {describe_error(e)}", "check the instance URL and that web runs"))
+                self.skip(later + ["old_urls"], "the instance does not answer")
+                return
+            if r.status_code != 200 or r.text.strip() != "OK":
+                html = "html" in r.headers.get("content-type", "")
+                self.add(health.failed(f"{base}/health answered {r.status_code}"
+                                       + (" with an HTML page: not Mastodon's web process" if html else f" {r.text[:60]!r}"),
+                                       "give the instance's own URL (--instance), and check that mastodon-web runs",
+                                       status=r.status_code))
+                self.skip(later + ["old_urls"], "the instance is not healthy")
+                return
+            self.add(health.passed(f"{base}/health answered OK"))
+            self.old_urls(c, base)
+            if ctx.token is None:
+                self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
+                return
+            auth = {"Authorization": f"Bearer {ctx.token.reveal()}"}
+            token = _check("instance.token")
+            r = c.get(base + "/api/v1/apps/verify_credentials", headers=auth)
+            if r.status_code == 401:
+                self.add(token.failed("the access token is invalid (401)",
+                                      "create a token under Preferences > Development with the write:media scope"))
+                self.skip(later, "needs a valid token")
+                return
+            media_id = None
+            try:
+                media_id = self.upload(c, base, auth, token)
+            finally:
+                if media_id:
+                    self.cleanup(c, base, auth, media_id)
+            self.skip(later, "needs a finished upload")
+
+    def upload(self, c: httpx.Client, base: str, auth: dict, token: Check) -> str | None:
+        up = _check("upload")
+        t0 = time.monotonic()
+        r = c.post(base + "/api/v2/media", headers=auth, files={"file": ("mastowizard-check.jpg", TEST_JPEG, "image/jpeg")},
+                   data={"description": "mastowizard test upload (deleted right away)"})
+        if r.status_code == 403:
+            self.add(token.failed("the token may not upload media (403: outside the authorized scopes)",
+                                  "create a token with the write:media scope (Preferences > Development)"))
+            return None
+        if r.status_code == 401:
+            self.add(token.failed("the access token is invalid (401)", "create a new token with write:media"))
+            return None
+        self.add(token.passed("the token was accepted for POST /api/v2/media"))
+        if r.status_code not in (200, 202):
+            self.add(up.failed(f"POST /api/v2/media answered {r.status_code}: {r.text[:160]!r}",
+                               "read web and sidekiq logs (`mastowizard doctor`): storage errors show there",
+                               status=r.status_code))
+            return None
+        media = r.json()
+        media_id = str(media.get("id"))
+        delay = 0.5
+        while media.get("url") is None:
+            if time.monotonic() - t0 > self.ctx.poll_timeout:
+                self.add(up.failed(f"media {media_id} was still processing after {self.ctx.poll_timeout:.0f}s",
+                                   "check that sidekiq runs and can reach the bucket (`mastowizard doctor`)",
+                                   media_id=media_id))
+                return media_id
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
+            p = c.get(f"{base}/api/v1/media/{media_id}", headers=auth)
+            if p.status_code in (200, 206):
+                media = p.json()
+        took = time.monotonic() - t0
+        self.add(up.passed(f"uploaded media {media_id} (HTTP {r.status_code}) in {took:.1f}s",
+                           media_id=media_id, url=media["url"], preview_url=media.get("preview_url")))
+        self.after_upload(c, media)
+        return media_id
+
+    def after_upload(self, c: httpx.Client, media: dict) -> None:
+        s = self.ctx.settings
+        urls = _check("urls")
+        url, preview = media["url"], media.get("preview_url") or media["url"]
+        hosts = {urlsplit(u).netloc for u in (url, preview)}
+        if s is None and self.ctx.settings_error and "S3_ENABLED" not in self.ctx.settings_error:
+            self.skip(["urls", "objects", "public_fetch"], "needs valid S3 settings (see settings)")
+            return
+        if s is None or "/system/" in urlsplit(url).path and urlsplit(url).netloc == urlsplit(self.ctx.instance).netloc:
+            self.add(urls.failed(f"{url} is on the instance's own disk: the running Mastodon still stores media "
+                                 "locally", "restart web and sidekiq so they read the new env file "
+                                 "(`mastowizard restart`)", url=url))
+            self.skip(["objects", "public_fetch"], "media is not on S3")
+            return
+        bad = [u for u in (url, preview) if urlsplit(u).path.lstrip("/").split("/", 1)[0] == s.bucket]
+        if s.alias_host and hosts != {s.alias_host}:
+            self.add(urls.failed(f"media URLs are on {', '.join(sorted(hosts))}, not on {s.alias_host}",
+                                 "restart Mastodon after changing S3_ALIAS_HOST", url=url))
+        elif bad:
+            self.add(urls.failed(f"{url} has the bucket name in the path",
+                                 "set S3_ALIAS_HOST to a media host that serves the bucket at its root", url=url))
+        else:
+            self.add(urls.passed(f"{url} and its preview are on {', '.join(sorted(hosts))}", url=url))
+        self.objects(url, preview)
+        self.public_fetch(c, url, preview)
+
+    def objects(self, url: str, preview: str) -> None:
+        chk = _check("objects")
+        s, writer = self.ctx.settings, self.ctx.writer
+        if writer is None:
+            self.add(chk.skipped("no writer credential"))
+            return
+        from .s3client import explain, make_client
+        s3 = make_client(s, writer, http=self.ctx.http)
+        found, missing = [], []
+        for u in (url, preview):
+            path = urlsplit(u).path.lstrip("/")
+            key = path if s.alias_host else path.split("/", 1)[-1]
+            try:
+                size = s3.head_object(Bucket=s.bucket, Key=key)["ContentLength"]
+                (found if size > 0 else missing).append(f"{key} ({size} bytes)")
+            except Exception as e:  # noqa: BLE001
+                missing.append(f"{key} ({explain(e).code})")
+        if missing:
+            self.add(chk.failed("not in the bucket: " + ", ".join(missing),
+                                "S3_ALIAS_HOST must serve this bucket: check the bucket name and the proxy",
+                                found=found, missing=missing))
+        else:
+            self.add(chk.passed("in the bucket: " + ", ".join(found)))
+
+    def public_fetch(self, c: httpx.Client, url: str, preview: str) -> None:
+        chk = _check("public_fetch")
+        problems, seen, no_cors = [], [], []
+        for u in (url, preview):
+            try:
+                r = c.head(u, headers={"Origin": ORIGIN})
+            except httpx.HTTPError as e:
+                problems.append(f"{u}: {describe_error(e)}")
+                continue
+            cc = r.headers.get("cache-control", "")
+            acao = r.headers.get("access-control-allow-origin")
+            seen.append({"url": u, "status": r.status_code, "content_type": r.headers.get("content-type"),
+                         "cache_control": cc, "access_control_allow_origin": acao})
+            if r.status_code != 200:
+                problems.append(f"{u} answered {r.status_code}")
+                continue
+            if not r.headers.get("content-type", "").startswith("image/"):
+                problems.append(f"{u} has Content-Type {r.headers.get('content-type')!r}")
+            if acao not in ("*", ORIGIN):
+                no_cors.append(u)
+            if "public" not in cc or _max_age(cc) < MIN_CACHE_SECONDS:
+                problems.append(f"{u} has Cache-Control {cc!r}")
+        self.fetched = seen
+        if not problems and no_cors:
+            self.add(chk.warned("200, image type and a long public Cache-Control, but no Access-Control-Allow-Origin "
+                                "(see cors)", "apply the CORS configuration (`mastowizard policy`)", responses=seen))
+            return
+        if not problems:
+            self.add(chk.passed("200, image type, CORS and a long public Cache-Control on both", responses=seen))
+            return
+        first = problems[0]
+        if "answered 403" in first or "answered 404" in first:
+            fix = ("the object is not public, or S3_ALIAS_HOST does not serve this bucket: check the ACL or bucket "
+                   "policy (`mastowizard probe`) and the media host's proxy target")
+        elif "Cache-Control" in first:
+            fix = "do not override Cache-Control at the media host; Mastodon uploads with a 10-year public one"
+        else:
+            fix = "check the media host's DNS, TLS and proxy"
+        self.add(chk.failed("; ".join(problems), fix, responses=seen))
+
+    def cors(self, seen: list[dict]) -> None:
+        """Runs last: the bucket's CORS rules (group 1) and the headers the upload got (group 2)."""
+        chk = _check("cors")
+        bucket = self.bucket_cors
+        seen = [r for r in seen if r.get("status") == 200]
+        has_header = any(r.get("access_control_allow_origin") in ("*", ORIGIN) for r in seen)
+        ev = {"bucket_cors": bucket.to_dict() if bucket else None}
+        if bucket and bucket.status == "fail" and "no CORS configuration" not in bucket.detail:
+            self.add(chk.failed(bucket.detail, bucket.fix, **ev))
+        elif seen and not has_header:
+            self.add(chk.failed("media answers without Access-Control-Allow-Origin: the web UI cannot read it "
+                                "across origins", "apply the CORS configuration from `mastowizard policy` (GET and "
+                                "HEAD from any origin), or add the header at the media host", **ev))
+        elif seen:
+            self.add(chk.passed("GET with Origin gets Access-Control-Allow-Origin"
+                                + (f"; bucket rules: {bucket.detail}" if bucket else ""), **ev))
+        elif bucket and bucket.status == "fail":
+            self.add(chk.failed(bucket.detail, bucket.fix, **ev))
+        else:
+            self.add(chk.skipped("no media was fetched", **ev))
+
+    def cleanup(self, c: httpx.Client, base: str, auth: dict, media_id: str) -> None:
+        chk = _check("cleanup")
+        try:
+            r = c.delete(f"{base}/api/v1/media/{media_id}", headers=auth)
+            if r.status_code == 404 and "Record not found" not in r.text:
+                self.add(chk.warned(f"this Mastodon has no DELETE /api/v1/media (before 4.4): media {media_id} "
+                                    "stays until Mastodon's own cleanup removes unattached media after about a day",
+                                    "nothing to do"))
+                return
+            gone = c.get(f"{base}/api/v1/media/{media_id}", headers=auth).status_code == 404
+        except httpx.HTTPError as e:
+            self.add(chk.failed(f"could not delete media {media_id}: {describe_error(e)}",
+                                f"delete it by hand: DELETE /api/v1/media/{media_id}"))
+            return
+        if r.status_code == 200 and gone:
+            self.add(chk.passed(f"deleted media {media_id} (only the one this run uploaded)"))
+        else:
+            self.add(chk.failed(f"DELETE /api/v1/media/{media_id} answered {r.status_code}",
+                                f"delete it by hand: DELETE /api/v1/media/{media_id}"))
+
+    def old_urls(self, c: httpx.Client, base: str) -> None:
+        chk = _check("old_urls")
+        if not self.ctx.old_urls:
+            self.add(chk.skipped("no media on the instance's disk to sample"))
+            return
+        bad, seen = [], []
+        for path in self.ctx.old_urls[:5]:
+            url = f"{base}/system/{path}"
+            try:
+                r = c.get(url)
+            except httpx.HTTPError as e:
+                bad.append(f"{url}: {describe_error(e)}")
+                continue
+            seen.append(f"{url} -> {r.status_code}")
+            if not (r.status_code == 200 or (300 <= r.status_code < 400 and r.headers.get("location"))):
+                bad.append(f"{url} -> {r.status_code}")
+        if bad:
+            self.add(chk.failed("old media URLs no longer answer: " + ", ".join(bad),
+                                "copy public/system to the bucket and redirect /system/ to the media host "
+                                "(docs/troubleshooting.md#old_urls)", requests=seen))
+        else:
+            self.add(chk.passed("; ".join(seen), requests=seen))
+
+    def run(self) -> list[Check]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(self.bucket_group), pool.submit(self.instance_group)]
+            for f in futures:
+                f.result()
+        self.cors(self.fetched)
+        return [self.results[cid] for cid in ORDER if cid in self.results]
+
+
+def _max_age(cache_control: str) -> int:
+    for part in cache_control.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "max-age" and value.isdigit():
+            return int(value)
+    return 0
+
+
+def sample_local_media(host, live_dir: str, limit: int = 5) -> list[str]:
+    """Up to LIMIT keys of files under public/system (the first entries at each level: cheap on big
+    instances). They are what old URLs point at: https://INSTANCE/system/KEY."""
+    root = live_dir.rstrip("/") + "/public/system"
+    found: list[str] = []
+
+    def walk(rel: str, depth: int) -> None:
+        if len(found) >= limit or depth > 12:
+            return
+        try:
+            entries = host.list_dir(f"{root}/{rel}" if rel else root)
+        except Exception:  # noqa: BLE001 - no public/system: nothing to sample
+            return
+        for name in entries[:limit]:
+            path = f"{rel}/{name}" if rel else name
+            if "." in name and rel.count("/") >= 2:
+                found.append(path)
+            else:
+                walk(path, depth + 1)
+            if len(found) >= limit:
+                return
+    walk("", 0)
+    return found
+
+
+def run_checks(ctx: Context, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    return Checklist(ctx, on_check).run()

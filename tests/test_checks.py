@@ -1,0 +1,240 @@
+"""The live checklist against the lab: real S3 servers, nginx as media host, the Mastodon stand-in.
+
+A correct ACL setup and a correct policy setup pass every check; each broken setup is caught by the
+right check, with the right fix, and nothing else fails."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lab import mastodon as lab_mastodon
+from lab.nginx import HTML_HOST
+from mastowizard.bucket_setup import setup_bucket
+from mastowizard.checks import Context, run_checks
+from mastowizard.net import HttpOptions
+from mastowizard.s3client import Credential
+from mastowizard.secrets import Secret
+from mastowizard.settings import Settings, from_env
+from mastowizard.envfile import parse_values
+
+PORT = 17032
+TOKENS = {"good-token": "read write", "no-media-token": "read write:statuses"}
+
+
+class Lab:
+    def __init__(self, tmp_path, bucket, lab_info, permission):
+        self.tmp, self.bucket, self.lab_info, self.permission = tmp_path, bucket, lab_info, permission
+        self.live = tmp_path / "live"
+        self.live.mkdir(exist_ok=True)
+        self.env_file = self.live / ".env.production"
+        self.run = None
+
+    def env_text(self, alias=None, **extra) -> str:
+        srv = self.bucket.server
+        text = (f"LOCAL_DOMAIN=lab.example\nS3_ENABLED=true\nS3_BUCKET={self.bucket.name}\nS3_REGION={srv.region}\n"
+                f"S3_ENDPOINT={srv.endpoint}\nS3_HOSTNAME={srv.endpoint.split('://')[1]}\nS3_PROTOCOL=https\n"
+                f"S3_ALIAS_HOST={alias or self.bucket.media_https_base.split('://')[1]}\n"
+                f"S3_PERMISSION={'public-read' if self.permission == 'acl' else ''}\n"
+                f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\nAWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
+        return text + "".join(f"{k}={v}\n" for k, v in extra.items())
+
+    def settings(self) -> Settings:
+        srv = self.bucket.server
+        return Settings.build(bucket=self.bucket.name, provider="ceph" if srv.name == "rgw" else "other",
+                              endpoint=srv.endpoint, permission=self.permission,
+                              alias_host=self.bucket.media_https_base.split("://")[1])
+
+    def setup(self, **env_extra):
+        setup_bucket(self.settings(), Credential(self.bucket.server.admin_access_key,
+                                                 Secret(self.bucket.server.admin_secret_key)))
+        self.env_file.write_text(self.env_text(**env_extra))
+
+    def start(self, **lab):
+        self.run = lab_mastodon.start(self.env_file, PORT, self.tmp / "state", TOKENS, **lab)
+
+    def check(self, token="good-token", instance=None, poll_timeout=5.0):
+        values = parse_values(self.env_file.read_text())
+        error = fix = None
+        settings, notes = None, []
+        try:
+            r = from_env(values)
+            settings, notes = r.settings, list(r.notes)
+        except Exception as e:  # noqa: BLE001 - a bad value is what the settings check reports
+            error, fix = f"{e.field}: {e.message}", e.fix
+        writer = Credential(self.bucket.server.writer_access_key, Secret(self.bucket.server.writer_secret_key))
+        http = HttpOptions.build(self.lab_info.resolve(), self.lab_info.ca_pem)
+        ctx = Context(settings, writer, instance or self.run.url, Secret(token), http, settings_error=error,
+                      settings_fix=fix or "", notes=notes, poll_timeout=poll_timeout)
+        return run_checks(ctx)
+
+    def stop(self):
+        if self.run:
+            self.run.stop()
+
+
+@pytest.fixture(params=["acl", "policy"])
+def lab(request, tmp_path, bucket, lab_info):
+    lab = Lab(tmp_path, bucket, lab_info, request.param)
+    yield lab
+    lab.stop()
+
+
+def failing(checks):
+    bad = [c for c in checks if c.status == "fail"]
+    assert all(c.fix for c in bad)
+    return {c.id for c in bad}
+
+
+def by_id(checks):
+    return {c.id: c for c in checks}
+
+
+def no_test_media_left(bucket):
+    objects = bucket.admin_client.list_objects_v2(Bucket=bucket.name).get("Contents", [])
+    return [o["Key"] for o in objects]
+
+
+def test_correct_setup_passes_every_check(lab):
+    lab.setup()
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
+    ids = by_id(checks)
+    for cid in ("settings", "writer.write", "media_host", "anon.list", "anon.put", "anon.backups", "cors",
+                "instance.health", "instance.token", "upload", "urls", "objects", "public_fetch", "cleanup"):
+        assert ids[cid].status == "pass", (cid, ids[cid].to_dict())
+    assert no_test_media_left(lab.bucket) == []
+
+
+def _extra_statement(lab, statement):
+    s3 = lab.bucket.admin_client
+    doc = json.loads(s3.get_bucket_policy(Bucket=lab.bucket.name)["Policy"]) if lab.permission == "policy" else \
+        {"Version": "2012-10-17", "Statement": []}
+    doc["Statement"].append(statement)
+    if lab.permission == "acl":   # setup left BlockPublicPolicy on: this admin turns it off by hand
+        s3.put_public_access_block(Bucket=lab.bucket.name, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False})
+    s3.put_bucket_policy(Bucket=lab.bucket.name, Policy=json.dumps(doc))
+
+
+def test_bucket_listable(lab):
+    lab.setup()
+    _extra_statement(lab, {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                           "Resource": f"arn:aws:s3:::{lab.bucket.name}"})
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"anon.list"}
+    assert "ListBucket" in by_id(checks)["anon.list"].fix
+
+
+def test_anonymous_write_allowed(lab):
+    lab.setup()
+    _extra_statement(lab, {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+                           "Resource": f"arn:aws:s3:::{lab.bucket.name}/*"})
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"anon.put"}
+    assert "s3:PutObject" in by_id(checks)["anon.put"].fix
+    assert no_test_media_left(lab.bucket) == []
+
+
+def test_no_public_read(lab):
+    lab.setup()
+    s3 = lab.bucket.admin_client
+    if lab.permission == "policy":
+        s3.delete_bucket_policy(Bucket=lab.bucket.name)
+    else:   # ACL mode, but uploads carry no public ACL
+        lab.env_file.write_text(lab.env_text().replace("S3_PERMISSION=public-read", "S3_PERMISSION=private"))
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"public_fetch"}
+    fetch = by_id(checks)["public_fetch"]
+    assert "403" in fetch.detail and "not public" in fetch.fix
+
+
+def test_no_cors(lab):
+    lab.setup()
+    lab.bucket.admin_client.delete_bucket_cors(Bucket=lab.bucket.name)
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"cors"}
+    assert "Access-Control-Allow-Origin" in by_id(checks)["cors"].detail
+    assert by_id(checks)["public_fetch"].status == "warn"
+
+
+def test_alias_host_wrong(lab, tmp_path):
+    lab.setup()
+    other = f"mw-other-{lab.bucket.name[3:]}.{lab.bucket.server.name}.media.test:{lab.lab_info.https_port}"
+    lab.env_file.write_text(lab.env_text(alias=other))
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"public_fetch"}
+    assert "S3_ALIAS_HOST does not serve this bucket" in by_id(checks)["public_fetch"].fix
+
+
+def test_alias_host_with_the_bucket_in_the_path(lab):
+    lab.setup()
+    lab.env_file.write_text(lab.env_text(alias=f"{lab.bucket.server.endpoint.split('://')[1]}/{lab.bucket.name}"))
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"settings"}
+    s = by_id(checks)["settings"]
+    assert "S3_ALIAS_HOST" in s.detail and "host name" in s.fix
+
+
+def test_instance_still_on_local_storage(lab, tmp_path):
+    lab.setup()
+    text = lab.env_file.read_text()
+    lab.env_file.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
+    lab.start(base_url=f"http://127.0.0.1:{PORT}")        # Mastodon started before the change...
+    lab.env_file.write_text(text)                          # ...and was not restarted after it
+    checks = lab.check()
+    assert failing(checks) == {"urls"}
+    assert "restart" in by_id(checks)["urls"].fix
+
+
+def test_token_without_write_media(lab):
+    lab.setup()
+    lab.start()
+    checks = lab.check(token="no-media-token")
+    assert failing(checks) == {"instance.token"}
+    assert "write:media" in by_id(checks)["instance.token"].fix
+
+
+def test_processing_that_never_finishes(lab):
+    lab.setup()
+    lab.start(never_finish=True)
+    checks = lab.check(poll_timeout=2)
+    assert failing(checks) == {"upload"}
+    assert "sidekiq" in by_id(checks)["upload"].fix
+    assert by_id(checks)["cleanup"].status == "pass"
+    assert no_test_media_left(lab.bucket) == []
+
+
+def test_server_answering_html(lab):
+    lab.setup()
+    lab.start()
+    checks = lab.check(instance=f"https://{HTML_HOST}:{lab.lab_info.https_port}")
+    assert failing(checks) == {"instance.health"}
+    assert "HTML" in by_id(checks)["instance.health"].detail
+
+
+def test_cli_check_json(lab):
+    lab.setup()
+    lab.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_", "MASTODON_"))}
+    env["MASTODON_ACCESS_TOKEN"] = "good-token"
+    args = [sys.executable, "-m", "mastowizard", "check", "--env-file", str(lab.env_file), "--instance", lab.run.url,
+            "--json", "--ca-bundle", lab.lab_info.ca_pem]
+    for r in lab.lab_info.resolve():
+        args += ["--resolve", r]
+    p = subprocess.run(args, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] and {c["id"] for c in doc["checks"]} >= {"upload", "public_fetch", "cleanup"}
+    assert "good-token" not in p.stdout + p.stderr
+    assert lab.bucket.server.writer_secret_key not in p.stdout + p.stderr
