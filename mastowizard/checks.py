@@ -100,6 +100,9 @@ class Checklist:
         if not s.alias_host:
             self.add(chk.warned("no S3_ALIAS_HOST: media URLs point at the S3 endpoint with the bucket in the path",
                                 "serve the bucket from a media host and set S3_ALIAS_HOST", notes=ctx.notes))
+        elif s.protocol == "http" and (ctx.instance or "").startswith("https://"):
+            self.add(chk.warned("S3_PROTOCOL=http on an https instance: browsers block the media as mixed content",
+                                "serve the media host over https and set S3_PROTOCOL=https"))
         elif ctx.notes:
             self.add(chk.warned("; ".join(ctx.notes), "clean up the env file (`mastowizard plan` does)"))
         else:
@@ -398,7 +401,7 @@ class Checklist:
         if bad:
             self.add(chk.failed("old media URLs no longer answer: " + ", ".join(bad),
                                 "copy public/system to the bucket and redirect /system/ to the media host "
-                                "(docs/troubleshooting.md#old_urls)", requests=seen))
+                                "(docs/troubleshooting.md#old-urls)", requests=seen))
         else:
             self.add(chk.passed("; ".join(seen), requests=seen))
 
@@ -408,7 +411,8 @@ class Checklist:
             for f in futures:
                 f.result()
         self.cors(self.fetched)
-        return [self.results[cid] for cid in ORDER if cid in self.results]
+        from .knowledge import link_failures
+        return link_failures([self.results[cid] for cid in ORDER if cid in self.results])
 
 
 def _max_age(cache_control: str) -> int:

@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", metavar="FILE")
     _ssh_options(p)
 
+    p = sub.add_parser("doctor", help="the checklist plus the logs of web and sidekiq, then the diagnosis")
+    for a in list(sub.choices["check"]._actions)[1:]:
+        p._add_action(a)
+
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
     return parser
@@ -245,6 +249,8 @@ def print_checks(checks: list[Check], as_json: bool, notes: list[str], extra: di
                 print(f"      {c.detail}")
             if c.fix and c.status in ("fail", "warn"):
                 print(f"      fix: {c.fix}")
+            if c.evidence.get("doc") and c.status in ("fail", "warn"):
+                print(f"      see: {c.evidence['doc']}")
         counts = {s: sum(c.status == s for c in checks) for s in MARK}
         print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped")
     return 0 if doc["ok"] else 1
@@ -473,7 +479,63 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .commands import LocalRunner
+    from .knowledge import for_check, match_logs
+    from .restart import detect, logs
+
+    checks, host, path = _run_check(args)
+    runner = host if hasattr(host, "run") else LocalRunner()
+    findings, log_note = [], None
+    try:
+        install = detect(host, runner, path)
+        for service in install.services:
+            if "streaming" in service:
+                continue
+            findings += match_logs(logs(runner, install, service, lines=500), service)
+    except Exception as e:  # noqa: BLE001 - logs are a bonus: say why they are missing
+        log_note = f"logs not read: {e}"
+    diagnosis = []
+    for c in checks:
+        if c.status == "fail":
+            e = for_check(c)
+            diagnosis.append({"check": c.id, "entry": e.id if e else None, "title": e.title if e else c.title,
+                              "cause": e.cause if e else c.detail, "fix": e.fix if e else c.fix,
+                              "doc": e.link if e else None})
+    for f in findings:
+        diagnosis.append({"log": f.source, "entry": f.entry.id, "title": f.entry.title, "count": f.count,
+                          "sample": f.sample, "cause": f.entry.cause, "fix": f.entry.fix, "doc": f.entry.link})
+    if args.json:
+        doc = report(checks)
+        doc["diagnosis"] = diagnosis
+        if log_note:
+            doc["notes"] = [log_note]
+        print(json.dumps(doc, indent=2, default=str))
+        return 0 if doc["ok"] and not findings else 1
+    code = print_checks(checks, False, [log_note] if log_note else [])
+    print()
+    if not diagnosis:
+        print("diagnosis: nothing wrong found")
+        return code
+    print("diagnosis:")
+    for d in diagnosis:
+        where = f"{d['log']} log, {d['count']} line(s)" if "log" in d else f"check {d['check']}"
+        print(f"- {d['title']} ({where})")
+        print(f"  cause: {d['cause']}")
+        print(f"  fix: {d['fix']}")
+        if d.get("sample"):
+            print(f"  e.g.: {d['sample']}")
+        if d.get("doc"):
+            print(f"  see: {d['doc']}")
+    return 1
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    checks, _, _ = _run_check(args)
+    return print_checks(checks, args.json, [])
+
+
+def _run_check(args: argparse.Namespace):
     import posixpath
 
     from .checks import Context, run_checks, sample_local_media
@@ -506,8 +568,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ctx = Context(settings, writer, args.instance, Secret(token_text) if token_text else None, http,
                   settings_error=error, settings_fix=fix, notes=notes,
                   old_urls=sample_local_media(host, posixpath.dirname(path)), poll_timeout=args.poll_timeout)
-    checks = run_checks(ctx)
-    return print_checks(checks, args.json, [])
+    return run_checks(ctx), host, path
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -539,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "setup-bucket":
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
-                    "restart": cmd_restart, "check": cmd_check, "providers": cmd_providers}
+                    "restart": cmd_restart, "check": cmd_check, "doctor": cmd_doctor, "providers": cmd_providers}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

@@ -210,7 +210,7 @@ def probe_write(run: ProbeRun) -> bool:
         gone = True
     if body != tiny_png():
         run.add(chk.failed("the object read back differs from what was written",
-                           "check the provider's checksum handling (see docs/troubleshooting.md)"))
+                           "check the provider's checksum handling (see docs/troubleshooting.md#checksum)"))
     elif not gone:
         run.add(chk.failed("the object is still there after DeleteObject",
                            "check versioning or object lock on the bucket"))

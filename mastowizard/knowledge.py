@@ -1,0 +1,224 @@
+"""What is observed, its cause and its fix: for failing checks, and for the errors Mastodon's web and
+sidekiq processes log when object storage is wrong. Each entry has a section in
+docs/troubleshooting.md (anchor = its id)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .results import Check
+
+DOC = "docs/troubleshooting.md"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    cause: str
+    fix: str
+    patterns: tuple[str, ...] = ()      # regexes matched against error codes, details and log lines
+    checks: tuple[str, ...] = ()        # check ids this entry explains when they fail
+
+    @property
+    def link(self) -> str:
+        return f"{DOC}#{self.id}"
+
+    def matches(self, text: str) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in self.patterns)
+
+
+ENTRIES = (
+    Entry("acl-not-supported", "AccessControlListNotSupported",
+          "The bucket has ACLs disabled (object ownership BucketOwnerEnforced, AWS's default for new buckets) "
+          "and Mastodon sends S3_PERMISSION=public-read with every upload, so every upload fails.",
+          "Set object ownership to ObjectWriter and lift BlockPublicAcls/IgnorePublicAcls "
+          "(`mastowizard setup-bucket`), or switch to policy mode (S3_PERMISSION empty plus a bucket policy).",
+          (r"AccessControlListNotSupported", r"The bucket does not allow ACLs"), ("writer.write", "writer.acl")),
+    Entry("acl-access-denied", "AccessDenied when uploading with a public ACL",
+          "Block Public Access (BlockPublicAcls) refuses public ACLs, or the credential lacks s3:PutObjectAcl.",
+          "Lift BlockPublicAcls and IgnorePublicAcls for ACL mode, and grant s3:PutObjectAcl "
+          "(`mastowizard policy` prints the writer policy).",
+          (r"AccessDenied.*(acl|PutObjectAcl)", r"Aws::S3::Errors::AccessDenied"), ("bucket.public_access_block",)),
+    Entry("signature", "SignatureDoesNotMatch",
+          "The secret key does not belong to the access key id: a typo, quotes or spaces around it, or a rotated key.",
+          "Copy AWS_SECRET_ACCESS_KEY again; `mastowizard show` shows its last 4 characters.",
+          (r"SignatureDoesNotMatch",), ("writer.credentials",)),
+    Entry("access-key", "InvalidAccessKeyId",
+          "The provider does not know AWS_ACCESS_KEY_ID (deleted key, other account, or a key of another region "
+          "on providers with regional keys).",
+          "Create or copy the key again in the provider's console.",
+          (r"InvalidAccessKeyId", r"Aws::S3::Errors::InvalidAccessKeyId"), ()),
+    Entry("wrong-region", "PermanentRedirect / AuthorizationHeaderMalformed",
+          "S3_REGION (and, for S3-compatible providers, S3_ENDPOINT) is not the bucket's region.",
+          "Set S3_REGION to the bucket's region (the error or `mastowizard probe` names it) and the matching endpoint.",
+          (r"PermanentRedirect", r"AuthorizationHeaderMalformed", r"IllegalLocationConstraint",
+           r"region .* is wrong"), ()),
+    Entry("no-such-bucket", "NoSuchBucket",
+          "S3_BUCKET does not exist at S3_ENDPOINT (a typo, or the endpoint of another region).",
+          "Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.",
+          (r"NoSuchBucket", r"does not exist at this endpoint"), ()),
+    Entry("checksum", "Checksum errors from S3-compatible providers",
+          "Newer AWS SDKs send CRC checksum headers on every upload; some providers reject or mishandle them.",
+          "Upgrade Mastodon (it pins a compatible aws-sdk) or ask the provider; for tools set "
+          "AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required.",
+          (r"XAmzContentSHA256Mismatch", r"InvalidArgument.*checksum", r"x-amz-checksum", r"NotImplemented.*checksum",
+           r"Aws::S3::Errors::BadDigest"), ()),
+    Entry("tls", "TLS certificate errors",
+          "The media host's or endpoint's certificate is not trusted for that name (self-signed, expired, wrong name).",
+          "Install a valid certificate for the exact host name (Let's Encrypt); test with --ca-bundle before going live.",
+          (r"CERTIFICATE_VERIFY_FAILED", r"certificate verify failed", r"SSL_connect", r"TLS certificate"),
+          ("media_host",)),
+    Entry("no-public-read", "403 on media objects",
+          "Objects are not public: uploads lost their public-read ACL, or no bucket policy grants s3:GetObject, or the "
+          "media host proxies to another bucket.",
+          "ACL mode: keep S3_PERMISSION=public-read and ACLs enabled. Policy mode: apply the bucket policy from "
+          "`mastowizard policy`. Check the media host's proxy target.",
+          (r"answered 403", r"AccessDenied"), ("public_fetch", "anon.read")),
+    Entry("listing", "The bucket is listable",
+          "A bucket policy or ACL lets anyone list keys (s3:ListBucket for *, a public bucket ACL, 'File Listing' "
+          "enabled, Wasabi's legacy public access), or the media host forwards / to the bucket.",
+          "Remove the public listing grant and deny / at the media host; anyone could otherwise enumerate every "
+          "upload, including those of suspended accounts.",
+          (r"ListBucketResult",), ("anon.list", "bucket.policy")),
+    Entry("anonymous-write", "Anyone can write to the bucket",
+          "A policy or bucket ACL grants s3:PutObject (or public-read-write) to everyone.",
+          "Remove it now: such buckets are found and filled by strangers.", (), ("anon.put",)),
+    Entry("backups-public", "Archives under backups/ are public",
+          "The public-read grant covers every key, including users' archive exports.",
+          "Limit the grant to Mastodon's media prefixes (`mastowizard policy`).", (), ("anon.backups",)),
+    Entry("cors-missing", "CORS missing",
+          "The media answers without Access-Control-Allow-Origin, so the web UI cannot read it across origins "
+          "(some previews, audio and video features break).",
+          "Apply the CORS configuration (GET and HEAD from any origin) or add the header at the media host.",
+          (r"Access-Control-Allow-Origin",), ("cors", "bucket.cors")),
+    Entry("csp", "A Content-Security-Policy blocks the media host",
+          "A proxy in front of Mastodon sets its own Content-Security-Policy whose img-src/media-src lack the media "
+          "host, or Mastodon runs with an old S3_ALIAS_HOST (not restarted).",
+          "Restart Mastodon after changing S3_ALIAS_HOST (it adds the host to its CSP); do not override the CSP at "
+          "the proxy; list extra hosts in EXTRA_MEDIA_HOSTS (4.4+).",
+          (r"Content-Security-Policy", r"Refused to load the (image|media)"), ()),
+    Entry("mixed-content", "Mixed content",
+          "The instance is served over https but media URLs use http (S3_PROTOCOL=http): browsers block them.",
+          "Serve the media host over https and set S3_PROTOCOL=https.", (r"mixed content",), ()),
+    Entry("local-storage", "Mastodon still stores media on disk",
+          "The running web and sidekiq processes started before the env file changed.",
+          "Restart them (`mastowizard restart`); on Docker Compose the containers must be recreated.",
+          (), ("urls", "settings")),
+    Entry("wrong-media-host", "The media host does not serve this bucket",
+          "S3_ALIAS_HOST points at a proxy or CDN whose origin is another bucket, another path, or nothing.",
+          "Point the media host's origin at this bucket so that keys are served at its root.", (),
+          ("objects",)),
+    Entry("token", "The access token may not upload",
+          "The token is invalid or lacks the write:media scope.",
+          "Create an application under Preferences > Development with write:media and use its token.", (),
+          ("instance.token",)),
+    Entry("processing", "Uploads never finish processing",
+          "sidekiq is not running, is stuck, or cannot reach the bucket, so media stays in processing.",
+          "Check sidekiq's logs (`mastowizard doctor`), the queue, and its access to the bucket.", (),
+          ("upload",)),
+    Entry("network", "Mastodon cannot reach the S3 endpoint",
+          "DNS, firewall or TLS problems between the Mastodon host and the endpoint.",
+          "From the Mastodon host, check `curl -I S3_ENDPOINT`; fix DNS, routes or certificates.",
+          (r"Seahorse::Client::NetworkingError", r"Net::OpenTimeout", r"Failed to open TCP connection",
+           r"getaddrinfo"), ()),
+    Entry("old-urls", "Old /system/ URLs no longer answer",
+          "Media was moved to the bucket but the instance's web server no longer serves /system/, so posts and "
+          "caches on other servers that still hold old URLs break.",
+          "Copy public/system into the bucket (same keys), then redirect or proxy /system/ on the instance's web "
+          "server to the media host (e.g. nginx: `location /system/ { return 301 https://MEDIA_HOST$uri; }`).",
+          (), ("old_urls",)),
+    Entry("media-host-dns", "The media host does not resolve or answer",
+          "No DNS record for S3_ALIAS_HOST yet, or the proxy/CDN is not set up for that name.",
+          "Create the DNS record and the proxy or CDN for the media host; test before DNS is live with --resolve.",
+          (r"does not resolve",), ("media_host",)),
+    Entry("instance-down", "The instance does not answer /health",
+          "Wrong --instance URL, web not running, or a page that is not Mastodon (a proxy's error page).",
+          "Give the instance's own URL and check that mastodon-web runs (`mastowizard restart`).", (),
+          ("instance.health",)),
+    Entry("writer-permissions", "The writer credential lacks permissions",
+          "The key may not put, get or delete objects in this bucket.",
+          "Attach the writer policy from `mastowizard policy` to the credential.", (), ("writer.write",
+                                                                                         "writer.bucket")),
+    Entry("cleanup", "The test upload was not deleted",
+          "DELETE /api/v1/media/:id failed (Mastodon before 4.4 has no such endpoint) or the connection broke.",
+          "Delete it by hand with the id shown; unattached media is also removed by Mastodon's own cleanup after "
+          "about a day.", (), ("cleanup",)),
+    Entry("credentials-missing", "No credentials",
+          "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are empty in the env file Mastodon reads.",
+          "Put the writer credential in .env.production and restart.", (r"MissingCredentialsError",), ()),
+)
+BY_ID = {e.id: e for e in ENTRIES}
+
+
+def for_check(check: Check) -> Entry | None:
+    """The entry that explains a failing check: by the error code it saw first, then by the check."""
+    error = str(check.evidence.get("error", ""))
+    text = f"{check.detail} {error}"
+    if error:
+        for e in ENTRIES:
+            if e.patterns and e.matches(error):
+                return e
+    for e in ENTRIES:
+        if check.id in e.checks and e.patterns and e.matches(text):
+            return e
+    for e in ENTRIES:
+        if check.id in e.checks:
+            return e
+    for e in ENTRIES:
+        if e.patterns and e.matches(text):
+            return e
+    return None
+
+
+def link_failures(checks: list[Check]) -> list[Check]:
+    """Every failing or warning check gets a link to its entry in its evidence."""
+    for c in checks:
+        if c.status in ("fail", "warn"):
+            entry = for_check(c)
+            if entry:
+                c.evidence["doc"] = entry.link
+    return checks
+
+
+@dataclass
+class Finding:
+    entry: Entry
+    count: int
+    sample: str
+    source: str
+
+
+def match_logs(lines: list[str], source: str) -> list[Finding]:
+    """Known errors in log lines, most frequent first."""
+    found: dict[str, Finding] = {}
+    for line in lines:
+        for e in ENTRIES:
+            if e.patterns and e.matches(line):
+                f = found.setdefault(e.id, Finding(e, 0, line.strip()[:300], source))
+                f.count += 1
+                break
+    return sorted(found.values(), key=lambda f: -f.count)
+
+
+def render_docs() -> str:
+    """docs/troubleshooting.md, generated so that every entry a check links to exists."""
+    out = ["# Troubleshooting\n",
+           "Generated from `mastowizard/knowledge.py` by `python -m mastowizard.knowledge > docs/troubleshooting.md`.",
+           "`mastowizard check` links each failing check here; `mastowizard doctor` also reads the logs of web and",
+           "sidekiq (journalctl or `docker compose logs`, over SSH too) and matches them against these entries.",
+           "For the bucket probes see [probes.md](probes.md).\n"]
+    for e in ENTRIES:
+        out.append(f'<a id="{e.id}"></a>\n## {e.title}\n')
+        out.append(f"**Cause.** {e.cause}\n")
+        out.append(f"**Fix.** {e.fix}\n")
+        if e.checks:
+            out.append("Reported by: " + ", ".join(f"`{c}`" for c in e.checks) + "\n")
+        if e.patterns:
+            out.append("Recognised in errors and logs by: " + ", ".join(f"`{p}`" for p in e.patterns) + "\n")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render_docs(), end="")
