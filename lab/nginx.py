@@ -50,13 +50,14 @@ def ensure_certificates() -> tuple[Path, Path]:
     """A throwaway CA and one server certificate for every lab media host name."""
     d = home() / "ca"
     cert, key = d / "media.pem", d / "media.key"
-    if cert.exists() and key.exists() and ca_pem().exists():
+    names = [f"*.{s}{x}.{MEDIA_ZONE}" for s in BACKENDS for x in ("", "-docs")] + [f"*.{EXTRA_ZONE}", MEDIA_ZONE]
+    if cert.exists() and key.exists() and ca_pem().exists() and (d / "names").exists() \
+            and (d / "names").read_text() == ",".join(names):
         return cert, key
     d.mkdir(parents=True, exist_ok=True)
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=mastowizard lab CA",
              "-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    names = [f"*.{s}.{MEDIA_ZONE}" for s in BACKENDS] + [f"*.{EXTRA_ZONE}", MEDIA_ZONE]
     (d / "san.ext").write_text(
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
         "subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
@@ -64,14 +65,16 @@ def ensure_certificates() -> tuple[Path, Path]:
              "-out", "media.csr", cwd=d)
     _openssl("x509", "-req", "-in", "media.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
              "-days", "825", "-extfile", "san.ext", "-out", "media.pem", cwd=d)
+    (d / "names").write_text(",".join(names))
     return cert, key
 
 
-def media_location(upstream: str) -> str:
-    """The proxy block of a media host, as Mastodon's docs write it (with OPTIONS for CORS preflight)."""
+def media_location(upstream: str, methods: str = "GET OPTIONS") -> str:
+    """The proxy block of a media host, as Mastodon's docs write it (with OPTIONS for CORS preflight;
+    METHODS="GET" is the docs' exact line, which refuses the preflight)."""
     return f"""
         location / {{
-            limit_except GET OPTIONS {{ deny all; }}
+            limit_except {methods} {{ deny all; }}
             proxy_set_header Host {upstream.split('/')[2]};
             proxy_set_header Authorization "";
             proxy_set_header Cookie "";
@@ -84,13 +87,16 @@ def media_location(upstream: str) -> str:
 
 def _config(d: Path, cert: Path, key: Path) -> str:
     servers = []
+    zone = MEDIA_ZONE.replace('.', chr(92) + '.')
     for name, port in BACKENDS.items():
-        servers.append(f"""
+        # BUCKET.SERVER.media.test, and BUCKET.SERVER-docs.media.test with the docs' `limit_except GET`
+        for suffix, methods in (("", "GET OPTIONS"), ("-docs", "GET")):
+            servers.append(f"""
     server {{
         listen {HOST}:{NGINX_HTTP_PORT};
         listen {HOST}:{NGINX_HTTPS_PORT} ssl;
-        server_name ~^(?<bucket>[a-z0-9-]+)\\.{name}\\.{MEDIA_ZONE.replace('.', chr(92) + '.')}$;
-        {media_location(f"http://{HOST}:{port}/$bucket$lab_path")}
+        server_name ~^(?<bucket>[a-z0-9-]+)\\.{name}{suffix}\\.{zone}$;
+        {media_location(f"http://{HOST}:{port}/$bucket$lab_path", methods)}
     }}""")
     return f"""load_module {HEADERS_MORE};
 worker_processes 1;

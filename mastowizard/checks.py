@@ -76,6 +76,7 @@ class Checklist:
         self.results: dict[str, Check] = {}
         self.bucket_cors: Check | None = None
         self.fetched: list[dict] = []
+        self.preflight: dict | None = None
 
     def add(self, c: Check) -> Check:
         self.results[c.id] = c
@@ -324,6 +325,12 @@ class Checklist:
             if "public" not in cc or _max_age(cc) < MIN_CACHE_SECONDS:
                 problems.append(f"{u} has Cache-Control {cc!r}")
         self.fetched = seen
+        try:   # the CORS preflight a browser sends before a non-simple request
+            pre = c.options(url, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+            self.preflight = {"status": pre.status_code,
+                              "access_control_allow_origin": pre.headers.get("access-control-allow-origin")}
+        except httpx.HTTPError as e:
+            self.preflight = {"status": None, "error": describe_error(e)}
         if not problems and no_cors:
             self.add(chk.warned("200, image type and a long public Cache-Control, but no Access-Control-Allow-Origin "
                                 "(see cors)", "apply the CORS configuration (`mastowizard policy`)", responses=seen))
@@ -354,9 +361,15 @@ class Checklist:
             self.add(chk.failed("media answers without Access-Control-Allow-Origin: the web UI cannot read it "
                                 "across origins", "apply the CORS configuration from `mastowizard policy` (GET and "
                                 "HEAD from any origin), or add the header at the media host", **ev))
+        elif seen and self.preflight and not (self.preflight.get("status") in (200, 204) and
+                                              self.preflight.get("access_control_allow_origin") in ("*", ORIGIN)):
+            self.add(chk.failed(f"the CORS preflight (OPTIONS) is refused: {self.preflight}",
+                                "allow OPTIONS at the media host (nginx: `limit_except GET OPTIONS`, not "
+                                "`limit_except GET`)", preflight=self.preflight, **ev))
         elif seen:
-            self.add(chk.passed("GET with Origin gets Access-Control-Allow-Origin"
-                                + (f"; bucket rules: {bucket.detail}" if bucket else ""), **ev))
+            self.add(chk.passed("GET with Origin gets Access-Control-Allow-Origin and the preflight passes"
+                                + (f"; bucket rules: {bucket.detail}" if bucket else ""),
+                                preflight=self.preflight, **ev))
         elif bucket and bucket.status == "fail":
             self.add(chk.failed(bucket.detail, bucket.fix, **ev))
         else:

@@ -55,7 +55,7 @@ class Lab:
     def start(self, **lab):
         self.run = lab_mastodon.start(self.env_file, PORT, self.tmp / "state", TOKENS, **lab)
 
-    def check(self, token="good-token", instance=None, poll_timeout=5.0):
+    def check(self, token="good-token", instance=None, poll_timeout=5.0, old_urls=()):
         values = parse_values(self.env_file.read_text())
         error = fix = None
         settings, notes = None, []
@@ -67,12 +67,13 @@ class Lab:
         writer = Credential(self.bucket.server.writer_access_key, Secret(self.bucket.server.writer_secret_key))
         http = HttpOptions.build(self.lab_info.resolve(), self.lab_info.ca_pem)
         ctx = Context(settings, writer, instance or self.run.url, Secret(token), http, settings_error=error,
-                      settings_fix=fix or "", notes=notes, poll_timeout=poll_timeout)
+                      settings_fix=fix or "", notes=notes, poll_timeout=poll_timeout, old_urls=list(old_urls))
         return run_checks(ctx)
 
     def stop(self):
         if self.run:
             self.run.stop()
+            self.run = None
 
 
 @pytest.fixture(params=["acl", "policy"])
@@ -238,3 +239,37 @@ def test_cli_check_json(lab):
     assert doc["ok"] and {c["id"] for c in doc["checks"]} >= {"upload", "public_fetch", "cleanup"}
     assert "good-token" not in p.stdout + p.stderr
     assert lab.bucket.server.writer_secret_key not in p.stdout + p.stderr
+
+
+def test_old_urls_after_the_move(lab, tmp_path):
+    """Media still on disk under public/system: once Mastodon serves from S3, /system/ URLs break unless
+    the web server keeps answering them."""
+    from mastowizard.checks import sample_local_media
+    from mastowizard.host import LocalHost
+    old = lab.live / "public" / "system" / "media_attachments" / "files" / "109" / "876" / "543" / "original"
+    old.mkdir(parents=True)
+    (old / "a1b2c3d4e5f6a7b8.jpg").write_bytes(b"old jpeg")
+    sample = sample_local_media(LocalHost(), str(lab.live))
+    assert sample == ["media_attachments/files/109/876/543/original/a1b2c3d4e5f6a7b8.jpg"]
+    lab.setup()
+    lab.start()
+    ctx_checks = lab.check(old_urls=sample)
+    assert failing(ctx_checks) == {"old_urls"}
+    assert "redirect /system/" in by_id(ctx_checks)["old_urls"].fix
+    # the same instance still on local storage serves them
+    lab.stop()
+    lab.env_file.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
+    lab.start(base_url=f"http://127.0.0.1:{PORT}")
+    assert by_id(lab.check(old_urls=sample))["old_urls"].status == "pass"
+
+
+def test_preflight_refused_at_the_media_host(lab):
+    """A media host configured as Mastodon's docs show it (`limit_except GET`) refuses the preflight."""
+    lab.setup()
+    strict = f"{lab.bucket.name}.{lab.bucket.server.name}-docs.media.test:{lab.lab_info.https_port}"
+    lab.env_file.write_text(lab.env_text(alias=strict))
+    lab.start()
+    checks = lab.check()
+    assert failing(checks) == {"cors"}
+    assert "limit_except GET OPTIONS" in by_id(checks)["cors"].fix
+    assert by_id(checks)["cors"].evidence["preflight"]["status"] == 403
