@@ -1,0 +1,206 @@
+"""The wizard's engine side: one object holding the answers and what was found, and the steps the
+UI calls (each blocking; the UI runs them in workers). Nothing here imports Textual; the same steps
+back the CLI. Secrets are held as Secret and never saved: the profile keeps only the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+from .checks import Context, run_checks, sample_local_media
+from .envapply import apply_plan, rollback
+from .envfile import DEFAULT_ENV_FILE
+from .envplan import EnvFile, Plan, describe, make_plan
+from .errors import InputError
+from .host import LocalHost
+from .net import HttpOptions
+from .policies import documents
+from .probes import run_probes
+from .results import Check
+from .s3client import Credential
+from .secrets import Secret
+from .settings import Settings, from_env
+
+
+@dataclass
+class Answers:
+    """What the operator chose. Saved as the profile (nothing secret) so a rerun resumes."""
+
+    target: str = "local"                 # local | ssh
+    ssh: str = ""                         # [user@]host[:port]
+    sudo_user: str = ""
+    known_hosts: str = ""
+    identity: str = ""
+    accept_host_key: str = ""
+    env_file: str = DEFAULT_ENV_FILE
+    provider: str = "aws"
+    bucket: str = ""
+    region: str = ""
+    endpoint: str = ""
+    addressing: str = ""
+    permission: str = ""
+    alias_host: str = ""
+    protocol: str = "https"
+    key_prefix: str = ""
+    access_key_id: str = ""
+    instance: str = ""
+    resolve: list[str] = field(default_factory=list)
+    ca_bundle: str = ""
+    step: str = "target"
+
+
+def profile_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(base) / "mastowizard" / "profile.json"
+
+
+def load_answers(path: Path | None = None) -> Answers:
+    p = path or profile_path()
+    try:
+        data = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return Answers()
+    known = {f.name for f in fields(Answers)}
+    return Answers(**{k: v for k, v in data.items() if k in known})
+
+
+def save_answers(answers: Answers, path: Path | None = None) -> Path:
+    p = path or profile_path()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(answers), indent=2))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, p)
+    return p
+
+
+@dataclass
+class Session:
+    answers: Answers = field(default_factory=Answers)
+    secret_access_key: Secret | None = None
+    admin: Credential | None = None
+    token: Secret | None = None
+    sudo_password: Secret | None = None
+    host: Any = None
+    found: dict | None = None
+    env: EnvFile | None = None
+    plan: Plan | None = None
+    backup: str | None = None
+    checks: list[Check] = field(default_factory=list)
+
+    # -- step 1: where is the instance -------------------------------------------------------
+    def connect(self, prompt=None) -> str:
+        a = self.answers
+        if a.target == "ssh":
+            from .ssh import SshOptions, connect, parse_target
+            from .sshhost import SshHost
+            target = parse_target(a.ssh)
+            options = SshOptions(known_hosts=os.path.expanduser(a.known_hosts or "~/.ssh/known_hosts"),
+                                 accept_host_key=a.accept_host_key or None, identity_file=a.identity or None,
+                                 **({"prompt": prompt} if prompt else {}))
+            self.host = SshHost(connect(target, options), target, sudo_user=a.sudo_user or None,
+                                sudo_password=self.sudo_password)
+        else:
+            self.host = LocalHost()
+        return self.host.describe()
+
+    def read_instance(self) -> dict:
+        """What the env file says now; prefills the answers from an instance already on S3."""
+        self.env = EnvFile.read(self.host, self.answers.env_file)
+        self.found = describe(self.env)
+        self.found["local_media"] = sample_local_media(self.host, posixpath.dirname(self.answers.env_file), 3)
+        values = self.env.doc.values()
+        try:
+            reading = from_env(values)
+        except InputError:
+            reading = None
+        if reading and reading.settings and not self.answers.bucket:
+            s = reading.settings
+            a = self.answers
+            a.provider, a.bucket, a.region = s.provider, s.bucket, s.region
+            a.endpoint, a.addressing, a.permission = s.endpoint or "", s.addressing, s.permission
+            a.alias_host, a.protocol, a.key_prefix = s.alias_host or "", s.protocol, s.key_prefix or ""
+            a.access_key_id = s.access_key_id or ""
+            if s.secret_access_key and self.secret_access_key is None:
+                self.secret_access_key = s.secret_access_key
+        return self.found
+
+    # -- steps 2-4: the bucket ----------------------------------------------------------------
+    def settings(self) -> Settings:
+        a = self.answers
+        s = Settings.build(bucket=a.bucket, provider=a.provider, region=a.region or None, endpoint=a.endpoint or None,
+                           addressing=a.addressing or None, permission=a.permission or None,
+                           alias_host=a.alias_host or None, protocol=a.protocol or None,
+                           key_prefix=a.key_prefix or None)
+        if a.access_key_id and self.secret_access_key:
+            s = s.with_credentials(a.access_key_id, self.secret_access_key)
+        return s
+
+    def http(self) -> HttpOptions:
+        return HttpOptions.build(self.answers.resolve, self.answers.ca_bundle or None)
+
+    def writer(self) -> Credential:
+        if not (self.answers.access_key_id and self.secret_access_key):
+            raise InputError("writer credential", "access key id and secret are both needed", "fill in both fields")
+        return Credential(self.answers.access_key_id, self.secret_access_key)
+
+    def probe(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        return run_probes(self.settings(), self.writer(), self.http(), self.admin, on_check)
+
+    def documents(self) -> dict:
+        return documents(self.settings())
+
+    def setup_bucket(self) -> list[Check]:
+        from .bucket_setup import setup_bucket
+        if self.admin is None:
+            raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
+                             "the documents in the provider's console")
+        return setup_bucket(self.settings(), self.admin, self.http())
+
+    # -- step 5: the env file -----------------------------------------------------------------
+    def make_plan(self) -> Plan:
+        if self.env is None:
+            self.read_instance()
+        self.plan = make_plan(self.env, self.settings())
+        return self.plan
+
+    def apply(self) -> str | None:
+        result = apply_plan(self.plan)
+        self.backup = result.backup
+        self.env = EnvFile.read(self.host, self.answers.env_file)
+        return result.backup
+
+    def rollback(self) -> str:
+        r = rollback(self.host, self.answers.env_file, self.backup)
+        self.env = EnvFile.read(self.host, self.answers.env_file)
+        return r.restored_from
+
+    # -- step 6: restart ----------------------------------------------------------------------
+    def restart(self, on_line: Callable[[str], None] | None = None):
+        from .commands import LocalRunner
+        from .restart import detect, restart
+        runner = self.host if hasattr(self.host, "run") else LocalRunner()
+        install = detect(self.host, runner, self.answers.env_file)
+        return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
+
+    # -- step 7: verify -----------------------------------------------------------------------
+    def verify(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        s = None
+        error = fix = ""
+        try:
+            s = from_env(EnvFile.read(self.host, self.answers.env_file).doc.values()).settings
+        except InputError as e:
+            error, fix = f"{e.field}: {e.message}", e.fix
+        writer = None
+        if s and s.access_key_id and s.secret_access_key:
+            writer = Credential(s.access_key_id, s.secret_access_key)
+        ctx = Context(s, writer, self.answers.instance or None, self.token, self.http(),
+                      settings_error=error or (None if s else "S3 is not enabled in the env file"),
+                      settings_fix=fix or "apply the plan, then restart",
+                      old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))
+        self.checks = run_checks(ctx, on_check)
+        return self.checks

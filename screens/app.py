@@ -1,0 +1,54 @@
+"""The mastowizard terminal wizard: one screen per step over one Session (the engine's state)."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from mastowizard.session import Session, save_answers
+
+from .permission import PermissionScreen
+from .provider import ProviderScreen
+from .restart import RestartScreen
+from .review import ReviewScreen
+from .target import TargetScreen
+from .verify import VerifyScreen
+from .widgets import STEPS
+
+SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": PermissionScreen,
+           "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen}
+
+
+class WizardApp(App):
+    TITLE = "mastowizard"
+    SUB_TITLE = "Mastodon media to object storage"
+    CSS_PATH = "wizard.tcss"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
+
+    def __init__(self, session: Session | None = None, save_profile: bool = True):
+        super().__init__()
+        self.session = session or Session()
+        self.save_profile = save_profile
+        self.step = 0
+
+    def on_mount(self) -> None:
+        ids = [s for s, _ in STEPS]
+        start = self.session.answers.step if self.session.answers.step in ids else "target"
+        self.step = ids.index("target")
+        self.push_screen(SCREENS["target"]())
+        del start   # a resumed profile prefills the answers; the operator still reads the instance first
+
+    def go(self, delta: int) -> None:
+        new = self.step + delta
+        if not 0 <= new < len(STEPS):
+            return
+        self.step = new
+        sid = STEPS[new][0]
+        self.session.answers.step = sid
+        if self.save_profile:
+            save_answers(self.session.answers)
+        self.switch_screen(SCREENS[sid]())
+
+
+def run(session: Session | None = None) -> None:
+    WizardApp(session).run()

@@ -1,0 +1,76 @@
+"""What every step screen shares: the step indicator, Back/Next, an error line, and running engine
+calls in thread workers with their result or error shown, never a traceback."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+from mastowizard.errors import MastowizardError
+from mastowizard.secrets import scrub
+
+from .widgets import StepIndicator
+
+
+class StepScreen(Screen):
+    STEP = ""
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+b", "back", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield StepIndicator(id="steps")
+        with VerticalScroll(id="body"):
+            yield from self.body()
+        yield Static("", id="status")
+        with Horizontal(id="nav"):
+            yield Button("Back", id="back")
+            yield Button("Next", id="next", variant="primary")
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.query_one(StepIndicator).show(self.STEP)
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def say(self, text: str, kind: str = "info") -> None:
+        status = self.query_one("#status", Static)
+        status.set_classes(kind)
+        status.update(scrub(text, [self.session.secret_access_key, self.session.token]))
+
+    def fail(self, exc: BaseException) -> None:
+        if isinstance(exc, MastowizardError):
+            self.say(str(exc), "error")
+        else:
+            self.say(f"unexpected error: {type(exc).__name__}: {exc}", "error")
+
+    # Textual calls message handlers of every class in the MRO: the base uses its own names.
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    def action_back(self) -> None:
+        self.app.go(-1)
+
+    def action_next(self) -> None:
+        if self.collect():
+            self.app.go(+1)
+
+    def collect(self) -> bool:
+        """Copy the form into the answers; False (with a message) when something is missing."""
+        return True

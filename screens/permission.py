@@ -1,0 +1,100 @@
+"""Step 3: ACL or bucket policy, with the probe's evidence, the three documents, and an optional admin
+credential (never saved) to apply them."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from mastowizard.policies import to_json
+from mastowizard.s3client import Credential
+from mastowizard.secrets import Secret
+
+from .base import StepScreen
+from .widgets import CheckTable
+
+CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by its own ACL, and Mastodon can "
+               "hide a suspended account's media. Policy mode: a bucket policy makes media public; a suspended "
+               "account's media stays reachable by URL.")
+
+
+class PermissionScreen(StepScreen):
+    STEP = "permission"
+
+    def body(self) -> ComposeResult:
+        a = self.app.session.answers
+        p = self.app.session.settings().provider_entry
+        mode = a.permission or p.default_permission
+        yield Label("How is media made public?", classes="title")
+        yield Static(CONSEQUENCE)
+        yield Static(f"{p.name}: object ACLs {p.object_acls}; recommended {p.default_permission} mode.", id="evidence")
+        with RadioSet(id="mode"):
+            yield RadioButton("ACL mode", value=mode == "acl", id="acl")
+            yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
+        yield Static("", id="docs")
+        yield Input(placeholder="admin access key id (optional, not saved)", id="admin-id")
+        yield Input(placeholder="admin secret (not saved)", password=True, id="admin-secret")
+        yield Button("Apply to the bucket", id="apply-bucket")
+        yield CheckTable(id="setup")
+
+    def on_mount(self) -> None:
+        self.show_docs()
+
+    def mode(self) -> str:
+        return "acl" if self.query_one("#acl", RadioButton).value else "policy"
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.session.answers.permission = self.mode()
+        self.show_docs()
+
+    def show_docs(self) -> None:
+        self.session.answers.permission = self.mode()
+        try:
+            docs = self.session.documents()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return
+        from rich.console import Group
+        parts = []
+        for name, doc in docs.items():
+            if name == "bucket_policy" and self.mode() == "acl":
+                continue
+            parts += [f"[b]{name.replace('_', ' ')}[/b]", Syntax(to_json(doc), "json", word_wrap=True)]
+        self.query_one("#docs", Static).update(Group(*parts))
+
+    def collect(self) -> bool:
+        self.session.answers.permission = self.mode()
+        try:
+            self.session.settings()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return False
+        return True
+
+    @on(Button.Pressed, "#apply-bucket")
+    def apply_pressed(self) -> None:
+        key = self.query_one("#admin-id", Input).value.strip()
+        secret = self.query_one("#admin-secret", Input).value
+        if not (key and secret):
+            self.say("admin credential: fill in both fields", "error")
+            return
+        self.session.admin = Credential(key, Secret(secret))
+        self.collect()
+        self.say("applying to the bucket ...")
+        self.setup()
+
+    @work(thread=True, exclusive=True)
+    def setup(self) -> None:
+        try:
+            checks = self.session.setup_bucket()
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(self.done, checks)
+
+    def done(self, checks) -> None:
+        self.query_one("#setup", CheckTable).set_checks(checks)
+        bad = [c for c in checks if c.status == "fail"]
+        self.say(bad[0].detail if bad else "the bucket is set up for this mode", "error" if bad else "ok")

@@ -1,0 +1,88 @@
+"""Step 2: the provider (searchable catalog), bucket, region, endpoint, addressing, media host and
+writer credential; Test runs the bucket probes live."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from mastowizard.providers import all_providers, get_provider, search_providers
+from mastowizard.secrets import Secret
+
+from .base import StepScreen
+from .widgets import CheckTable
+
+FIELDS = ("bucket", "region", "endpoint", "addressing", "alias_host", "protocol", "key_prefix", "access_key_id")
+
+
+class ProviderScreen(StepScreen):
+    STEP = "provider"
+
+    def body(self) -> ComposeResult:
+        a = self.app.session.answers
+        yield Label("Provider", classes="title")
+        yield Input(placeholder="search providers", id="search")
+        yield OptionList(*[Option(p.name, id=p.id) for p in all_providers()], id="providers")
+        yield Label("", id="hint")
+        for name in FIELDS:
+            yield Input(getattr(a, name), placeholder=name.replace("_", " "), id=name)
+        yield Input(placeholder="writer secret access key", password=True, id="secret")
+        yield Button("Test the bucket", id="test")
+        yield CheckTable(id="probes")
+
+    def on_mount(self) -> None:
+        self.pick(self.session.answers.provider)
+
+    def pick(self, pid: str) -> None:
+        p = get_provider(pid)
+        self.session.answers.provider = p.id
+        self.query_one("#hint", Label).update(
+            f"{p.name}: region {p.region_value_note}; object ACLs: {p.object_acls}; recommended: "
+            f"{p.default_permission} mode" + (f"; endpoint {p.endpoint_pattern}" if p.endpoint_pattern else ""))
+
+    @on(Input.Changed, "#search")
+    def search(self, event: Input.Changed) -> None:
+        ol = self.query_one("#providers", OptionList)
+        ol.clear_options()
+        ol.add_options([Option(p.name, id=p.id) for p in search_providers(event.value)])
+
+    @on(OptionList.OptionSelected, "#providers")
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        self.pick(event.option.id)
+
+    def collect(self) -> bool:
+        a = self.session.answers
+        for name in FIELDS:
+            setattr(a, name, self.query_one(f"#{name}", Input).value.strip())
+        secret = self.query_one("#secret", Input).value
+        if secret:
+            self.session.secret_access_key = Secret(secret)
+        try:
+            self.session.settings()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return False
+        return True
+
+    @on(Button.Pressed, "#test")
+    def test_pressed(self) -> None:
+        if self.collect():
+            self.say("probing the bucket ...")
+            self.test()
+
+    @work(thread=True, exclusive=True)
+    def test(self) -> None:
+        try:
+            checks = self.session.probe()
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(self.show, checks)
+
+    def show(self, checks) -> None:
+        self.query_one("#probes", CheckTable).set_checks(checks)
+        bad = [c for c in checks if c.status == "fail"]
+        self.say(f"{len(bad)} probe(s) failed: {bad[0].fix}" if bad else "every probe passed",
+                 "error" if bad else "ok")

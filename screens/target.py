@@ -1,0 +1,70 @@
+"""Step 1: where is the instance (this machine or SSH) and its env file; what it uses now."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from .base import StepScreen
+
+
+class TargetScreen(StepScreen):
+    STEP = "target"
+
+    def body(self) -> ComposeResult:
+        a = self.app.session.answers
+        yield Label("Where does Mastodon run?", classes="title")
+        with RadioSet(id="where"):
+            yield RadioButton("This machine", value=a.target == "local", id="local")
+            yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
+        yield Input(a.ssh, placeholder="[user@]host[:port]", id="ssh-target")
+        yield Input(a.sudo_user, placeholder="sudo user for the env file (e.g. mastodon), or empty", id="sudo-user")
+        yield Input(a.env_file, placeholder="path of .env.production", id="env-file")
+        yield Button("Read the instance", id="read")
+        yield Static("", id="found")
+
+    def collect(self) -> bool:
+        a = self.session.answers
+        a.target = "ssh" if self.query_one("#ssh", RadioButton).value else "local"
+        a.ssh = self.query_one("#ssh-target", Input).value.strip()
+        a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
+        a.env_file = self.query_one("#env-file", Input).value.strip()
+        if a.target == "ssh" and not a.ssh:
+            self.say("SSH target: give [user@]host[:port]", "error")
+            return False
+        if self.session.found is None:
+            self.say("Read the instance first (button above)", "error")
+            return False
+        return True
+
+    @on(Button.Pressed, "#read")
+    def read_pressed(self) -> None:
+        a = self.session.answers
+        a.target = "ssh" if self.query_one("#ssh", RadioButton).value else "local"
+        a.ssh = self.query_one("#ssh-target", Input).value.strip()
+        a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
+        a.env_file = self.query_one("#env-file", Input).value.strip()
+        self.say("reading ...")
+        self.read()
+
+    @work(thread=True, exclusive=True)
+    def read(self) -> None:
+        try:
+            where = self.session.connect()
+            found = self.session.read_instance()
+        except Exception as e:  # noqa: BLE001 - shown as one line
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(self.show_found, where, found)
+
+    def show_found(self, where: str, found: dict) -> None:
+        lines = [f"{found['path']} on {where}",
+                 f"instance: {found['local_domain'] or '?'}",
+                 "media storage: " + ("S3 object storage" if found["storage"] == "s3" else "local disk")]
+        if found.get("local_media"):
+            lines.append(f"media on disk: yes (e.g. {found['local_media'][0]})")
+        lines += [f"  {k}={v}" for k, v in found["s3"].items()]
+        lines += [f"note: {n}" for n in found["notes"]]
+        self.query_one("#found", Static).update("\n".join(lines))
+        self.say("read the instance", "ok")

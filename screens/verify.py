@@ -1,0 +1,75 @@
+"""Step 7: the live checklist. Each row turns from running to pass, warn or fail; selecting one shows
+its evidence and fix. The access token is entered here and never stored."""
+
+from __future__ import annotations
+
+import json
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from mastowizard.checks import TITLES
+from mastowizard.results import Check
+from mastowizard.secrets import Secret
+
+from .base import StepScreen
+from .widgets import CheckTable
+
+
+class VerifyScreen(StepScreen):
+    STEP = "verify"
+
+    def body(self) -> ComposeResult:
+        yield Label("Verify from the outside", classes="title")
+        yield Input(self.app.session.answers.instance, placeholder="instance URL", id="instance")
+        yield Input(placeholder="access token with write:media (not stored)", password=True, id="token")
+        yield Button("Run the checklist", id="run", variant="primary")
+        yield CheckTable(id="checks")
+        yield Static("", id="detail")
+
+    @on(Button.Pressed, "#run")
+    def run_pressed(self) -> None:
+        self.session.answers.instance = self.query_one("#instance", Input).value.strip()
+        token = self.query_one("#token", Input).value.strip()
+        if token:
+            self.session.token = Secret(token)
+        table = self.query_one("#checks", CheckTable)
+        table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
+        self.say("checking ...")
+        self.run_checks()
+
+    @work(thread=True, exclusive=True)
+    def run_checks(self) -> None:
+        table = self.query_one("#checks", CheckTable)
+        try:
+            checks = self.session.verify(on_check=lambda c: self.app.call_from_thread(table.mark, c))
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(self.done, checks)
+
+    def done(self, checks) -> None:
+        self.query_one("#checks", CheckTable).set_checks(checks)
+        bad = [c for c in checks if c.status == "fail"]
+        self.say(f"{len(bad)} check(s) failed: select one for its fix" if bad else "every check passed",
+                 "error" if bad else "ok")
+
+    @on(DataTable.RowHighlighted, "#checks")
+    def show(self, event: DataTable.RowHighlighted) -> None:
+        cid = event.row_key.value if event.row_key else None
+        c = next((c for c in self.session.checks if c.id == cid), None)
+        if c is None:
+            return
+        text = f"[b]{c.title}[/b] ({c.status})\n{c.detail}"
+        if c.fix:
+            text += f"\n[b]fix:[/b] {c.fix}"
+        if c.evidence.get("doc"):
+            text += f"\nsee: {c.evidence['doc']}"
+        evidence = {k: v for k, v in c.evidence.items() if k != "doc"}
+        if evidence:
+            text += "\n" + json.dumps(evidence, indent=1, default=str)[:1500]
+        self.query_one("#detail", Static).update(text)
+
+    def collect(self) -> bool:
+        return True

@@ -1,0 +1,54 @@
+"""Small widgets the screens share: the step indicator and the checklist table."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("review", "Review"),
+         ("restart", "Restart"), ("verify", "Verify")]
+MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
+         "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
+
+
+class StepIndicator(Static):
+    """1 Target › 2 Provider › ... with the current step highlighted."""
+
+    DEFAULT_CSS = """
+    StepIndicator { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def show(self, current: str) -> None:
+        text = Text()
+        for i, (sid, title) in enumerate(STEPS, 1):
+            if i > 1:
+                text.append(" › ", style="dim")
+            text.append(f"{i} {title}", style="bold reverse" if sid == current else "")
+        self.update(text)
+
+
+class CheckTable(DataTable):
+    """Checks as rows: status, title, detail. Selecting a row shows its evidence and fix."""
+
+    DEFAULT_CSS = """
+    CheckTable { height: 1fr; }
+    """
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_columns("status", "check", "detail")
+
+    def set_checks(self, checks) -> None:
+        self.clear()
+        for c in checks:
+            label, style = MARKS.get(c.status, (c.status, ""))
+            self.add_row(Text(label, style=style), c.title, c.detail[:120], key=c.id)
+
+    def mark(self, check) -> None:
+        label, style = MARKS.get(check.status, (check.status, ""))
+        row = (Text(label, style=style), check.title, check.detail[:120])
+        if check.id in self.rows:
+            for col, value in zip(self.columns, row):
+                self.update_cell(check.id, col, value)
+        else:
+            self.add_row(*row, key=check.id)

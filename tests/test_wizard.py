@@ -1,0 +1,156 @@
+"""The Textual wizard driven with Textual's pilot through the whole happy path against the lab:
+read the instance, test the bucket, apply the bucket policy, write the env file, restart, verify."""
+
+import asyncio
+import json
+import os
+import pwd
+
+import pytest
+from textual.widgets import Input, RadioButton, Static
+
+from lab import sshd
+from lab.nginx import media_host
+from mastowizard.session import Answers, Session
+from screens.app import WizardApp
+from screens.widgets import CheckTable
+
+pytestmark = pytest.mark.lab
+TOKEN = "wizard-token"
+
+
+@pytest.fixture
+def instance(lab_info, monkeypatch):
+    """The lab instance directory, with the systemctl stand-in on PATH (as on a source install)."""
+    sshd.start()
+    env = sshd.env_file()
+    env.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\nSECRET_KEY_BASE=wizardsecretkeybase0123456789\n")
+    m = pwd.getpwnam(sshd.MASTODON_USER)
+    os.chown(env, m.pw_uid, m.pw_gid)
+    for f in env.parent.iterdir():
+        if f.name.startswith(".env.production."):
+            f.unlink()
+    state = sshd.shared() / "state"
+    (state / "lab.json").write_text(json.dumps({"tokens": {TOKEN: "read write"}}))
+    monkeypatch.setenv("PATH", f"{sshd.shared() / 'bin'}:{os.environ['PATH']}")
+    yield env
+    (state / "lab.json").unlink()
+
+
+async def wait(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(app, pilot, selector):
+    """Press a button as a click would (buttons below the fold of a scrolled form included)."""
+    button = app.screen.query_one(selector)
+    button.scroll_visible(animate=False)
+    await pilot.pause()
+    button.press()
+    await pilot.pause()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+def test_happy_path_to_a_green_checklist(bucket, lab_info, instance):
+    srv = bucket.server
+    answers = Answers(env_file=str(instance), resolve=lab_info.resolve(), ca_bundle=lab_info.ca_pem)
+    session = Session(answers)
+    app = WizardApp(session, save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(120, 60)) as pilot:
+            # 1 Target: this machine, read the instance
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            assert "local disk" in str(app.screen.query_one("#found", Static).render())
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 2 Provider
+            assert app.screen.STEP == "provider"
+            values = {"bucket": bucket.name, "endpoint": srv.endpoint, "region": srv.region,
+                      "alias_host": bucket.media_https_base.split("://")[1], "access_key_id": srv.writer_access_key}
+            app.session.answers.provider = "ceph" if srv.name == "rgw" else "other"
+            for k, v in values.items():
+                app.screen.query_one(f"#{k}", Input).value = v
+            app.screen.query_one("#secret", Input).value = srv.writer_secret_key
+            await press(app, pilot, "#test")
+            await wait(app, pilot)
+            assert app.screen.query_one("#probes", CheckTable).row_count >= 10
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 3 Permission: policy mode, applied with the admin credential
+            assert app.screen.STEP == "permission"
+            app.screen.query_one("#policy", RadioButton).value = True
+            await pilot.pause()
+            app.screen.query_one("#admin-id", Input).value = srv.admin_access_key
+            app.screen.query_one("#admin-secret", Input).value = srv.admin_secret_key
+            await press(app, pilot, "#apply-bucket")
+            await wait(app, pilot)
+            assert "set up for this mode" in status(app), status(app)
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 4 Review: the masked diff, then write
+            assert app.screen.STEP == "review"
+            await wait(app, pilot)
+            shown = app.screen.query_one("#diff", Static).render()
+            diff = app.session.plan.diff()
+            assert "Syntax" in str(shown) and "+S3_BUCKET=" in diff and srv.writer_secret_key not in diff
+            await press(app, pilot, "#write")
+            await wait(app, pilot)
+            assert "backup:" in status(app), status(app)
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 5 Restart through the systemctl stand-in, then the health wait
+            assert app.screen.STEP == "restart"
+            app.screen.query_one("#instance", Input).value = f"http://127.0.0.1:{sshd.MASTODON_PORT}"
+            await press(app, pilot, "#restart")
+            await wait(app, pilot)
+            assert "healthy" in status(app), status(app)
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 6 Verify: the live checklist
+            assert app.screen.STEP == "verify"
+            app.screen.query_one("#token", Input).value = TOKEN
+            await press(app, pilot, "#run")
+            await wait(app, pilot)
+            assert "every check passed" in status(app), [c.to_dict() for c in app.session.checks
+                                                         if c.status == "fail"]
+    asyncio.run(drive())
+    assert "S3_PERMISSION=\n" in instance.read_text() and f"S3_BUCKET={bucket.name}" in instance.read_text()
+    assert media_host(srv.name, bucket.name) in instance.read_text()
+
+
+def test_bad_input_is_one_line_in_the_form(tmp_path):
+    env = tmp_path / ".env.production"
+    env.write_text("LOCAL_DOMAIN=x.example\n")
+    app = WizardApp(Session(Answers(env_file=str(env))), save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(100, 40)) as pilot:
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            app.screen.query_one("#bucket", Input).value = "Bad_Bucket"
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            assert app.screen.STEP == "provider"
+            assert status(app).startswith("bucket: ") and "lowercase" in status(app)
+    asyncio.run(drive())
+
+
+def test_unreachable_target_says_why(tmp_path):
+    app = WizardApp(Session(Answers(target="ssh", ssh="nobody@127.0.0.1:1", env_file="/x/.env.production",
+                                    known_hosts=str(tmp_path / "kh"))), save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(100, 40)) as pilot:
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            assert "connection refused" in status(app)
+    asyncio.run(drive())
