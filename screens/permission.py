@@ -77,10 +77,11 @@ class PermissionScreen(StepScreen):
     def apply_pressed(self) -> None:
         key = self.query_one("#admin-id", Input).value.strip()
         secret = self.query_one("#admin-secret", Input).value
-        if not (key and secret):
+        if key and secret:
+            self.session.admin = Credential(key, Secret(secret))
+        elif self.session.admin is None:
             self.say("admin credential: fill in both fields", "error")
             return
-        self.session.admin = Credential(key, Secret(secret))
         self.collect()
         self.say("applying to the bucket ...")
         self.setup()
