@@ -275,7 +275,7 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                 if not entry:
                     return self.reply(404, {"error": "Record not found"})
                 return self.reply(200 if inst.ready(entry) else 206, inst.attachment(entry))
-            if path.startswith("/system/") and not inst.s3:
+            if path.startswith("/system/"):   # nginx's try_files serves public/ first, whatever the storage
                 full = os.path.realpath(os.path.join(inst.root, path[len("/system/"):]))
                 if full.startswith(os.path.realpath(inst.root) + os.sep) and os.path.isfile(full):
                     with open(full, "rb") as f:

@@ -18,7 +18,9 @@ from .widgets import StepIndicator
 
 class StepScreen(Screen):
     STEP = ""
+    MAIN = ""          # the button of the step's main action (ctrl+r)
     BINDINGS = [
+        Binding("ctrl+r", "main", "Run step"),
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+b", "back", "Back"),
     ]
@@ -63,6 +65,10 @@ class StepScreen(Screen):
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
         self.action_back()
+
+    def action_main(self) -> None:
+        if self.MAIN:
+            self.query_one(self.MAIN, Button).press()
 
     def action_back(self) -> None:
         self.app.go(-1)

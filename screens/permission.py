@@ -22,6 +22,7 @@ CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by 
 
 class PermissionScreen(StepScreen):
     STEP = "permission"
+    MAIN = "#apply-bucket"
 
     def body(self) -> ComposeResult:
         a = self.app.session.answers

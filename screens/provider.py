@@ -19,6 +19,7 @@ FIELDS = ("bucket", "region", "endpoint", "addressing", "alias_host", "protocol"
 
 class ProviderScreen(StepScreen):
     STEP = "provider"
+    MAIN = "#test"
 
     def body(self) -> ComposeResult:
         a = self.app.session.answers

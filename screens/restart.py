@@ -12,6 +12,7 @@ from .widgets import CheckTable
 
 class RestartScreen(StepScreen):
     STEP = "restart"
+    MAIN = "#restart"
 
     def body(self) -> ComposeResult:
         yield Label("Restart Mastodon so it reads the new env file", classes="title")

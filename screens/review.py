@@ -12,6 +12,7 @@ from .base import StepScreen
 
 class ReviewScreen(StepScreen):
     STEP = "review"
+    MAIN = "#write"
 
     def body(self) -> ComposeResult:
         yield Label("The change to the env file (secrets masked)", classes="title")

@@ -11,6 +11,7 @@ from .base import StepScreen
 
 class TargetScreen(StepScreen):
     STEP = "target"
+    MAIN = "#read"
 
     def body(self) -> ComposeResult:
         a = self.app.session.answers

@@ -19,6 +19,7 @@ from .widgets import CheckTable
 
 class VerifyScreen(StepScreen):
     STEP = "verify"
+    MAIN = "#run"
 
     def body(self) -> ComposeResult:
         yield Label("Verify from the outside", classes="title")

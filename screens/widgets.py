@@ -31,7 +31,7 @@ class CheckTable(DataTable):
     """Checks as rows: status, title, detail. Selecting a row shows its evidence and fix."""
 
     DEFAULT_CSS = """
-    CheckTable { height: 1fr; }
+    CheckTable { height: auto; max-height: 22; min-height: 4; }
     """
 
     def on_mount(self) -> None:

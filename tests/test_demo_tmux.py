@@ -1,0 +1,79 @@
+"""The demo in a real terminal: tmux runs `mastowizard demo`, keys are sent with send-keys, the screen
+is read with capture-pane, step by step to a green checklist."""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lab import buckets, rgw, sshd
+from lab.demo import BUCKET
+
+pytestmark = pytest.mark.lab
+SESSION = "mw-demo-test"
+
+
+def tmux(*args) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", SESSION)
+
+
+def wait_for(text: str | tuple, timeout: float = 60) -> str:
+    texts = text if isinstance(text, tuple) else (text,)
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = screen()
+        if any(t in shown for t in texts):
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+def key(*keys: str) -> None:
+    tmux("send-keys", "-t", SESSION, *keys)
+
+
+@pytest.fixture
+def fresh_demo():
+    if not shutil.which("tmux"):
+        from lab import procs
+        procs.ensure_debian(["tmux"], ["tmux"])
+    srv = rgw.start()
+    buckets.empty_and_delete_bucket(srv, BUCKET)
+    sshd.start()
+    env = sshd.env_file()
+    env.write_text("LOCAL_DOMAIN=demo.example\nS3_ENABLED=false\n")
+    m = pwd.getpwnam(sshd.MASTODON_USER)
+    os.chown(env, m.pw_uid, m.pw_gid)
+    tmux("kill-session", "-t", SESSION)
+    yield env
+    tmux("kill-session", "-t", SESSION)
+    env.write_text("LOCAL_DOMAIN=demo.example\nS3_ENABLED=false\n")
+
+
+def test_demo_walks_to_a_green_checklist(fresh_demo):
+    cmd = f"cd {os.getcwd()} && {sys.executable} -m screens.launch demo"
+    tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "45", cmd)
+    wait_for("1 Target", 120)
+    # a fresh bucket has no CORS yet: the provider step's probes say so, the permission step fixes it
+    steps = [("read the instance", "Target"), (("every probe passed", "probe(s) failed"), "Provider"),
+             ("the bucket is set up for this mode", "Permission"), ("backup:", "Review"),
+             ("Mastodon is back and healthy", "Restart"), ("every check passed", "Verify")]
+    for i, (done, name) in enumerate(steps):
+        key("C-r")
+        wait_for(done, 90)
+        if i < len(steps) - 1:
+            key("C-n")
+            wait_for(f"{steps[i + 1][1]}", 30)
+    final = screen()
+    assert "✘" not in final
+    assert "S3_ENABLED=true" in fresh_demo.read_text() and f"S3_BUCKET={BUCKET}" in fresh_demo.read_text()
+    key("C-q")
