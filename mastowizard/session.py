@@ -204,3 +204,31 @@ class Session:
                       old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))
         self.checks = run_checks(ctx, on_check)
         return self.checks
+
+    # -- troubleshoot -------------------------------------------------------------------------
+    def doctor(self, on_check: Callable[[Check], None] | None = None) -> tuple[list[Check], list[dict]]:
+        """The checklist, then the web and sidekiq logs matched against known errors: a diagnosis
+        of (title, cause, fix, link, where) entries."""
+        from .commands import LocalRunner
+        from .knowledge import for_check, match_logs
+        from .restart import detect, logs
+        checks = self.verify(on_check)
+        diagnosis: list[dict] = []
+        for c in checks:
+            if c.status == "fail":
+                e = for_check(c)
+                diagnosis.append({"where": f"check {c.id}", "title": e.title if e else c.title,
+                                  "cause": e.cause if e else c.detail, "fix": e.fix if e else c.fix,
+                                  "doc": e.link if e else ""})
+        try:
+            runner = self.host if hasattr(self.host, "run") else LocalRunner()
+            install = detect(self.host, runner, self.answers.env_file)
+            for service in install.services:
+                if "streaming" not in service:
+                    for f in match_logs(logs(runner, install, service, lines=500), service):
+                        diagnosis.append({"where": f"{service} log ({f.count} lines), e.g. {f.sample[:120]}",
+                                          "title": f.entry.title, "cause": f.entry.cause, "fix": f.entry.fix,
+                                          "doc": f.entry.link})
+        except Exception as e:  # noqa: BLE001 - logs are a bonus
+            diagnosis.append({"where": "logs", "title": "Logs not read", "cause": str(e), "fix": "", "doc": ""})
+        return checks, diagnosis

@@ -23,6 +23,7 @@ class StepScreen(Screen):
         Binding("ctrl+r", "main", "Run step"),
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+b", "back", "Back"),
+        Binding("ctrl+t", "troubleshoot", "Troubleshoot"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -69,6 +70,10 @@ class StepScreen(Screen):
     def action_main(self) -> None:
         if self.MAIN:
             self.query_one(self.MAIN, Button).press()
+
+    def action_troubleshoot(self) -> None:
+        from .troubleshoot import TroubleshootScreen
+        self.app.push_screen(TroubleshootScreen())
 
     def action_back(self) -> None:
         self.app.go(-1)

@@ -154,3 +154,43 @@ def test_unreachable_target_says_why(tmp_path):
             await wait(app, pilot)
             assert "connection refused" in status(app)
     asyncio.run(drive())
+
+
+def test_failing_path_into_troubleshoot_and_rollback(bucket, lab_info, instance):
+    """A change that breaks media (the media host serves another bucket): Troubleshoot explains it
+    and rolls the env file back byte for byte, then restarts."""
+    srv = bucket.server
+    original = instance.read_bytes()
+    wrong_alias = f"mw-nothere.{srv.name}.media.test:{lab_info.https_port}"
+    answers = Answers(env_file=str(instance), resolve=lab_info.resolve(), ca_bundle=lab_info.ca_pem,
+                      provider="ceph" if srv.name == "rgw" else "other", bucket=bucket.name, endpoint=srv.endpoint,
+                      region=srv.region, alias_host=wrong_alias, permission="acl",
+                      access_key_id=srv.writer_access_key, instance=f"http://127.0.0.1:{sshd.MASTODON_PORT}")
+    from mastowizard.s3client import Credential
+    from mastowizard.secrets import Secret
+    session = Session(answers, secret_access_key=Secret(srv.writer_secret_key),
+                      admin=Credential(srv.admin_access_key, Secret(srv.admin_secret_key)), token=Secret(TOKEN))
+    session.connect()
+    session.setup_bucket()
+    session.make_plan()
+    session.apply()
+    session.restart()
+    app = WizardApp(session, save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(120, 60)) as pilot:
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "TroubleshootScreen"
+            await press(app, pilot, "#diagnose")
+            await wait(app, pilot)
+            diagnosis = str(app.screen.query_one("#diagnosis", Static).render())
+            assert "does not serve this bucket" in diagnosis or "403 on media objects" in diagnosis, diagnosis
+            await press(app, pilot, "#rollback")
+            await wait(app, pilot)
+            assert "restored from" in status(app)
+            await press(app, pilot, "#restart")
+            await wait(app, pilot)
+            assert "healthy" in status(app), status(app)
+    asyncio.run(drive())
+    assert instance.read_bytes() == original

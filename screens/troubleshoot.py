@@ -1,0 +1,106 @@
+"""Troubleshoot: reachable from every step (ctrl+t). Runs the checks and reads the service logs,
+explains cause and fix, and offers rollback (restore the backup) and restart."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, RichLog, Static
+
+from mastowizard.errors import MastowizardError
+
+from .widgets import CheckTable
+
+
+class TroubleshootScreen(Screen):
+    BINDINGS = [Binding("escape", "close", "Back to the wizard"), Binding("ctrl+r", "diagnose", "Diagnose")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Label("Troubleshoot", classes="title")
+            yield Static("Runs the checklist and reads web's and sidekiq's logs, then says what is wrong.")
+            with Horizontal(id="actions"):
+                yield Button("Diagnose", id="diagnose", variant="primary")
+                yield Button("Roll back the env file", id="rollback", variant="warning")
+                yield Button("Restart Mastodon", id="restart")
+            yield CheckTable(id="checks")
+            yield Static("", id="diagnosis")
+            yield RichLog(id="log", max_lines=500, wrap=True)
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def say(self, text: str, kind: str = "info") -> None:
+        status = self.query_one("#status", Static)
+        status.set_classes(kind)
+        status.update(text)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_diagnose(self) -> None:
+        self.query_one("#diagnose", Button).press()
+
+    @on(Button.Pressed, "#diagnose")
+    def diagnose_pressed(self) -> None:
+        self.say("diagnosing ...")
+        self.diagnose()
+
+    @work(thread=True, exclusive=True)
+    def diagnose(self) -> None:
+        try:
+            if self.session.host is None:
+                self.session.connect()
+            checks, diagnosis = self.session.doctor()
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.say, str(e) if isinstance(e, MastowizardError) else repr(e), "error")
+            return
+        self.app.call_from_thread(self.show, checks, diagnosis)
+
+    def show(self, checks, diagnosis) -> None:
+        self.query_one("#checks", CheckTable).set_checks(checks)
+        if not diagnosis:
+            self.query_one("#diagnosis", Static).update("Nothing wrong found.")
+            self.say("nothing wrong found", "ok")
+            return
+        text = "\n\n".join(f"[b]{d['title']}[/b]  ({d['where']})\ncause: {d['cause']}\nfix: {d['fix']}"
+                           + (f"\nsee: {d['doc']}" if d["doc"] else "") for d in diagnosis)
+        self.query_one("#diagnosis", Static).update(text)
+        self.say(f"{len(diagnosis)} finding(s)", "error")
+
+    @on(Button.Pressed, "#rollback")
+    def rollback_pressed(self) -> None:
+        self.rollback()
+
+    @work(thread=True, exclusive=True)
+    def rollback(self) -> None:
+        try:
+            if self.session.host is None:
+                self.session.connect()
+            restored = self.session.rollback()
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.say, str(e), "error")
+            return
+        self.app.call_from_thread(self.say, f"restored from {restored}; restart Mastodon now", "ok")
+
+    @on(Button.Pressed, "#restart")
+    def restart_pressed(self) -> None:
+        self.restart()
+
+    @work(thread=True, exclusive=True)
+    def restart(self) -> None:
+        log = self.query_one("#log", RichLog)
+        try:
+            report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.say, str(e), "error")
+            return
+        self.app.call_from_thread(self.say, "Mastodon is back and healthy" if report.ok else
+                                  "a service did not come back", "ok" if report.ok else "error")
