@@ -111,6 +111,7 @@ http {{
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
     server_tokens off;
+    keepalive_timeout 2s;   # old workers exit soon after a reload
     ssl_certificate {cert};
     ssl_certificate_key {key};
     # The key path exactly as the client sent it (still percent-encoded), without the query.
@@ -172,9 +173,19 @@ def reload() -> None:
     token = f"reload-{time.monotonic_ns()}"
     marker.write_text(f"server {{ listen {HOST}:{NGINX_HTTP_PORT}; server_name {token}.{EXTRA_ZONE}; "
                       f"return 204; }}\n")
+    master = procs.read_pid(root() / "nginx.pid")
+    old_workers = _children(master) if master else []
     subprocess.run([NGINX, "-c", str(conf), "-p", str(root()), "-s", "reload"], check=True, capture_output=True)
-    # Reload is asynchronous: wait until the new workers answer for the new marker name.
+    # Reload is asynchronous: wait until the new workers answer for the new marker name, and the old
+    # workers (which may still accept a connection with the old config) are gone.
     procs.wait_for(lambda: _status(f"{token}.{EXTRA_ZONE}") == 204, 10, "nginx reload", root() / "error.log", 0.05)
+    procs.wait_for(lambda: not any(procs.alive(p) for p in old_workers), 15, "old nginx workers to exit",
+                   root() / "error.log", 0.05)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
 
 
 def _status(host: str) -> int | None:
