@@ -436,6 +436,13 @@ def _max_age(cache_control: str) -> int:
     return 0
 
 
+def check_media_host(settings: Settings, http: HttpOptions) -> Check:
+    """The media host on its own (DNS or pin, TLS, root): for the wizard's media host step."""
+    checklist = Checklist(Context(settings, None, None, None, http))
+    checklist.media_host()
+    return checklist.results["media_host"]
+
+
 def sample_local_media(host, live_dir: str, limit: int = 5) -> list[str]:
     """Up to LIMIT keys of files under public/system (the first entries at each level: cheap on big
     instances). They are what old URLs point at: https://INSTANCE/system/KEY."""

@@ -232,3 +232,10 @@ class Session:
         except Exception as e:  # noqa: BLE001 - logs are a bonus
             diagnosis.append({"where": "logs", "title": "Logs not read", "cause": str(e), "fix": "", "doc": ""})
         return checks, diagnosis
+
+    # -- step 4: the media host ---------------------------------------------------------------
+    def media_host(self) -> tuple[Check, str, str]:
+        from .checks import check_media_host
+        from .snippets import nginx_media_host, nginx_system_redirect
+        s = self.settings()
+        return check_media_host(s, self.http()), nginx_media_host(s), nginx_system_redirect(s)

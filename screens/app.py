@@ -7,6 +7,7 @@ from textual.binding import Binding
 
 from mastowizard.session import Session, save_answers
 
+from .mediahost import MediaHostScreen
 from .permission import PermissionScreen
 from .provider import ProviderScreen
 from .restart import RestartScreen
@@ -16,6 +17,7 @@ from .verify import VerifyScreen
 from .widgets import STEPS
 
 SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": PermissionScreen,
+           "mediahost": MediaHostScreen,
            "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen}
 
 

@@ -14,7 +14,7 @@ from mastowizard.secrets import Secret
 from .base import StepScreen
 from .widgets import CheckTable
 
-FIELDS = ("bucket", "region", "endpoint", "addressing", "alias_host", "protocol", "key_prefix", "access_key_id")
+FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
 
 
 class ProviderScreen(StepScreen):

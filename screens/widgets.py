@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("review", "Review"),
+STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
+         ("review", "Review"),
          ("restart", "Restart"), ("verify", "Verify")]
 MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}

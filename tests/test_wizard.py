@@ -72,8 +72,9 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance):
             await pilot.pause()
             # 2 Provider
             assert app.screen.STEP == "provider"
+            app.session.answers.alias_host = bucket.media_https_base.split("://")[1]   # for the probes
             values = {"bucket": bucket.name, "endpoint": srv.endpoint, "region": srv.region,
-                      "alias_host": bucket.media_https_base.split("://")[1], "access_key_id": srv.writer_access_key}
+                      "access_key_id": srv.writer_access_key}
             app.session.answers.provider = "ceph" if srv.name == "rgw" else "other"
             for k, v in values.items():
                 app.screen.query_one(f"#{k}", Input).value = v
@@ -92,6 +93,14 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance):
             await press(app, pilot, "#apply-bucket")
             await wait(app, pilot)
             assert "set up for this mode" in status(app), status(app)
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            # 4 Media host: checked, with the snippets to paste
+            assert app.screen.STEP == "mediahost"
+            assert app.screen.query_one("#alias_host", Input).value == bucket.media_https_base.split("://")[1]
+            await press(app, pilot, "#check-media")
+            await wait(app, pilot)
+            assert "media host pass" in status(app), status(app)
             await press(app, pilot, "#next")
             await pilot.pause()
             # 4 Review: the masked diff, then write

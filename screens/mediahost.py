@@ -1,0 +1,63 @@
+"""Step 4: the public media host (S3_ALIAS_HOST): DNS, TLS and root checks, and the nginx snippets
+for a proxy in front of the bucket and for old /system/ URLs."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, Label, Static
+
+from .base import StepScreen
+
+
+class MediaHostScreen(StepScreen):
+    STEP = "mediahost"
+    MAIN = "#check-media"
+
+    def body(self) -> ComposeResult:
+        a = self.app.session.answers
+        yield Label("Public media host", classes="title")
+        yield Static("Media URLs become PROTOCOL://MEDIA_HOST/KEY: the host must serve the bucket at its root "
+                     "(a proxy or CDN), with Access-Control-Allow-Origin: *.")
+        yield Input(a.alias_host, placeholder="media host, e.g. files.example.com", id="alias_host")
+        yield Input(a.protocol or "https", placeholder="https or http", id="protocol")
+        yield Button("Check the media host", id="check-media")
+        yield Static("", id="result")
+        yield Static("", id="snippets")
+
+    def collect(self) -> bool:
+        a = self.session.answers
+        a.alias_host = self.query_one("#alias_host", Input).value.strip()
+        a.protocol = self.query_one("#protocol", Input).value.strip() or "https"
+        try:
+            self.session.settings()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return False
+        return True
+
+    @on(Button.Pressed, "#check-media")
+    def check_pressed(self) -> None:
+        if self.collect():
+            self.say("checking the media host ...")
+            self.check()
+
+    @work(thread=True, exclusive=True)
+    def check(self) -> None:
+        try:
+            result = self.session.media_host()
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(self.show, *result)
+
+    def show(self, check, proxy: str, redirect: str) -> None:
+        self.query_one("#result", Static).update(f"{check.status}: {check.detail}"
+                                                 + (f"\nfix: {check.fix}" if check.fix else ""))
+        self.query_one("#snippets", Static).update(Group(
+            "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=True),
+            "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=True)))
+        ok = check.status in ("pass", "warn")
+        self.say(f"media host {check.status}: {check.detail}", "ok" if ok else "error")
