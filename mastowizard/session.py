@@ -1,4 +1,4 @@
-"""The wizard's engine side: one object holding the answers and what was found, and the steps the
+"""The wizard's engine side (boto3 and httpx are imported when a step needs them, not at start): one object holding the answers and what was found, and the steps the
 UI calls (each blocking; the UI runs them in workers). Nothing here imports Textual; the same steps
 back the CLI. Secrets are held as Secret and never saved: the profile keeps only the rest."""
 
@@ -11,17 +11,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from .checks import Context, run_checks, sample_local_media
 from .envapply import apply_plan, rollback
 from .envfile import DEFAULT_ENV_FILE
 from .envplan import EnvFile, Plan, describe, make_plan
 from .errors import InputError
 from .host import LocalHost
-from .net import HttpOptions
-from .policies import documents
-from .probes import run_probes
 from .results import Check
-from .s3client import Credential
 from .secrets import Secret
 from .settings import Settings, from_env
 
@@ -82,7 +77,7 @@ def save_answers(answers: Answers, path: Path | None = None) -> Path:
 class Session:
     answers: Answers = field(default_factory=Answers)
     secret_access_key: Secret | None = None
-    admin: Credential | None = None
+    admin: Any = None                     # s3client.Credential, never saved
     token: Secret | None = None
     sudo_password: Secret | None = None
     host: Any = None
@@ -112,6 +107,7 @@ class Session:
         """What the env file says now; prefills the answers from an instance already on S3."""
         self.env = EnvFile.read(self.host, self.answers.env_file)
         self.found = describe(self.env)
+        from .checks import sample_local_media
         self.found["local_media"] = sample_local_media(self.host, posixpath.dirname(self.answers.env_file), 3)
         values = self.env.doc.values()
         try:
@@ -140,18 +136,22 @@ class Session:
             s = s.with_credentials(a.access_key_id, self.secret_access_key)
         return s
 
-    def http(self) -> HttpOptions:
+    def http(self):
+        from .net import HttpOptions
         return HttpOptions.build(self.answers.resolve, self.answers.ca_bundle or None)
 
-    def writer(self) -> Credential:
+    def writer(self):
+        from .s3client import Credential
         if not (self.answers.access_key_id and self.secret_access_key):
             raise InputError("writer credential", "access key id and secret are both needed", "fill in both fields")
         return Credential(self.answers.access_key_id, self.secret_access_key)
 
     def probe(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        from .probes import run_probes
         return run_probes(self.settings(), self.writer(), self.http(), self.admin, on_check)
 
     def documents(self) -> dict:
+        from .policies import documents
         return documents(self.settings())
 
     def setup_bucket(self) -> list[Check]:
@@ -189,6 +189,8 @@ class Session:
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        from .checks import Context, run_checks, sample_local_media
+        from .s3client import Credential
         s = None
         error = fix = ""
         try:

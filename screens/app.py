@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -24,7 +26,7 @@ SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": Per
 class WizardApp(App):
     TITLE = "mastowizard"
     SUB_TITLE = "Mastodon media to object storage"
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = Path(__file__).with_name("wizard.tcss")   # absolute: subclasses elsewhere keep the styles
     BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
 
     def __init__(self, session: Session | None = None, save_profile: bool = True):

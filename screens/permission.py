@@ -8,8 +8,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from mastowizard.policies import to_json
-from mastowizard.s3client import Credential
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
@@ -58,6 +56,8 @@ class PermissionScreen(StepScreen):
             self.fail(e)
             return
         from rich.console import Group
+
+        from mastowizard.policies import to_json
         parts = []
         for name, doc in docs.items():
             if name == "bucket_policy" and self.mode() == "acl":
@@ -79,6 +79,7 @@ class PermissionScreen(StepScreen):
         key = self.query_one("#admin-id", Input).value.strip()
         secret = self.query_one("#admin-secret", Input).value
         if key and secret:
+            from mastowizard.s3client import Credential
             self.session.admin = Credential(key, Secret(secret))
         elif self.session.admin is None:
             self.say("admin credential: fill in both fields", "error")

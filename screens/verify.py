@@ -9,7 +9,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from mastowizard.checks import TITLES
 from mastowizard.results import Check
 from mastowizard.secrets import Secret
 
@@ -35,6 +34,7 @@ class VerifyScreen(StepScreen):
         token = self.query_one("#token", Input).value.strip()
         if token:
             self.session.token = Secret(token)
+        from mastowizard.checks import TITLES
         table = self.query_one("#checks", CheckTable)
         table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
         self.say("checking ...")
