@@ -33,8 +33,8 @@ WIZARD = """
 from mastowizard.session import Answers, Session
 from screens.app import WizardApp
 class FirstScreen(WizardApp):
-    def on_mount(self):
-        super().on_mount()
+    def start(self, step="target"):
+        super().start(step)
         self.call_after_refresh(self.exit)
 FirstScreen(Session(Answers()), save_profile=False).run(headless=True)
 """

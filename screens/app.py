@@ -36,11 +36,13 @@ class WizardApp(App):
         self.step = 0
 
     def on_mount(self) -> None:
-        ids = [s for s, _ in STEPS]
-        start = self.session.answers.step if self.session.answers.step in ids else "target"
-        self.step = ids.index("target")
-        self.push_screen(SCREENS["target"]())
-        del start   # a resumed profile prefills the answers; the operator still reads the instance first
+        self.start()
+
+    def start(self, step: str = "target") -> None:
+        """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the
+        target, since the instance must be read (and an SSH host connected) first."""
+        self.step = [s for s, _ in STEPS].index(step)
+        self.push_screen(SCREENS[step]())
 
     def go(self, delta: int) -> None:
         new = self.step + delta

@@ -19,12 +19,24 @@ class StepIndicator(Static):
     StepIndicator { height: 1; padding: 0 1; background: $boost; }
     """
 
+    current = ""
+
     def show(self, current: str) -> None:
+        self.current = current
+        self.render_steps()
+
+    def on_resize(self) -> None:
+        self.render_steps()
+
+    def render_steps(self) -> None:
+        """Every step by name when the terminal is wide; at 80 columns the others by number only."""
+        wide = self.size.width >= 100 or self.size.width == 0
         text = Text()
         for i, (sid, title) in enumerate(STEPS, 1):
             if i > 1:
                 text.append(" › ", style="dim")
-            text.append(f"{i} {title}", style="bold reverse" if sid == current else "")
+            here = sid == self.current
+            text.append(f"{i} {title}" if wide or here else str(i), style="bold reverse" if here else "")
         self.update(text)
 
 
