@@ -6,6 +6,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from mastowizard.secrets import Secret
+from mastowizard.ssh import UnknownHostKey
+
 from .base import StepScreen
 
 
@@ -21,8 +24,10 @@ class TargetScreen(StepScreen):
             yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
         yield Input(a.ssh, placeholder="[user@]host[:port]", id="ssh-target")
         yield Input(a.sudo_user, placeholder="sudo user for the env file (e.g. mastodon), or empty", id="sudo-user")
+        yield Input(placeholder="sudo password (not saved)", password=True, id="sudo-password")
         yield Input(a.env_file, placeholder="path of .env.production", id="env-file")
         yield Button("Read the instance", id="read")
+        yield Button("Trust this host key", id="trust", classes="hidden")
         yield Static("", id="found")
 
     def collect(self) -> bool:
@@ -46,18 +51,39 @@ class TargetScreen(StepScreen):
         a.ssh = self.query_one("#ssh-target", Input).value.strip()
         a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
         a.env_file = self.query_one("#env-file", Input).value.strip()
+        password = self.query_one("#sudo-password", Input).value
+        if password:
+            self.session.sudo_password = Secret(password)
         self.say("reading ...")
         self.read()
+
+    @on(Button.Pressed, "#trust")
+    def trust_pressed(self) -> None:
+        """The operator compared the fingerprint shown with the server's and accepts it."""
+        self.session.answers.accept_host_key = self.pending_fingerprint
+        self.query_one("#trust", Button).add_class("hidden")
+        self.read_pressed()
+
+    pending_fingerprint = ""
 
     @work(thread=True, exclusive=True)
     def read(self) -> None:
         try:
             where = self.session.connect()
             found = self.session.read_instance()
+        except UnknownHostKey as e:
+            self.app.call_from_thread(self.unknown_key, e)
+            return
         except Exception as e:  # noqa: BLE001 - shown as one line
             self.app.call_from_thread(self.fail, e)
             return
         self.app.call_from_thread(self.show_found, where, found)
+
+    def unknown_key(self, e: UnknownHostKey) -> None:
+        self.pending_fingerprint = e.fingerprint
+        self.say(f"The host key of {e.host} is not known yet: {e.key_type} {e.fingerprint}. Compare it with the "
+                 "server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) before trusting it.", "error")
+        self.query_one("#trust", Button).remove_class("hidden")
 
     def show_found(self, where: str, found: dict) -> None:
         lines = [f"{found['path']} on {where}",

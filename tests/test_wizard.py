@@ -203,3 +203,48 @@ def test_failing_path_into_troubleshoot_and_rollback(bucket, lab_info, instance)
             assert "healthy" in status(app), status(app)
     asyncio.run(drive())
     assert instance.read_bytes() == original
+
+
+def test_over_ssh_with_an_unknown_host_key_and_sudo(lab_sshd_instance, tmp_path):
+    """Target over SSH: the unknown host key is shown and trusted only on the operator's press; the
+    env file is read through sudo with the password typed in the form."""
+    env = lab_sshd_instance
+    answers = Answers(target="ssh", ssh=f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}", sudo_user=sshd.MASTODON_USER,
+                      env_file=str(env), known_hosts=str(tmp_path / "known_hosts"), identity=str(sshd.client_key()))
+    app = WizardApp(Session(answers), save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(120, 50)) as pilot:
+            app.screen.query_one("#sudo-password", Input).value = sshd.ADMIN_PASSWORD
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            assert sshd.host_key_fingerprint() in status(app)
+            assert not (tmp_path / "known_hosts").exists()
+            await press(app, pilot, "#trust")
+            await wait(app, pilot)
+            found = str(app.screen.query_one("#found", Static).render())
+            assert "via sudo" in found and "local disk" in found, found
+            assert sshd.ADMIN_PASSWORD not in found + status(app)
+    asyncio.run(drive())
+    assert (tmp_path / "known_hosts").read_text().startswith(f"[127.0.0.1]:{sshd.SSH_PORT} ssh-ed25519 ")
+
+
+@pytest.fixture
+def lab_sshd_instance():
+    sshd.start()
+    env = sshd.env_file()
+    env.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
+    m = pwd.getpwnam(sshd.MASTODON_USER)
+    os.chown(env, m.pw_uid, m.pw_gid)
+    return env
+
+
+def test_profile_keeps_answers_but_no_secret(tmp_path):
+    from mastowizard.session import load_answers, save_answers
+    a = Answers(provider="wasabi", bucket="files-example", access_key_id="AKIAEXAMPLE", step="review")
+    path = save_answers(a, tmp_path / "profile.json")
+    assert (path.stat().st_mode & 0o777) == 0o600
+    text = path.read_text()
+    assert "secret" not in text.lower() and "token" not in text.lower() and "password" not in text.lower()
+    assert load_answers(path) == a
+    assert load_answers(tmp_path / "missing.json") == Answers()
