@@ -108,7 +108,10 @@ class Session:
         self.env = EnvFile.read(self.host, self.answers.env_file)
         self.found = describe(self.env)
         from .checks import sample_local_media
-        self.found["local_media"] = sample_local_media(self.host, posixpath.dirname(self.answers.env_file), 3)
+        live = posixpath.dirname(self.answers.env_file)
+        self.found["local_media"] = sample_local_media(self.host, live, 3)
+        self.found["install"] = self._install_kind()
+        self.found["media_bytes"] = self._media_size(live)
         values = self.env.doc.values()
         try:
             reading = from_env(values)
@@ -124,6 +127,25 @@ class Session:
             if s.secret_access_key and self.secret_access_key is None:
                 self.secret_access_key = s.secret_access_key
         return self.found
+
+    def _runner(self):
+        from .commands import LocalRunner
+        return self.host if hasattr(self.host, "run") else LocalRunner()
+
+    def _install_kind(self) -> str:
+        from .restart import detect
+        try:
+            return detect(self.host, self._runner(), self.answers.env_file).describe()
+        except Exception as e:  # noqa: BLE001 - say what is known
+            return f"not detected ({e})"
+
+    def _media_size(self, live: str) -> int | None:
+        """Bytes under public/system (du), or None where it cannot be measured."""
+        try:
+            r = self._runner().run(["du", "-sb", posixpath.join(live, "public", "system")], timeout=120)
+            return int(r.stdout.split()[0]) if r.ok and r.stdout.strip() else None
+        except Exception:  # noqa: BLE001
+            return None
 
     # -- steps 2-4: the bucket ----------------------------------------------------------------
     def settings(self) -> Settings:
@@ -153,6 +175,18 @@ class Session:
     def documents(self) -> dict:
         from .policies import documents
         return documents(self.settings())
+
+    def save_documents(self, directory: str = "mastowizard-documents") -> list[str]:
+        """The bucket policy, CORS and writer policy as JSON files to paste into a console."""
+        from .policies import to_json
+        os.makedirs(directory, exist_ok=True)
+        paths = []
+        for name, doc in self.documents().items():
+            path = os.path.join(directory, f"{self.answers.bucket}-{name}.json")
+            with open(path, "w") as f:
+                f.write(to_json(doc) + "\n")
+            paths.append(path)
+        return paths
 
     def setup_bucket(self) -> list[Check]:
         from .bucket_setup import setup_bucket

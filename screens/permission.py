@@ -33,6 +33,7 @@ class PermissionScreen(StepScreen):
             yield RadioButton("ACL mode", value=mode == "acl", id="acl")
             yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
         yield Static("", id="docs")
+        yield Button("Save the documents as JSON files", id="save-docs")
         yield Input(placeholder="admin access key id (optional, not saved)", id="admin-id")
         yield Input(placeholder="admin secret (not saved)", password=True, id="admin-secret")
         yield Button("Apply to the bucket", id="apply-bucket")
@@ -73,6 +74,15 @@ class PermissionScreen(StepScreen):
             self.fail(e)
             return False
         return True
+
+    @on(Button.Pressed, "#save-docs")
+    def save_pressed(self) -> None:
+        try:
+            paths = self.session.save_documents()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return
+        self.say("saved " + ", ".join(paths), "ok")
 
     @on(Button.Pressed, "#apply-bucket")
     def apply_pressed(self) -> None:

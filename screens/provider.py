@@ -38,7 +38,20 @@ class ProviderScreen(StepScreen):
 
     def pick(self, pid: str) -> None:
         p = get_provider(pid)
+        changed = self.session.answers.provider != p.id
         self.session.answers.provider = p.id
+        # fill what the catalog knows into empty fields (or all of them on a new choice); still editable
+        region = self.query_one("#region", Input)
+        if p.default_region and (changed or not region.value):
+            region.value = p.default_region
+        endpoint = self.query_one("#endpoint", Input)
+        if changed or not endpoint.value:
+            endpoint.value = ""
+            endpoint.placeholder = (f"endpoint: {p.endpoint_pattern} (filled from the region)" if p.endpoint_pattern
+                                    else "endpoint URL" if p.needs_endpoint else "endpoint: none needed for AWS")
+        addressing = self.query_one("#addressing", Input)
+        if changed or not addressing.value:
+            addressing.value = p.default_addressing
         self.query_one("#hint", Label).update(
             f"{p.name}: region {p.region_value_note}; object ACLs: {p.object_acls}; recommended: "
             f"{p.default_permission} mode" + (f"; endpoint {p.endpoint_pattern}" if p.endpoint_pattern else ""))

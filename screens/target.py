@@ -89,8 +89,11 @@ class TargetScreen(StepScreen):
         lines = [f"{found['path']} on {where}",
                  f"instance: {found['local_domain'] or '?'}",
                  "media storage: " + ("S3 object storage" if found["storage"] == "s3" else "local disk")]
+        lines.append(f"install: {found.get('install')}")
+        size = found.get("media_bytes")
         if found.get("local_media"):
-            lines.append(f"media on disk: yes (e.g. {found['local_media'][0]})")
+            lines.append("media on disk: " + (f"{size / 1048576:.1f} MiB" if size is not None else "yes")
+                         + f" (e.g. {found['local_media'][0]})")
         lines += [f"  {k}={v}" for k, v in found["s3"].items()]
         lines += [f"note: {n}" for n in found["notes"]]
         self.query_one("#found", Static).update("\n".join(lines))

@@ -7,7 +7,7 @@ import os
 import pwd
 
 import pytest
-from textual.widgets import Input, RadioButton, Static
+from textual.widgets import Input, OptionList, RadioButton, Static
 
 from lab import sshd
 from lab.nginx import media_host
@@ -75,7 +75,15 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance):
             app.session.answers.alias_host = bucket.media_https_base.split("://")[1]   # for the probes
             values = {"bucket": bucket.name, "endpoint": srv.endpoint, "region": srv.region,
                       "access_key_id": srv.writer_access_key}
-            app.session.answers.provider = "ceph" if srv.name == "rgw" else "other"
+            # choose the provider in the searchable list, as an operator would
+            app.screen.query_one("#search", Input).value = "ceph" if srv.name == "rgw" else "other"
+            await pilot.pause()
+            providers = app.screen.query_one("#providers", OptionList)
+            providers.highlighted = 0
+            providers.action_select()
+            await pilot.pause()
+            assert app.session.answers.provider == ("ceph" if srv.name == "rgw" else "other")
+            assert app.screen.query_one("#addressing", Input).value == "path"
             for k, v in values.items():
                 app.screen.query_one(f"#{k}", Input).value = v
             app.screen.query_one("#secret", Input).value = srv.writer_secret_key
