@@ -9,6 +9,7 @@ from textual.binding import Binding
 
 from mastowizard.session import Session, save_answers
 
+from .commands import StepCommands
 from .mediahost import MediaHostScreen
 from .permission import PermissionScreen
 from .provider import ProviderScreen
@@ -26,6 +27,7 @@ SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": Per
 class WizardApp(App):
     TITLE = "mastowizard"
     SUB_TITLE = "Mastodon media to object storage"
+    COMMANDS = App.COMMANDS | {StepCommands}
     CSS_PATH = Path(__file__).with_name("wizard.tcss")   # absolute: subclasses elsewhere keep the styles
     BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
 
@@ -43,6 +45,13 @@ class WizardApp(App):
         target, since the instance must be read (and an SSH host connected) first."""
         self.step = [s for s, _ in STEPS].index(step)
         self.push_screen(SCREENS[step]())
+
+    def goto(self, sid: str) -> None:
+        self.go([s for s, _ in STEPS].index(sid) - self.step)
+
+    def troubleshoot(self) -> None:
+        from .troubleshoot import TroubleshootScreen
+        self.push_screen(TroubleshootScreen())
 
     def go(self, delta: int) -> None:
         new = self.step + delta

@@ -72,8 +72,7 @@ class StepScreen(Screen):
             self.query_one(self.MAIN, Button).press()
 
     def action_troubleshoot(self) -> None:
-        from .troubleshoot import TroubleshootScreen
-        self.app.push_screen(TroubleshootScreen())
+        self.app.troubleshoot()
 
     def action_back(self) -> None:
         self.app.go(-1)

@@ -24,7 +24,14 @@ class PermissionScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         a = self.app.session.answers
-        p = self.app.session.settings().provider_entry
+        try:
+            p = self.app.session.settings().provider_entry
+        except Exception as e:  # noqa: BLE001 - reached before the provider step was complete
+            yield Label("Complete the provider step first", classes="title")
+            yield Static(str(e))
+            self.incomplete = True
+            return
+        self.incomplete = False
         mode = a.permission or p.default_permission
         yield Label("How is media made public?", classes="title")
         yield Static(CONSEQUENCE)
@@ -40,10 +47,13 @@ class PermissionScreen(StepScreen):
         yield CheckTable(id="setup")
 
     def on_mount(self) -> None:
-        self.show_docs()
+        if not self.incomplete:
+            self.show_docs()
 
     def mode(self) -> str:
         return "acl" if self.query_one("#acl", RadioButton).value else "policy"
+
+    incomplete = False
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.session.answers.permission = self.mode()
@@ -67,6 +77,9 @@ class PermissionScreen(StepScreen):
         self.query_one("#docs", Static).update(Group(*parts))
 
     def collect(self) -> bool:
+        if self.incomplete:
+            self.say("go back to the provider step and complete it", "error")
+            return False
         self.session.answers.permission = self.mode()
         try:
             self.session.settings()

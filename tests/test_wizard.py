@@ -256,3 +256,22 @@ def test_profile_keeps_answers_but_no_secret(tmp_path):
     assert "secret" not in text.lower() and "token" not in text.lower() and "password" not in text.lower()
     assert load_answers(path) == a
     assert load_answers(tmp_path / "missing.json") == Answers()
+
+
+def test_command_palette_jumps_to_a_step_and_guards_incomplete_ones(tmp_path):
+    app = WizardApp(Session(Answers(env_file=str(tmp_path / ".env.production"))), save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"step 3")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen.STEP == "permission"
+            assert "Complete the provider step first" in str(app.screen.query_one(".title").render())
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert app.screen.STEP == "permission" and "provider step" in status(app)
+    asyncio.run(drive())
