@@ -56,18 +56,31 @@ def status(app) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
 
-def test_happy_path_to_a_green_checklist(bucket, lab_info, instance):
+@pytest.mark.parametrize("where", ["local", "ssh"])
+def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_path):
     srv = bucket.server
     answers = Answers(env_file=str(instance), resolve=lab_info.resolve(), ca_bundle=lab_info.ca_pem)
+    if where == "ssh":
+        kh = tmp_path / "known_hosts"
+        kh.write_text(sshd.known_hosts_line())
+        answers.known_hosts, answers.identity = str(kh), str(sshd.client_key())
     session = Session(answers)
     app = WizardApp(session, save_profile=False)
 
     async def drive():
         async with app.run_test(size=(120, 60)) as pilot:
-            # 1 Target: this machine, read the instance
+            # 1 Target: this machine, or the admin over SSH with sudo to the mastodon user
+            if where == "ssh":
+                app.screen.query_one("#ssh", RadioButton).value = True
+                app.screen.query_one("#ssh-target", Input).value = f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}"
+                app.screen.query_one("#sudo-user", Input).value = sshd.MASTODON_USER
+                app.screen.query_one("#sudo-password", Input).value = sshd.ADMIN_PASSWORD
             await press(app, pilot, "#read")
             await wait(app, pilot)
-            assert "local disk" in str(app.screen.query_one("#found", Static).render())
+            found = str(app.screen.query_one("#found", Static).render())
+            assert "local disk" in found and "install: systemd" in found, found
+            if where == "ssh":
+                assert "via sudo" in found
             await press(app, pilot, "#next")
             await pilot.pause()
             # 2 Provider
