@@ -222,7 +222,7 @@ class Session:
         return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
 
     # -- step 7: verify -----------------------------------------------------------------------
-    def verify(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
         from .checks import Context, run_checks, sample_local_media
         from .s3client import Credential
         s = None
@@ -238,7 +238,12 @@ class Session:
                       settings_error=error or (None if s else "S3 is not enabled in the env file"),
                       settings_fix=fix or "apply the plan, then restart",
                       old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))
-        self.checks = run_checks(ctx, on_check)
+        fresh = run_checks(ctx, on_check, only)
+        if only is None:
+            self.checks = fresh
+        else:   # a retry: replace the rows it reran, keep the others
+            rerun = {c.id: c for c in fresh}
+            self.checks = [rerun.pop(c.id, c) for c in self.checks] + list(rerun.values())
         return self.checks
 
     # -- troubleshoot -------------------------------------------------------------------------

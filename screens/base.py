@@ -3,6 +3,7 @@ calls in thread workers with their result or error shown, never a traceback."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -50,7 +51,7 @@ class StepScreen(Screen):
     def say(self, text: str, kind: str = "info") -> None:
         status = self.query_one("#status", Static)
         status.set_classes(kind)
-        status.update(scrub(text, [self.session.secret_access_key, self.session.token]))
+        status.update(Text(scrub(text, [self.session.secret_access_key, self.session.token])))
 
     def fail(self, exc: BaseException) -> None:
         if isinstance(exc, MastowizardError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, Static
@@ -54,8 +55,8 @@ class MediaHostScreen(StepScreen):
         self.app.call_from_thread(self.show, *result)
 
     def show(self, check, proxy: str, redirect: str) -> None:
-        self.query_one("#result", Static).update(f"{check.status}: {check.detail}"
-                                                 + (f"\nfix: {check.fix}" if check.fix else ""))
+        self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
+                                                        + (f"\nfix: {check.fix}" if check.fix else "")))
         self.query_one("#snippets", Static).update(Group(
             "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=True),
             "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=True)))

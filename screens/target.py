@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
@@ -96,5 +97,5 @@ class TargetScreen(StepScreen):
                          + f" (e.g. {found['local_media'][0]})")
         lines += [f"  {k}={v}" for k, v in found["s3"].items()]
         lines += [f"note: {n}" for n in found["notes"]]
-        self.query_one("#found", Static).update("\n".join(lines))
+        self.query_one("#found", Static).update(Text("\n".join(lines)))
         self.say("read the instance", "ok")

@@ -3,6 +3,7 @@ explains cause and fix, and offers rollback (restore the backup) and restart."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,7 +41,7 @@ class TroubleshootScreen(Screen):
     def say(self, text: str, kind: str = "info") -> None:
         status = self.query_one("#status", Static)
         status.set_classes(kind)
-        status.update(text)
+        status.update(Text(text))
 
     def action_close(self) -> None:
         self.app.pop_screen()
@@ -70,8 +71,10 @@ class TroubleshootScreen(Screen):
             self.query_one("#diagnosis", Static).update("Nothing wrong found.")
             self.say("nothing wrong found", "ok")
             return
-        text = "\n\n".join(f"[b]{d['title']}[/b]  ({d['where']})\ncause: {d['cause']}\nfix: {d['fix']}"
-                           + (f"\nsee: {d['doc']}" if d["doc"] else "") for d in diagnosis)
+        text = Text()
+        for d in diagnosis:
+            text.append(d["title"], style="bold").append(f"  ({d['where']})\ncause: {d['cause']}\nfix: {d['fix']}")
+            text.append((f"\nsee: {d['doc']}" if d["doc"] else "") + "\n\n")
         self.query_one("#diagnosis", Static).update(text)
         self.say(f"{len(diagnosis)} finding(s)", "error")
 

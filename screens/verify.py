@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, DataTable, Input, Label, Static
@@ -25,6 +26,7 @@ class VerifyScreen(StepScreen):
         yield Input(self.app.session.answers.instance, placeholder="instance URL", id="instance")
         yield Input(placeholder="access token with write:media (not stored)", password=True, id="token")
         yield Button("Run the checklist", id="run", variant="primary")
+        yield Button("Retry the selected check", id="retry")
         yield CheckTable(id="checks")
         yield Static("", id="detail")
 
@@ -40,11 +42,21 @@ class VerifyScreen(StepScreen):
         self.say("checking ...")
         self.run_checks()
 
+    selected = ""
+
+    @on(Button.Pressed, "#retry")
+    def retry_pressed(self) -> None:
+        if not self.selected:
+            self.say("select a check first", "error")
+            return
+        self.say(f"retrying {self.selected} (and what it depends on) ...")
+        self.run_checks({self.selected})
+
     @work(thread=True, exclusive=True)
-    def run_checks(self) -> None:
+    def run_checks(self, only: set[str] | None = None) -> None:
         table = self.query_one("#checks", CheckTable)
         try:
-            checks = self.session.verify(on_check=lambda c: self.app.call_from_thread(table.mark, c))
+            checks = self.session.verify(on_check=lambda c: self.app.call_from_thread(table.mark, c), only=only)
         except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.fail, e)
             return
@@ -59,17 +71,18 @@ class VerifyScreen(StepScreen):
     @on(DataTable.RowHighlighted, "#checks")
     def show(self, event: DataTable.RowHighlighted) -> None:
         cid = event.row_key.value if event.row_key else None
+        self.selected = cid or ""
         c = next((c for c in self.session.checks if c.id == cid), None)
         if c is None:
             return
-        text = f"[b]{c.title}[/b] ({c.status})\n{c.detail}"
+        text = Text.assemble((c.title, "bold"), f" ({c.status})\n{c.detail}")
         if c.fix:
-            text += f"\n[b]fix:[/b] {c.fix}"
+            text.append("\nfix: ", style="bold").append(c.fix)
         if c.evidence.get("doc"):
-            text += f"\nsee: {c.evidence['doc']}"
+            text.append(f"\nsee: {c.evidence['doc']}")
         evidence = {k: v for k, v in c.evidence.items() if k != "doc"}
         if evidence:
-            text += "\n" + json.dumps(evidence, indent=1, default=str)[:1500]
+            text.append("\n" + json.dumps(evidence, indent=1, default=str)[:1500])
         self.query_one("#detail", Static).update(text)
 
     def collect(self) -> bool:

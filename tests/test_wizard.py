@@ -150,6 +150,16 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             await wait(app, pilot)
             assert "every check passed" in status(app), [c.to_dict() for c in app.session.checks
                                                          if c.status == "fail"]
+            # retry one check: its group reruns, the other rows stay
+            before = {c.id: c for c in app.session.checks}
+            table = app.screen.query_one("#checks", CheckTable)
+            table.move_cursor(row=[c.id for c in app.session.checks].index("anon.list"))
+            await pilot.pause()
+            await press(app, pilot, "#retry")
+            await wait(app, pilot)
+            after = {c.id: c for c in app.session.checks}
+            assert after.keys() == before.keys() and after["anon.list"] is not before["anon.list"]
+            assert after["upload"] is before["upload"] and "every check passed" in status(app)
     asyncio.run(drive())
     assert "S3_PERMISSION=\n" in instance.read_text() and f"S3_BUCKET={bucket.name}" in instance.read_text()
     assert media_host(srv.name, bucket.name) in instance.read_text()
