@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import cors_risk, probes
+from . import probes
 from .net import HttpOptions, client as http_client, describe_error
 from .results import Check
 from .s3client import Credential

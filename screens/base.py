@@ -4,7 +4,7 @@ calls in thread workers with their result or error shown, never a traceback."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -43,6 +43,26 @@ class StepScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(StepIndicator).show(self.STEP)
+
+    @work(thread=True, exclusive=True)
+    def call_engine(self, fn, done) -> None:
+        """Run the blocking engine call FN in a thread; hand its result to DONE on the UI thread, or
+        show its error as one line."""
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - shown as one line, never a traceback
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(done, result)
+
+    def settings_ok(self) -> bool:
+        """The answers make valid settings; else the field and fix are shown."""
+        try:
+            self.session.settings()
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+            return False
+        return True
 
     @property
     def session(self):

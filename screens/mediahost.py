@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, Static
 
@@ -32,29 +32,16 @@ class MediaHostScreen(StepScreen):
         a = self.session.answers
         a.alias_host = self.query_one("#alias_host", Input).value.strip()
         a.protocol = self.query_one("#protocol", Input).value.strip() or "https"
-        try:
-            self.session.settings()
-        except Exception as e:  # noqa: BLE001
-            self.fail(e)
-            return False
-        return True
+        return self.settings_ok()
 
     @on(Button.Pressed, "#check-media")
     def check_pressed(self) -> None:
         if self.collect():
             self.say("checking the media host ...")
-            self.check()
+            self.call_engine(self.session.media_host, self.show)
 
-    @work(thread=True, exclusive=True)
-    def check(self) -> None:
-        try:
-            result = self.session.media_host()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.show, *result)
-
-    def show(self, check, proxy: str, redirect: str) -> None:
+    def show(self, result) -> None:
+        check, proxy, redirect = result
         self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
                                                         + (f"\nfix: {check.fix}" if check.fix else "")))
         self.query_one("#snippets", Static).update(Group(

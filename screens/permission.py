@@ -4,7 +4,7 @@ credential (never saved) to apply them."""
 from __future__ import annotations
 
 from rich.syntax import Syntax
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -81,12 +81,7 @@ class PermissionScreen(StepScreen):
             self.say("go back to the provider step and complete it", "error")
             return False
         self.session.answers.permission = self.mode()
-        try:
-            self.session.settings()
-        except Exception as e:  # noqa: BLE001
-            self.fail(e)
-            return False
-        return True
+        return self.settings_ok()
 
     @on(Button.Pressed, "#save-docs")
     def save_pressed(self) -> None:
@@ -109,16 +104,7 @@ class PermissionScreen(StepScreen):
             return
         self.collect()
         self.say("applying to the bucket ...")
-        self.setup()
-
-    @work(thread=True, exclusive=True)
-    def setup(self) -> None:
-        try:
-            checks = self.session.setup_bucket()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.done, checks)
+        self.call_engine(self.session.setup_bucket, self.done)
 
     def done(self, checks) -> None:
         self.query_one("#setup", CheckTable).set_checks(checks)

@@ -3,7 +3,7 @@ writer credential; Test runs the bucket probes live."""
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -73,27 +73,13 @@ class ProviderScreen(StepScreen):
         secret = self.query_one("#secret", Input).value
         if secret:
             self.session.secret_access_key = Secret(secret)
-        try:
-            self.session.settings()
-        except Exception as e:  # noqa: BLE001
-            self.fail(e)
-            return False
-        return True
+        return self.settings_ok()
 
     @on(Button.Pressed, "#test")
     def test_pressed(self) -> None:
         if self.collect():
             self.say("probing the bucket ...")
-            self.test()
-
-    @work(thread=True, exclusive=True)
-    def test(self) -> None:
-        try:
-            checks = self.session.probe()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.show, checks)
+            self.call_engine(self.session.probe, self.show)
 
     def show(self, checks) -> None:
         self.query_one("#probes", CheckTable).set_checks(checks)

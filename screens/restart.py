@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RichLog
 
@@ -25,21 +25,13 @@ class RestartScreen(StepScreen):
     def restart_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
         self.say("restarting ...")
-        self.restart()
+        log = self.query_one("#log", RichLog)
+        self.call_engine(lambda: self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line)),
+                         self.done)
 
     def collect(self) -> bool:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
         return True
-
-    @work(thread=True, exclusive=True)
-    def restart(self) -> None:
-        log = self.query_one("#log", RichLog)
-        try:
-            report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.done, report)
 
     def done(self, report) -> None:
         self.query_one("#health", CheckTable).set_checks(report.checks)

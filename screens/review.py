@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.syntax import Syntax
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
 
@@ -21,16 +21,7 @@ class ReviewScreen(StepScreen):
         yield Button("Roll back", id="rollback")
 
     def on_mount(self) -> None:
-        self.plan()
-
-    @work(thread=True, exclusive=True)
-    def plan(self) -> None:
-        try:
-            plan = self.session.make_plan()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.show, plan)
+        self.call_engine(self.session.make_plan, self.show)
 
     def show(self, plan) -> None:
         diff = self.query_one("#diff", Static)
@@ -44,30 +35,12 @@ class ReviewScreen(StepScreen):
     @on(Button.Pressed, "#write")
     def write_pressed(self) -> None:
         self.say("writing ...")
-        self.write()
+        self.call_engine(self.session.apply,
+                         lambda backup: self.say(f"written; backup: {backup}" if backup else "nothing to change", "ok"))
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        self.undo()
-
-    @work(thread=True, exclusive=True)
-    def write(self) -> None:
-        try:
-            backup = self.session.apply()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        msg = f"written; backup: {backup}" if backup else "nothing to change"
-        self.app.call_from_thread(self.say, msg, "ok")
-
-    @work(thread=True, exclusive=True)
-    def undo(self) -> None:
-        try:
-            restored = self.session.rollback()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.say, f"restored from {restored}", "ok")
+        self.call_engine(self.session.rollback, lambda restored: self.say(f"restored from {restored}", "ok"))
 
     def collect(self) -> bool:
         if self.session.plan is not None and not self.session.plan.empty and self.session.backup is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -67,18 +67,14 @@ class TargetScreen(StepScreen):
 
     pending_fingerprint = ""
 
-    @work(thread=True, exclusive=True)
     def read(self) -> None:
-        try:
-            where = self.session.connect()
-            found = self.session.read_instance()
-        except UnknownHostKey as e:
-            self.app.call_from_thread(self.unknown_key, e)
-            return
-        except Exception as e:  # noqa: BLE001 - shown as one line
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.show_found, where, found)
+        self.call_engine(lambda: (self.session.connect(), self.session.read_instance()), self.show_found)
+
+    def fail(self, exc: BaseException) -> None:
+        if isinstance(exc, UnknownHostKey):
+            self.unknown_key(exc)
+        else:
+            super().fail(exc)
 
     def unknown_key(self, e: UnknownHostKey) -> None:
         self.pending_fingerprint = e.fingerprint
@@ -86,7 +82,8 @@ class TargetScreen(StepScreen):
                  "server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) before trusting it.", "error")
         self.query_one("#trust", Button).remove_class("hidden")
 
-    def show_found(self, where: str, found: dict) -> None:
+    def show_found(self, result) -> None:
+        where, found = result
         lines = [f"{found['path']} on {where}",
                  f"instance: {found['local_domain'] or '?'}",
                  "media storage: " + ("S3 object storage" if found["storage"] == "s3" else "local disk")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, DataTable, Input, Label, Static
 
@@ -52,15 +52,10 @@ class VerifyScreen(StepScreen):
         self.say(f"retrying {self.selected} (and what it depends on) ...")
         self.run_checks({self.selected})
 
-    @work(thread=True, exclusive=True)
     def run_checks(self, only: set[str] | None = None) -> None:
         table = self.query_one("#checks", CheckTable)
-        try:
-            checks = self.session.verify(on_check=lambda c: self.app.call_from_thread(table.mark, c), only=only)
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(self.done, checks)
+        self.call_engine(lambda: self.session.verify(
+            on_check=lambda c: self.app.call_from_thread(table.mark, c), only=only), self.done)
 
     def done(self, checks) -> None:
         self.query_one("#checks", CheckTable).set_checks(checks)

@@ -1,8 +1,6 @@
 """The lab's Mastodon stand-in, checked with Mastodon.py (a real client) against real S3 servers:
 it stores and addresses media the way Mastodon does, so the checklist tested on it means something."""
 
-import io
-import json
 import struct
 import zlib
 

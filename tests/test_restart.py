@@ -7,7 +7,6 @@ import pwd
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest

@@ -4,7 +4,7 @@ and once in the light one. Regenerate deliberately: pytest tests/test_snapshots.
 import pytest
 
 from mastowizard.session import Answers, Session
-from screens.app import SCREENS, WizardApp
+from screens.app import WizardApp
 
 ANSWERS = dict(env_file="/home/mastodon/live/.env.production", provider="wasabi", bucket="files-example",
                region="eu-central-1", alias_host="files.example.com", access_key_id="AKIAEXAMPLE",

@@ -1,6 +1,5 @@
 """The media-host snippet, loaded into the lab's real nginx in front of a real bucket, serves media."""
 
-import httpx
 
 from lab import nginx
 from mastowizard.bucket_setup import setup_bucket
