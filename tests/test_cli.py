@@ -157,3 +157,30 @@ def test_new_provider_does_not_inherit_the_old_region_and_addressing(tmp_path):
     changes = {c["key"]: c for c in json.loads(p.stdout)["changes"]}
     assert changes["S3_REGION"]["new"] == "us-east-1" and "S3_OVERRIDE_PATH_STYLE" not in changes
     assert changes["S3_ENDPOINT"]["new"] == "https://rgw.example.net"
+
+
+def _snapshot(d):
+    return {p: (p.read_bytes(), p.stat().st_mode) for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["apply", "--ssh", "", "--yes"], "--ssh"),
+    (["apply", "--bucket", "", "--yes"], "--bucket"),
+    (["rollback", "--ssh", "", "--yes"], "--ssh"),
+    (["rollback", "--backup", "", "--yes"], "--backup"),
+    (["show", "--ssh", " "], "--ssh"),
+    (["plan", "--provider", ""], "--provider"),
+    (["check", "--instance", ""], "--instance"),
+    (["restart", "--compose", ""], "--compose"),
+    (["probe", "--resolve", ""], "--resolve"),
+])
+def test_an_empty_flag_is_refused_and_nothing_is_written(tmp_path, args, flag):
+    """`--ssh ""` once meant this machine: `apply --ssh "" --yes` wrote the local env file."""
+    env = tmp_path / ".env.production"
+    env.write_text("LOCAL_DOMAIN=example.com\nS3_ENABLED=true\nS3_BUCKET=media\nAWS_ACCESS_KEY_ID=AKIAEXAMPLE\n"
+                   f"AWS_SECRET_ACCESS_KEY={SECRET}\n")
+    before = _snapshot(tmp_path)
+    p = run(*args, "--env-file", str(env), env={"AWS_ACCESS_KEY_ID": "AKIANEW", "AWS_SECRET_ACCESS_KEY": SECRET})
+    line = one_line_error(p, flag, "empty")
+    assert line.startswith(f"mastowizard: {flag}:")
+    assert _snapshot(tmp_path) == before
