@@ -24,7 +24,7 @@ from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
 from .s3client import Credential
-from .secrets import Secret, scrub
+from .secrets import ScrubbedStream, Secret, scrub
 from .settings import Settings, from_env
 
 SETTINGS_FLAGS = ("provider", "bucket", "region", "endpoint", "addressing", "permission", "alias_host",
@@ -599,6 +599,17 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Everything the CLI prints passes through scrub_known(): no secret value this process holds and
+    no URL's userinfo reaches the terminal, a pipe or a JSON document, whichever code printed it."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbedStream(out), ScrubbedStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     secrets = [os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY",
                                            "MASTODON_ACCESS_TOKEN", "MASTOWIZARD_SUDO_PASSWORD",

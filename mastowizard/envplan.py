@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from .envdoc import EnvDocument
 from .errors import InputError
 from .host import FileStat, Host, digest
-from .secrets import is_secret_name, mask
+from .secrets import is_secret_name, mask, mask_userinfo
 from .settings import S3_VARIABLES, Settings, from_env
 
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -41,7 +41,7 @@ class EnvFile:
 def show_value(key: str, value: str | None) -> str | None:
     if value is None:
         return None
-    return mask(value) if is_secret_name(key) else value
+    return mask(value) if is_secret_name(key) else mask_userinfo(value)
 
 
 def describe(env: EnvFile) -> dict[str, Any]:
@@ -137,6 +137,8 @@ def masked_lines(doc: EnvDocument, changed: set[str] = frozenset()) -> list[str]
             if seg.key in changed and doc.occurrences(seg.key)[-1] is seg:
                 shown += " (changed)" if shown else ""
             text = head + shown + tail
+        else:
+            text = mask_userinfo(text)
         lines += [ln.rstrip("\r\n") + "\n" for ln in text.splitlines(keepends=True)] or []
     return lines
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
+from .secrets import scrub_known
+
 STATUSES = ("pass", "warn", "fail", "skip")
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_known(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrubbed(v) for v in value)
+    return value
 
 
 @dataclass
@@ -30,8 +42,9 @@ class Check:
         return self._set("skip", detail, "", evidence)
 
     def _set(self, status: str, detail: str, fix: str, evidence: dict[str, Any]) -> "Check":
-        self.status, self.detail, self.fix = status, detail, fix
-        self.evidence.update(evidence)
+        # What a check says is shown and saved: never a secret, nor a URL's userinfo.
+        self.status, self.detail, self.fix = status, scrub_known(detail), scrub_known(fix)
+        self.evidence.update(_scrubbed(evidence))
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,6 +16,8 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
+        if value and len(value) >= 4:
+            _KNOWN.add(value)
 
     def reveal(self) -> str:
         return self._value
@@ -55,6 +57,39 @@ def mask(value: str | None, keep: int = 4) -> str:
 
 def is_secret_name(name: str) -> bool:
     return name.upper() not in NOT_SECRET and bool(SECRET_NAME.search(name))
+
+
+# Every secret value this process has held: scrub_known() removes them from any text shown.
+_KNOWN: set[str] = set()
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@")
+
+
+def mask_userinfo(text: str) -> str:
+    """`https://KEY:SECRET@host` shows as `https://****@host`: a URL's userinfo is a credential."""
+    return _USERINFO.sub(r"\1****@", text)
+
+
+def scrub_known(text: str) -> str:
+    """The text with every URL's userinfo and every secret value this process holds masked."""
+    text = mask_userinfo(text)
+    for value in sorted(_KNOWN, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, mask(value))
+    return text
+
+
+class ScrubbedStream:
+    """A text stream that passes everything through scrub_known(): the CLI's stdout and stderr."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(scrub_known(text))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
 
 
 def scrub(text: str, secrets: "list[str | Secret | None]") -> str:

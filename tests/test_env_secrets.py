@@ -88,3 +88,35 @@ def test_errors_never_print_secrets(env_file, tmp_path):
         assert p.returncode == 2, (p.args, p.stdout, p.stderr)
         assert len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert leaks(p) == [], (p.args, leaks(p))
+
+
+URL_SECRET = "UrlSecret0123456789abcdefXYZ"
+TOKEN = "tok-0123456789abcdefghijkl"
+
+
+def test_userinfo_in_an_endpoint_is_masked_in_show_and_plan(tmp_path):
+    """`show` once printed S3_ENDPOINT=https://KEY:SECRET@host as it was."""
+    f = tmp_path / ".env.production"
+    f.write_text("LOCAL_DOMAIN=secrets.example\nS3_ENABLED=true\nS3_BUCKET=media\n"
+                 f"S3_ENDPOINT=https://AKIAURL:{URL_SECRET}@s3.example.com\nS3_ALIAS_HOST=m.example\n")
+    for args in (["show"], ["show", "--json"], ["plan", *ARGS], ["plan", "--json", *ARGS]):
+        p = run(*args, "--env-file", str(f), env=CREDS)
+        text = p.stdout + p.stderr
+        assert URL_SECRET[:8] not in text and "AKIAURL:" not in text, (args, text)
+    p = run("show", "--env-file", str(f))
+    assert "S3_ENDPOINT=https://****@s3.example.com" in p.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_token_in_the_instance_url_is_not_shown_in_checklist_rows(tmp_path, as_json):
+    """A token in the instance URL's userinfo was printed in the /health row."""
+    f = tmp_path / ".env.production"
+    f.write_text("LOCAL_DOMAIN=x.example\nS3_ENABLED=true\nS3_BUCKET=media\nS3_REGION=us-east-1\n"
+                 "S3_ENDPOINT=http://127.0.0.1:9\nS3_ALIAS_HOST=127.0.0.1:9\nAWS_ACCESS_KEY_ID=AKIAEX\n"
+                 f"AWS_SECRET_ACCESS_KEY={NEW_SECRET}\n")
+    p = run("check", "--env-file", str(f), "--instance", f"http://admin:{TOKEN}@127.0.0.1:9",
+            *(["--json"] if as_json else []), env={"MASTODON_ACCESS_TOKEN": TOKEN})
+    text = p.stdout + p.stderr
+    assert p.returncode == 1, text
+    assert "127.0.0.1:9/health" in text          # the row is there, its URL masked
+    assert TOKEN[:10] not in text and "admin:" not in text and NEW_SECRET[:8] not in text
