@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import lab  # noqa: E402
-from lab import buckets, mastodon as lab_mastodon  # noqa: E402
-from lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
-from lab.nginx import ca_pem, media_host  # noqa: E402
+import mastowizard_lab as lab  # noqa: E402
+from mastowizard_lab import buckets, mastodon as lab_mastodon  # noqa: E402
+from mastowizard_lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
+from mastowizard_lab.nginx import ca_pem, media_host  # noqa: E402
 from mastowizard.bucket_setup import setup_bucket  # noqa: E402
 from mastowizard.checks import TEST_JPEG  # noqa: E402
 from mastowizard.s3client import Credential  # noqa: E402

@@ -23,7 +23,7 @@ def demo() -> int:
     """Start the embedded demo lab and the wizard against it."""
     print("mastowizard demo: starting the lab (Ceph RGW, nginx, sshd with a Mastodon instance) ...", flush=True)
     try:
-        from lab.demo import prepare
+        from mastowizard_lab.demo import prepare
         session = prepare()
     except Exception as e:  # noqa: BLE001 - one line, not a traceback
         print(f"mastowizard demo: the lab did not start: {e}", file=sys.stderr)

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -e .
-python3 -m lab install
+python3 -m mastowizard_lab install
 exec python3 -m screens.launch demo

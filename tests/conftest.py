@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import lab
-from lab import buckets
-from lab.config import NGINX_HTTP_PORT, NGINX_HTTPS_PORT
-from lab.nginx import ca_pem, media_host
+import mastowizard_lab as lab
+from mastowizard_lab import buckets
+from mastowizard_lab.config import NGINX_HTTP_PORT, NGINX_HTTPS_PORT
+from mastowizard_lab.nginx import ca_pem, media_host
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from lab import mastodon as lab_mastodon
-from lab.nginx import HTML_HOST
+from mastowizard_lab import mastodon as lab_mastodon
+from mastowizard_lab.nginx import HTML_HOST
 from mastowizard.bucket_setup import setup_bucket
 from mastowizard.checks import Context, run_checks
 from mastowizard.net import HttpOptions

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lab.nginx import HTML_HOST
+from mastowizard_lab.nginx import HTML_HOST
 
 pytestmark = pytest.mark.lab
 

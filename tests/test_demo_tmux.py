@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from lab import buckets, rgw, sshd
-from lab.demo import BUCKET
+from mastowizard_lab import buckets, rgw, sshd
+from mastowizard_lab.demo import BUCKET
 
 pytestmark = pytest.mark.lab
 SESSION = "mw-demo-test"
@@ -44,7 +44,7 @@ def key(*keys: str) -> None:
 @pytest.fixture
 def fresh_demo():
     if not shutil.which("tmux"):
-        from lab import procs
+        from mastowizard_lab import procs
         procs.ensure_debian(["tmux"], ["tmux"])
     srv = rgw.start()
     buckets.empty_and_delete_bucket(srv, BUCKET)

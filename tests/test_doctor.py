@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from lab import sshd
+from mastowizard_lab import sshd
 
 
 @pytest.fixture

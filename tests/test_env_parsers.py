@@ -6,7 +6,7 @@ Debian's docker-compose 1.29 (env_file on Docker installs).
 
 import pytest
 
-from lab import parsers
+from mastowizard_lab import parsers
 from mastowizard.envdoc import EnvDocument, encode_value
 from mastowizard.errors import InputError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import parsers
+from mastowizard_lab import parsers
 from mastowizard.envapply import apply_plan, list_backups, rollback
 from mastowizard.envdoc import EnvDocument
 from mastowizard.envplan import EnvFile, describe, make_plan

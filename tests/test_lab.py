@@ -6,8 +6,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-import lab
-from lab import buckets
+import mastowizard_lab as lab
+from mastowizard_lab import buckets
 
 pytestmark = pytest.mark.lab
 

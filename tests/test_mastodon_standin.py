@@ -9,7 +9,7 @@ import pytest
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
-from lab import mastodon as lab_mastodon
+from mastowizard_lab import mastodon as lab_mastodon
 from mastowizard.bucket_setup import setup_bucket
 from mastowizard.s3client import Credential
 from mastowizard.secrets import Secret

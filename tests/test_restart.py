@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from lab import sshd
+from mastowizard_lab import sshd
 from mastowizard.commands import LocalRunner
 from mastowizard.envapply import apply_plan
 from mastowizard.envplan import EnvFile, make_plan
@@ -31,7 +31,7 @@ CALLS = sshd.shared() / "calls.log"
 def lab_sshd():
     sshd.start()
     yield sshd
-    from lab import procs
+    from mastowizard_lab import procs
     procs.stop(STATE / "web.pid", grace=5)
 
 

@@ -1,7 +1,7 @@
 """The media-host snippet, loaded into the lab's real nginx in front of a real bucket, serves media."""
 
 
-from lab import nginx
+from mastowizard_lab import nginx
 from mastowizard.bucket_setup import setup_bucket
 from mastowizard.s3client import Credential
 from mastowizard.secrets import Secret

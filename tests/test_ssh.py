@@ -12,7 +12,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from lab import sshd
+from mastowizard_lab import sshd
 from mastowizard.envapply import apply_plan, rollback
 from mastowizard.envplan import EnvFile, make_plan
 from mastowizard.errors import MastowizardError, TargetError
@@ -170,8 +170,8 @@ def test_dead_and_wrong_hosts_give_one_clear_line(known_hosts):
     with pytest.raises(TargetError) as e:
         connect(parse_target("mw-mastodon@127.0.0.1:1"), opts(known_hosts))
     assert "connection refused" in str(e.value)
-    from lab.config import NGINX_HTTP_PORT
-    from lab import nginx
+    from mastowizard_lab.config import NGINX_HTTP_PORT
+    from mastowizard_lab import nginx
     nginx.start()
     with pytest.raises(TargetError) as e:
         connect(parse_target(f"mw-mastodon@127.0.0.1:{NGINX_HTTP_PORT}"), opts(known_hosts, timeout=3))

@@ -9,8 +9,8 @@ import pwd
 import pytest
 from textual.widgets import Input, OptionList, RadioButton, Static
 
-from lab import sshd
-from lab.nginx import media_host
+from mastowizard_lab import sshd
+from mastowizard_lab.nginx import media_host
 from mastowizard.session import Answers, Session
 from screens.app import WizardApp
 from screens.widgets import CheckTable

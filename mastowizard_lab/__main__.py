@@ -18,7 +18,7 @@ def _names(args: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__ or "usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]")
+        print(__doc__ or "usage: python -m mastowizard_lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]")
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "install":
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-__doc__ = """usage: python -m lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]
+__doc__ = """usage: python -m mastowizard_lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]
 
 The mastowizard test lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true) and nginx as media host."""
 

@@ -1,7 +1,7 @@
 """The test lab: real S3 servers (Ceph RGW, MiniStack) and nginx as the media host, on 127.0.0.1.
 
-    python -m lab start [rgw|ministack|nginx|all]
-    python -m lab stop [...] | status | info
+    python -m mastowizard_lab start [rgw|ministack|nginx|all]
+    python -m mastowizard_lab stop [...] | status | info
 """
 
 from __future__ import annotations
