@@ -1,10 +1,12 @@
-"""The test lab: real S3 servers (Ceph RGW, MiniStack) and nginx as the media host, on 127.0.0.1.
+"""The lab: real S3 servers (Ceph RGW, MiniStack), nginx as the media host and OpenSSH's sshd as the
+Mastodon host, on 127.0.0.1; the tests' servers and the demo's.
 
-    python -m mastowizard_lab start [rgw|ministack|nginx|all]
-    python -m mastowizard_lab stop [...] | status | info
+    python -m mastowizard_lab install | start|stop|status [rgw|ministack|nginx|sshd|all] | info | clean
 """
 
 from __future__ import annotations
+
+import time
 
 from .info import ServerInfo
 
@@ -15,6 +17,33 @@ COMPONENTS = ("rgw", "ministack", "nginx", "sshd")
 def _module(name: str):
     from . import ministack, nginx, rgw, sshd
     return {"rgw": rgw, "ministack": ministack, "nginx": nginx, "sshd": sshd}[name]
+
+
+def _parts():
+    from . import ministack, nginx, parsers, procs, rgw, sshd
+    return {
+        "rgw": ("Ceph RADOS Gateway (Debian: ceph-mon, ceph-osd, radosgw)", rgw.install),
+        "nginx": ("nginx as the media host (Debian: nginx-light, headers-more)", nginx.install),
+        "ministack": ("MiniStack, AWS's defaults (PyPI, in its own venv)", ministack.install),
+        "sshd": ("OpenSSH server and sudo, the Mastodon host (Debian)", sshd.install),
+        "tmux": ("tmux, a real terminal for the wizard's tests (Debian)",
+                 lambda: procs.ensure_debian(["tmux"], ["tmux"])),
+        "parsers": ("the env file readers: Ruby's, Node's and Compose's dotenv", parsers.install),
+    }
+
+
+def install(names: tuple[str, ...] | None = None, say=print) -> None:
+    """Install the lab's parts (all, or NAMES), a line each; package managers' output goes to the
+    install log, named in the first line and in any failure."""
+    from .config import install_log
+    parts = _parts()
+    say(f"lab: installing what it needs (log: {install_log()})")
+    for name in names or tuple(parts):
+        label, step = parts[name]
+        t = time.monotonic()
+        step()
+        took = time.monotonic() - t
+        say(f"  {label}: {'ready' if took < 1 else f'installed in {took:.0f}s'}")
 
 
 def start(name: str) -> ServerInfo | None:
@@ -36,4 +65,4 @@ def server_info(name: str) -> ServerInfo:
     return _module(name).info()
 
 
-__all__ = ["ServerInfo", "SERVERS", "COMPONENTS", "start", "stop", "is_running", "server_info"]
+__all__ = ["ServerInfo", "SERVERS", "COMPONENTS", "install", "start", "stop", "is_running", "server_info"]

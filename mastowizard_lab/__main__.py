@@ -1,10 +1,17 @@
+"""usage: python -m mastowizard_lab install | start|stop|status [rgw|ministack|nginx|sshd|all] | info
+                                 | clean [--all]
+
+The mastowizard lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true), nginx as the media host, and
+OpenSSH's sshd with a Mastodon-style instance. `clean` stops it and removes everything it left on
+the machine (users, sudoers file, state directories); `--all` also what it installed beside
+Debian's packages."""
+
 import json
 import sys
 import time
 
-from . import COMPONENTS, SERVERS, is_running, server_info, start, stop
+from . import COMPONENTS, SERVERS, install, is_running, server_info, start, stop
 from .config import NGINX_HTTP_PORT, NGINX_HTTPS_PORT, home
-from .nginx import ca_pem
 
 
 def _names(args: list[str]) -> list[str]:
@@ -18,14 +25,19 @@ def _names(args: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__ or "usage: python -m mastowizard_lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]")
+        print(__doc__)
         return 0
     cmd, rest = argv[0], argv[1:]
+    try:
+        return _run(cmd, rest)
+    except RuntimeError as e:  # an install or a start that failed: its message names the log
+        print(str(e), file=sys.stderr)
+        return 1
+
+
+def _run(cmd: str, rest: list[str]) -> int:
     if cmd == "install":
-        from . import ministack, nginx, parsers, rgw, sshd
-        for mod in (rgw, nginx, ministack, parsers, sshd):
-            mod.install()
-        print("lab: installed")
+        install()
     elif cmd == "start":
         for n in _names(rest):
             t = time.monotonic()
@@ -43,17 +55,20 @@ def main(argv: list[str]) -> int:
             print(f"{n}: {'running' if up else 'stopped'}")
         return code
     elif cmd == "info":
+        from .nginx import ca_pem
         doc = {"home": str(home()), "ca_pem": str(ca_pem()), "media_http_port": NGINX_HTTP_PORT,
                "media_https_port": NGINX_HTTPS_PORT,
                "servers": {n: server_info(n).to_dict() for n in SERVERS if is_running(n)}}
         print(json.dumps(doc, indent=2))
+    elif cmd == "clean":
+        if rest not in ([], ["--all"]):
+            sys.exit("lab: clean takes only --all")
+        from .clean import clean
+        removed = clean(everything=rest == ["--all"])
+        print(f"lab: stopped and removed {len(removed)} item(s)" + "".join(f"\n  {r}" for r in removed))
     else:
-        sys.exit(f"lab: unknown command {cmd!r} (install, start, stop, status, info)")
+        sys.exit(f"lab: unknown command {cmd!r} (install, start, stop, status, info, clean)")
     return 0
 
-
-__doc__ = """usage: python -m mastowizard_lab install|start|stop|status|info [rgw|ministack|nginx|sshd|all]
-
-The mastowizard test lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true) and nginx as media host."""
 
 sys.exit(main(sys.argv[1:]))

@@ -12,6 +12,16 @@ def home() -> Path:
     return Path(os.environ.get("MASTOWIZARD_LAB_DIR") or Path.home() / ".cache" / "mastowizard-lab")
 
 
+def tools() -> Path:
+    """What the lab installed beside Debian's packages (MiniStack's venv, Node's dotenv) and the install
+    log: kept by `clean`, which removes only the lab's state, unless told to remove everything."""
+    return home() / "tools"
+
+
+def install_log() -> Path:
+    return tools() / "install.log"
+
+
 def port(name: str, default: int) -> int:
     return int(os.environ.get(f"MASTOWIZARD_LAB_{name}_PORT", default))
 

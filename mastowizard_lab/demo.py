@@ -12,22 +12,37 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import time
 
-from . import buckets, nginx, rgw, sshd
+from . import buckets, install, nginx, rgw, sshd
 from .config import NGINX_HTTPS_PORT
 
 BUCKET = "demo-media"
 TOKEN = "demo-token-write-media"
+PARTS = ("rgw", "nginx", "sshd")
 
 
-def prepare():
+def _timed(say, label: str, start):
+    t = time.monotonic()
+    result = start()
+    say(f"  {label}: running ({time.monotonic() - t:.0f}s)")
+    return result
+
+
+def prepare(say=print):
+    """Install and start what the demo needs (a line each), and the wizard's session for it."""
     from mastowizard.s3client import Credential
     from mastowizard.secrets import Secret
     from mastowizard.session import Answers, Session
 
-    srv = rgw.start()
-    nginx.start()
-    sshd.start()
+    if os.geteuid() != 0:
+        raise RuntimeError("the demo lab needs root (it installs Debian packages and creates two local users): "
+                           "run it with sudo")
+    install(PARTS, say)
+    say("lab: starting on 127.0.0.1")
+    srv = _timed(say, "Ceph RGW, the S3 API (:17480)", rgw.start)
+    _timed(say, f"nginx, the media host (https://{nginx.media_host('rgw', BUCKET)}:{NGINX_HTTPS_PORT})", nginx.start)
+    _timed(say, f"sshd with a Mastodon instance (:{sshd.SSH_PORT}, {sshd.env_file().parent})", sshd.start)
     try:
         buckets.create_bucket(srv, BUCKET)
     except Exception:  # noqa: BLE001 - it exists from an earlier demo
@@ -52,3 +67,49 @@ def prepare():
                       resolve=[f"*.media.test:{NGINX_HTTPS_PORT}:127.0.0.1"], ca_bundle=str(nginx.ca_pem()))
     return Session(answers, secret_access_key=Secret(srv.writer_secret_key),
                    admin=Credential(srv.admin_access_key, Secret(srv.admin_secret_key)), token=Secret(TOKEN))
+
+
+def smoke(say=print) -> bool:
+    """The demo without a terminal: every wizard step through the same session the screens use, to a
+    green checklist, then the env file rolled back so the next demo starts on local disk again."""
+    session = prepare(say)
+    steps = [
+        ("Target", lambda: session.connect() and session.read_instance() and "read the instance"),
+        # a new bucket has no CORS yet: the probes say so, and the Permission step sets it up
+        ("Provider", lambda: _verdict(session.probe(), informational=True)),
+        ("Permission", lambda: _verdict(session.setup_bucket())),
+        ("Media host", lambda: _verdict([session.media_host()[0]])),
+        ("Review", lambda: session.make_plan() and f"backup {session.apply()}"),
+        ("Restart", lambda: _verdict(session.restart().checks)),
+        ("Verify", lambda: _verdict(session.verify())),
+    ]
+    ok = True
+    for name, run in steps:
+        try:
+            said = run()
+        except Exception as e:  # noqa: BLE001 - the step's own one-line message
+            said = f"failed: {e}"
+        ok = ok and not said.startswith("failed")
+        say(f"  {name}: {said}")
+        if not ok:
+            break
+    if session.backup:
+        session.rollback()
+        say("  the env file is rolled back: the next demo starts on local disk again")
+    return ok
+
+
+def _verdict(checks, informational: bool = False) -> str:
+    bad = [c for c in checks if c.status == "fail"]
+    if bad and informational:
+        return f"{len(checks)} probes, {len(bad)} to fix: " + ", ".join(c.id for c in bad)
+    if bad:
+        return "failed: " + "; ".join(f"{c.id}: {c.detail}" for c in bad[:3])
+    return f"{len(checks)} checks, none failed"
+
+
+def down(say=print) -> None:
+    """Stop the lab and remove what it left on the machine (its users, sudoers file, state)."""
+    from .clean import clean
+    removed = clean()
+    say(f"lab: stopped and removed {len(removed)} item(s); Debian packages and MiniStack's venv stay")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import procs
-from .config import HOST, MINISTACK_PORT, REGION, home
+from .config import HOST, MINISTACK_PORT, REGION, home, tools
 from .info import ServerInfo
 
 ROOT_KEY, ROOT_SECRET = "test", "test"
@@ -39,7 +39,7 @@ def root() -> Path:
 
 
 def venv() -> Path:
-    return home() / "ministack-venv"
+    return tools() / "ministack-venv"
 
 
 def endpoint() -> str:
@@ -50,9 +50,9 @@ def install() -> None:
     exe = venv() / "bin" / "ministack"
     if exe.exists():
         return
-    subprocess.run([sys.executable, "-m", "venv", str(venv())], check=True)
-    subprocess.run([str(venv() / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "ministack"],
-                   check=True)
+    procs.run_logged([sys.executable, "-m", "venv", str(venv())], "python3 -m venv (for MiniStack)")
+    procs.run_logged([str(venv() / "bin" / "pip"), "install", "--disable-pip-version-check", "ministack"],
+                     "pip install ministack")
 
 
 def is_running() -> bool:

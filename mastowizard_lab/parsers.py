@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from . import procs
-from .config import home
+from .config import tools
 
 NODE_DOTENV = "dotenv@16"
 _RUBY = 'require "dotenv"; require "json"; print JSON.generate(Dotenv::Parser.call(STDIN.read))'
@@ -20,7 +20,7 @@ _NODE = ('const d = require("dotenv"); let s = ""; process.stdin.on("data", c =>
 
 
 def node_dir() -> Path:
-    return home() / "node"
+    return tools() / "node"
 
 
 def install() -> None:
@@ -29,8 +29,8 @@ def install() -> None:
     procs.ensure_debian(["docker-compose"], ["/usr/lib/python3/dist-packages/compose/config/environment.py"])
     if not (node_dir() / "node_modules" / "dotenv" / "package.json").exists():
         node_dir().mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(node_dir()),
-                        NODE_DOTENV], check=True, capture_output=True)
+        procs.run_logged(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(node_dir()), NODE_DOTENV],
+                         f"npm install {NODE_DOTENV}")
 
 
 def _clean_env() -> dict:

@@ -84,7 +84,23 @@ def wait_for(predicate, timeout: float, what: str, log: Path | None = None, inte
     raise RuntimeError(f"lab: {what} not ready after {timeout:.0f}s{tail}")
 
 
+def run_logged(argv: list[str], what: str, env: dict | None = None, cwd: Path | None = None) -> None:
+    """Run an install command with its output in the install log; a failure says where the log is
+    and shows its last lines."""
+    from .config import install_log
+    log = install_log()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(argv)}\n".encode())
+        out.flush()
+        r = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+    if r.returncode:
+        tail = "\n".join("    " + ln for ln in log.read_text(errors="replace").splitlines()[-12:])
+        raise RuntimeError(f"lab: {what} failed (exit {r.returncode}); the whole log is {log}; its last lines:\n{tail}")
+
+
 _apt_updated = False
+POLICY_MARK = "# mastowizard lab: no service starts during package installs"
 
 
 def ensure_debian(packages: list[str], binaries: list[str]) -> None:
@@ -98,17 +114,20 @@ def ensure_debian(packages: list[str], binaries: list[str]) -> None:
     policy = Path("/usr/sbin/policy-rc.d")
     guard = not policy.exists()
     if guard:
-        policy.write_text("#!/bin/sh\n# mastowizard lab: no service starts during package installs\nexit 101\n")
+        policy.write_text(f"#!/bin/sh\n{POLICY_MARK}\nexit 101\n")
         policy.chmod(0o755)
     try:
+        what = f"apt-get install {' '.join(packages)}"
         for attempt in range(2):
-            if attempt or not _apt_updated:
-                subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-                _apt_updated = True
-            r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
-            if r.returncode == 0:
+            try:
+                if attempt or not _apt_updated:
+                    run_logged(["apt-get", "update", "-q"], "apt-get update", env)
+                    _apt_updated = True
+                run_logged(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], what, env)
                 return
+            except RuntimeError:
+                if attempt:
+                    raise
     finally:
         if guard:
             policy.unlink(missing_ok=True)
-    raise RuntimeError(f"lab: could not install {' '.join(packages)}")

@@ -21,6 +21,7 @@ from .config import HOST, home, port
 
 SSH_PORT = port("SSH", 17022)
 PACKAGES = ["openssh-server", "openssh-client", "sudo"]
+SUDOERS = Path("/etc/sudoers.d/mastowizard-lab")
 MASTODON_USER = "mw-mastodon"
 ADMIN_USER = "mw-admin"
 ADMIN_PASSWORD = "lab-admin-password-1"
@@ -186,7 +187,8 @@ AllowTcpForwarding yes
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 """)
-    sudoers = Path("/etc/sudoers.d/mastowizard-lab")
+    SUDOERS.parent.mkdir(parents=True, exist_ok=True)
+    sudoers = SUDOERS
     sudoers.write_text(f"Defaults:{ADMIN_USER} secure_path=\"{path}\"\n"
                        f"Defaults:{ADMIN_USER} !lecture, passwd_tries=1, timestamp_timeout=0\n"
                        f"{ADMIN_USER} ALL=(ALL:ALL) ALL\n")
@@ -195,9 +197,11 @@ LogLevel VERBOSE
 
 
 def setup() -> Path:
+    """Everything the SSH lab needs, created from nothing and left as it is when it exists."""
     install()
     d = root()
     d.mkdir(parents=True, exist_ok=True)
+    shared().mkdir(parents=True, exist_ok=True)
     _user(MASTODON_USER, None)
     _user(ADMIN_USER, ADMIN_PASSWORD)
     for kind in ("ed25519", "rsa"):
@@ -247,7 +251,23 @@ def stop() -> None:
     procs.stop(shared() / "state" / "web.pid", grace=5)   # the Mastodon stand-in a restart started
 
 
-def remove_sudoers() -> None:
-    Path("/etc/sudoers.d/mastowizard-lab").unlink(missing_ok=True)
-    shutil.rmtree(root(), ignore_errors=True)
-    shutil.rmtree(shared(), ignore_errors=True)
+def remove() -> list[str]:
+    """Undo setup(): the lab users (their processes, homes and mail), the sudoers file, the shared
+    directory and the SSH lab's own files. What was removed, for the report."""
+    removed = []
+    for user in (ADMIN_USER, MASTODON_USER):
+        try:
+            uid = pwd.getpwnam(user).pw_uid
+        except KeyError:
+            continue
+        subprocess.run(["pkill", "-KILL", "-U", str(uid)], capture_output=True)
+        subprocess.run(["userdel", "--remove", user], capture_output=True)
+        removed.append(f"user {user}")
+    if SUDOERS.exists():
+        SUDOERS.unlink()
+        removed.append(str(SUDOERS))
+    for d in (shared(), root()):
+        if d.exists():
+            shutil.rmtree(d)
+            removed.append(str(d))
+    return removed
