@@ -16,7 +16,7 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
-        if value and len(value) >= 4:
+        if value and len(value) >= 8:   # shorter ones are lab throwaways ("test") that match plain words
             _KNOWN.add(value)
 
     def reveal(self) -> str:
