@@ -24,7 +24,7 @@ def node_dir() -> Path:
 
 
 def install() -> None:
-    procs.ensure_debian(["ruby-dotenv", "ruby"], ["/usr/lib/ruby/vendor_ruby/dotenv.rb", "ruby"])
+    procs.ensure_debian(["ruby-dotenv", "ruby"])
     procs.ensure_debian(["nodejs", "npm"], ["node", "npm"])
     procs.ensure_debian(["docker-compose"], ["/usr/lib/python3/dist-packages/compose/config/environment.py"])
     if not (node_dir() / "node_modules" / "dotenv" / "package.json").exists():

@@ -103,10 +103,18 @@ _apt_updated = False
 POLICY_MARK = "# mastowizard lab: no service starts during package installs"
 
 
-def ensure_debian(packages: list[str], binaries: list[str]) -> None:
-    """Install Debian packages when one of their binaries is missing."""
+def debian_installed(packages: list[str]) -> bool:
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${db:Status-Status}\n", *packages], capture_output=True, text=True)
+    return r.returncode == 0 and r.stdout.split() == ["installed"] * len(packages)
+
+
+def ensure_debian(packages: list[str], binaries: list[str] | None = None) -> None:
+    """Install Debian packages when one of their binaries is missing (without binaries: when dpkg
+    does not list them all as installed)."""
     global _apt_updated
-    if all(shutil.which(b) or Path(b).exists() for b in binaries):
+    if binaries and all(shutil.which(b) or Path(b).exists() for b in binaries):
+        return
+    if not binaries and debian_installed(packages):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     # Packages such as openssh-server and nginx start their system service on install (on every
