@@ -19,7 +19,7 @@ from .envdoc import EnvDocument
 from .envfile import DEFAULT_ENV_FILE, read_values
 from .envplan import EnvFile, describe, make_plan, masked_lines
 from .errors import InputError, MastowizardError, TargetError
-from .host import LocalHost
+from .host.local import LocalHost
 from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
@@ -319,8 +319,8 @@ def _env_path(args: argparse.Namespace, host=None) -> str:
     """--env-file, or the default, or where the mastodon-web unit says the live directory is."""
     if args.env_file or host is None:
         return args.env_file or DEFAULT_ENV_FILE
-    from .commands import LocalRunner
-    from .restart import locate_env_file
+    from .host.commands import LocalRunner
+    from .host.restart import locate_env_file
     runner = host if hasattr(host, "run") else LocalRunner()
     return locate_env_file(host, runner, DEFAULT_ENV_FILE)
 
@@ -344,8 +344,8 @@ def _host(args: argparse.Namespace):
         if getattr(args, "sudo_user", None):
             raise InputError("--sudo-user", "only works with --ssh", "run the command as that user locally")
         return LocalHost()
-    from .ssh import SshOptions, connect, parse_target
-    from .sshhost import SshHost
+    from .host.ssh import SshOptions, connect, parse_target
+    from .host.sshhost import SshHost
     target = parse_target(args.ssh, args.ssh_config)
     env_secret = lambda name: Secret(os.environ[name]) if os.environ.get(name) else None  # noqa: E731
     prompter = _CliPrompter()
@@ -472,8 +472,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_restart(args: argparse.Namespace) -> int:
-    from .commands import LocalRunner
-    from .restart import detect, restart
+    from .host.commands import LocalRunner
+    from .host.restart import detect, restart
 
     if args.instance and not args.instance.startswith(("http://", "https://")):
         raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")
@@ -495,9 +495,9 @@ def cmd_restart(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .commands import LocalRunner
+    from .host.commands import LocalRunner
     from .knowledge import for_check, match_logs
-    from .restart import detect, logs
+    from .host.restart import detect, logs
 
     checks, host, path = _run_check(args)
     runner = host if hasattr(host, "run") else LocalRunner()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .envplan import EnvFile, Plan
 from .errors import TargetError
-from .host import Host, digest
+from .host.local import Host, digest
 
 BACKUP_SUFFIX = ".before-s3"
 ROLLBACK_SUFFIX = ".before-rollback"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .envdoc import EnvDocument
 from .envplan import EnvFile
-from .host import Host, LocalHost
+from .host.local import Host, LocalHost
 
 DEFAULT_ENV_FILE = "/home/mastodon/live/.env.production"
 

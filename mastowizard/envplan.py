@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from .envdoc import EnvDocument
 from .errors import InputError
-from .host import FileStat, Host, digest
+from .host.local import FileStat, Host, digest
 from .secrets import is_secret_name, mask, mask_userinfo
 from .settings import S3_VARIABLES, Settings, from_env
 

@@ -15,7 +15,7 @@ from .envapply import apply_plan, rollback
 from .envfile import DEFAULT_ENV_FILE
 from .envplan import EnvFile, Plan, describe, make_plan
 from .errors import InputError
-from .host import LocalHost
+from .host.local import LocalHost
 from .results import Check
 from .secrets import Secret
 from .settings import Settings, from_env
@@ -91,8 +91,8 @@ class Session:
     def connect(self, prompt=None) -> str:
         a = self.answers
         if a.target == "ssh":
-            from .ssh import SshOptions, connect, parse_target
-            from .sshhost import SshHost
+            from .host.ssh import SshOptions, connect, parse_target
+            from .host.sshhost import SshHost
             target = parse_target(a.ssh)
             options = SshOptions(known_hosts=os.path.expanduser(a.known_hosts or "~/.ssh/known_hosts"),
                                  accept_host_key=a.accept_host_key or None, identity_file=a.identity or None,
@@ -129,11 +129,11 @@ class Session:
         return self.found
 
     def _runner(self):
-        from .commands import LocalRunner
+        from .host.commands import LocalRunner
         return self.host if hasattr(self.host, "run") else LocalRunner()
 
     def _install_kind(self) -> str:
-        from .restart import detect
+        from .host.restart import detect
         try:
             return detect(self.host, self._runner(), self.answers.env_file).describe()
         except Exception as e:  # noqa: BLE001 - say what is known
@@ -215,8 +215,8 @@ class Session:
 
     # -- step 6: restart ----------------------------------------------------------------------
     def restart(self, on_line: Callable[[str], None] | None = None):
-        from .commands import LocalRunner
-        from .restart import detect, restart
+        from .host.commands import LocalRunner
+        from .host.restart import detect, restart
         runner = self.host if hasattr(self.host, "run") else LocalRunner()
         install = detect(self.host, runner, self.answers.env_file)
         return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
@@ -250,9 +250,9 @@ class Session:
     def doctor(self, on_check: Callable[[Check], None] | None = None) -> tuple[list[Check], list[dict]]:
         """The checklist, then the web and sidekiq logs matched against known errors: a diagnosis
         of (title, cause, fix, link, where) entries."""
-        from .commands import LocalRunner
+        from .host.commands import LocalRunner
         from .knowledge import for_check, match_logs
-        from .restart import detect, logs
+        from .host.restart import detect, logs
         checks = self.verify(on_check)
         diagnosis: list[dict] = []
         for c in checks:

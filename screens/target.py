@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from mastowizard.secrets import Secret
-from mastowizard.ssh import UnknownHostKey
+from mastowizard.host.ssh import UnknownHostKey
 
 from .base import StepScreen
 

@@ -245,7 +245,7 @@ def test_old_urls_after_the_move(lab, tmp_path):
     """Old media under public/system: the web server keeps serving /system/ from disk (nginx's
     try_files) until the files go; once they are removed, old URLs break unless they are redirected."""
     from mastowizard.checks import sample_local_media
-    from mastowizard.host import LocalHost
+    from mastowizard.host.local import LocalHost
     old = lab.live / "public" / "system" / "media_attachments" / "files" / "109" / "876" / "543" / "original"
     old.mkdir(parents=True)
     (old / "a1b2c3d4e5f6a7b8.jpg").write_bytes(b"old jpeg")

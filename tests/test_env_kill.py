@@ -11,14 +11,14 @@ from pathlib import Path
 
 from mastowizard.envapply import apply_plan
 from mastowizard.envplan import EnvFile, make_plan
-from mastowizard.host import LocalHost
+from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 
 CHILD = r"""
 import os, sys, time
 from mastowizard.envapply import apply_plan
 from mastowizard.envplan import EnvFile, make_plan
-from mastowizard.host import LocalHost
+from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 
 s = Settings.build(bucket="media-kill", provider="wasabi", region="eu-central-1", alias_host="m.example.com")

@@ -12,7 +12,7 @@ from mastowizard.envapply import apply_plan, list_backups, rollback
 from mastowizard.envdoc import EnvDocument
 from mastowizard.envplan import EnvFile, describe, make_plan
 from mastowizard.errors import MastowizardError
-from mastowizard.host import LocalHost
+from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 
 CORPUS = sorted((Path(__file__).parent / "env_corpus").glob("*.env"))

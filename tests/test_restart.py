@@ -12,15 +12,15 @@ import httpx
 import pytest
 
 from mastowizard_lab import sshd
-from mastowizard.commands import LocalRunner
+from mastowizard.host.commands import LocalRunner
 from mastowizard.envapply import apply_plan
 from mastowizard.envplan import EnvFile, make_plan
 from mastowizard.errors import TargetError
-from mastowizard.restart import detect, restart, restart_argv
+from mastowizard.host.restart import detect, restart, restart_argv
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
-from mastowizard.ssh import SshOptions, connect, parse_target
-from mastowizard.sshhost import SshHost
+from mastowizard.host.ssh import SshOptions, connect, parse_target
+from mastowizard.host.sshhost import SshHost
 
 INSTANCE = f"http://127.0.0.1:{sshd.MASTODON_PORT}"
 STATE = sshd.shared() / "state"
@@ -128,7 +128,7 @@ def test_compose_install_is_recreated_not_restarted(admin_host):
 
 def test_local_runner_and_cli(lab_sshd, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", f"{sshd.shared() / 'bin'}:{os.environ['PATH']}")
-    from mastowizard.host import LocalHost
+    from mastowizard.host.local import LocalHost
     install = detect(LocalHost(), LocalRunner(), str(sshd.env_file()))
     report = restart(LocalRunner(), install, INSTANCE, health_timeout=20)
     assert report.ok
@@ -159,7 +159,7 @@ def test_restart_needs_a_sudo_password(lab_sshd, tmp_path):
 
 
 def test_env_file_found_from_the_web_unit(admin_host, tmp_path):
-    from mastowizard.restart import locate_env_file
+    from mastowizard.host.restart import locate_env_file
     assert locate_env_file(admin_host, admin_host, "/home/nobody/live/.env.production") == str(sshd.env_file())
     kh = tmp_path / "kh"
     kh.write_text(sshd.known_hosts_line())

@@ -18,8 +18,8 @@ from mastowizard.envplan import EnvFile, make_plan
 from mastowizard.errors import MastowizardError, TargetError
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
-from mastowizard.ssh import SshOptions, UnknownHostKey, connect, parse_target, run
-from mastowizard.sshhost import SshHost
+from mastowizard.host.ssh import SshOptions, UnknownHostKey, connect, parse_target, run
+from mastowizard.host.sshhost import SshHost
 
 PORT = sshd.SSH_PORT
 MASTODON = f"{sshd.MASTODON_USER}@127.0.0.1:{PORT}"

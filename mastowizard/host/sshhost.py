@@ -11,9 +11,9 @@ import stat as _stat
 
 import paramiko
 
-from .errors import TargetError
-from .host import FileStat, explain_os_error, temp_name
-from .secrets import Secret
+from ..errors import TargetError
+from .local import FileStat, explain_os_error, temp_name
+from ..secrets import Secret
 from .ssh import SshTarget, run
 
 

@@ -13,9 +13,9 @@ from typing import Callable
 import httpx
 
 from .commands import Runner
-from .errors import InputError, TargetError
-from .net import HttpOptions, client as http_client, describe_error
-from .results import Check
+from ..errors import InputError, TargetError
+from ..net import HttpOptions, client as http_client, describe_error
+from ..results import Check
 
 SYSTEMD_UNITS = ("mastodon-web", "mastodon-sidekiq", "mastodon-streaming")
 COMPOSE_SERVICES = ("web", "sidekiq", "streaming")

@@ -15,8 +15,8 @@ from typing import Callable, Protocol
 
 import paramiko
 
-from .errors import InputError, MastowizardError, TargetError
-from .secrets import Secret
+from ..errors import InputError, MastowizardError, TargetError
+from ..secrets import Secret
 
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 120.0

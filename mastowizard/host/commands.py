@@ -10,7 +10,7 @@ import time
 from collections import deque
 from typing import Callable, Protocol
 
-from .errors import TargetError
+from ..errors import TargetError
 from .ssh import CommandResult
 
 

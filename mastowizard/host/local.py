@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import TargetError
+from ..errors import TargetError
 
 
 @dataclass(frozen=True)
