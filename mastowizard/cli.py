@@ -14,10 +14,10 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__, policies
-from .envapply import apply_plan, list_backups, rollback
-from .envdoc import EnvDocument
-from .envfile import DEFAULT_ENV_FILE, read_values
-from .envplan import EnvFile, describe, make_plan, masked_lines
+from .env.apply import apply_plan, list_backups, rollback
+from .env.doc import EnvDocument
+from .env.file import DEFAULT_ENV_FILE, read_values
+from .env.plan import EnvFile, describe, make_plan, masked_lines
 from .errors import InputError, MastowizardError, TargetError
 from .host.local import LocalHost
 from .net import HttpOptions

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from .envapply import apply_plan, rollback
-from .envfile import DEFAULT_ENV_FILE
-from .envplan import EnvFile, Plan, describe, make_plan
+from .env.apply import apply_plan, rollback
+from .env.file import DEFAULT_ENV_FILE
+from .env.plan import EnvFile, Plan, describe, make_plan
 from .errors import InputError
 from .host.local import LocalHost
 from .results import Check

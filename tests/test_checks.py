@@ -18,7 +18,7 @@ from mastowizard.net import HttpOptions
 from mastowizard.s3client import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings, from_env
-from mastowizard.envfile import parse_values
+from mastowizard.env.file import parse_values
 
 PORT = 17032
 TOKENS = {"good-token": "read write", "no-media-token": "read write:statuses"}

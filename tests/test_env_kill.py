@@ -9,15 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from mastowizard.envapply import apply_plan
-from mastowizard.envplan import EnvFile, make_plan
+from mastowizard.env.apply import apply_plan
+from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 
 CHILD = r"""
 import os, sys, time
-from mastowizard.envapply import apply_plan
-from mastowizard.envplan import EnvFile, make_plan
+from mastowizard.env.apply import apply_plan
+from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 

@@ -7,7 +7,7 @@ Debian's docker-compose 1.29 (env_file on Docker installs).
 import pytest
 
 from mastowizard_lab import parsers
-from mastowizard.envdoc import EnvDocument, encode_value
+from mastowizard.env.doc import EnvDocument, encode_value
 from mastowizard.errors import InputError
 
 VALUES = [

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mastowizard_lab import parsers
-from mastowizard.envapply import apply_plan, list_backups, rollback
-from mastowizard.envdoc import EnvDocument
-from mastowizard.envplan import EnvFile, describe, make_plan
+from mastowizard.env.apply import apply_plan, list_backups, rollback
+from mastowizard.env.doc import EnvDocument
+from mastowizard.env.plan import EnvFile, describe, make_plan
 from mastowizard.errors import MastowizardError
 from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings

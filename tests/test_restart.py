@@ -13,8 +13,8 @@ import pytest
 
 from mastowizard_lab import sshd
 from mastowizard.host.commands import LocalRunner
-from mastowizard.envapply import apply_plan
-from mastowizard.envplan import EnvFile, make_plan
+from mastowizard.env.apply import apply_plan
+from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.errors import TargetError
 from mastowizard.host.restart import detect, restart, restart_argv
 from mastowizard.secrets import Secret

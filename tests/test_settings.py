@@ -2,7 +2,7 @@
 
 import pytest
 
-from mastowizard.envfile import parse_values
+from mastowizard.env.file import parse_values
 from mastowizard.errors import InputError
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings, from_env

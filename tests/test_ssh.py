@@ -13,8 +13,8 @@ import paramiko
 import pytest
 
 from mastowizard_lab import sshd
-from mastowizard.envapply import apply_plan, rollback
-from mastowizard.envplan import EnvFile, make_plan
+from mastowizard.env.apply import apply_plan, rollback
+from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.errors import MastowizardError, TargetError
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings

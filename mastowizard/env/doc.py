@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from dotenv.parser import parse_stream
 
-from .errors import InputError
+from ..errors import InputError
 
 BOM = "\ufeff"
 # lead (blank lines, indentation), `export `, the key, `=` with its spaces
