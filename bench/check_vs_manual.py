@@ -25,14 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mastowizard_lab as lab  # noqa: E402
-from mastowizard_lab import buckets, mastodon as lab_mastodon  # noqa: E402
-from mastowizard_lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
-from mastowizard_lab.nginx import ca_pem, media_host  # noqa: E402
-from mastowizard.bucket_setup import setup_bucket  # noqa: E402
 from mastowizard.checks import TEST_JPEG  # noqa: E402
-from mastowizard.s3client import Credential  # noqa: E402
+from mastowizard.s3.bucket_setup import setup_bucket  # noqa: E402
+from mastowizard.s3.client import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402
 from mastowizard.settings import Settings  # noqa: E402
+from mastowizard_lab import buckets  # noqa: E402
+from mastowizard_lab import mastodon as lab_mastodon
+from mastowizard_lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
+from mastowizard_lab.nginx import ca_pem, media_host  # noqa: E402
 
 PORT = 17033
 TOKEN = "bench-token"

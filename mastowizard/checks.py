@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import probes
-from .net import HttpOptions, client as http_client, describe_error
+from .net import HttpOptions, describe_error
+from .net import client as http_client
 from .results import Check
-from .s3client import Credential
+from .s3 import probes
+from .s3.client import Credential
 from .secrets import Secret
 from .settings import Settings
 
@@ -287,7 +288,7 @@ class Checklist:
         if writer is None:
             self.add(chk.skipped("no writer credential"))
             return
-        from .s3client import explain, make_client
+        from .s3.client import explain, make_client
         s3 = make_client(s, writer, http=self.ctx.http)
         found, missing = [], []
         for u in (url, preview):

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from . import __version__, policies
+from . import __version__
 from .env.apply import apply_plan, list_backups, rollback
 from .env.doc import EnvDocument
 from .env.file import DEFAULT_ENV_FILE, read_values
@@ -23,7 +23,8 @@ from .host.local import LocalHost
 from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
-from .s3client import Credential
+from .s3 import policies
+from .s3.client import Credential
 from .secrets import ScrubbedStream, Secret, scrub
 from .settings import Settings, from_env
 
@@ -294,8 +295,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace, setup: bool = False) -> int:
-    from .bucket_setup import setup_bucket
-    from .probes import run_probes
+    from .s3.bucket_setup import setup_bucket
+    from .s3.probes import run_probes
 
     settings, notes, _ = load_settings(args)
     http = HttpOptions.build(args.resolve, args.ca_bundle)
@@ -496,8 +497,8 @@ def cmd_restart(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .host.commands import LocalRunner
-    from .knowledge import for_check, match_logs
     from .host.restart import detect, logs
+    from .knowledge import for_check, match_logs
 
     checks, host, path = _run_check(args)
     runner = host if hasattr(host, "run") else LocalRunner()

@@ -163,22 +163,22 @@ class Session:
         return HttpOptions.build(self.answers.resolve, self.answers.ca_bundle or None)
 
     def writer(self):
-        from .s3client import Credential
+        from .s3.client import Credential
         if not (self.answers.access_key_id and self.secret_access_key):
             raise InputError("writer credential", "access key id and secret are both needed", "fill in both fields")
         return Credential(self.answers.access_key_id, self.secret_access_key)
 
     def probe(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
-        from .probes import run_probes
+        from .s3.probes import run_probes
         return run_probes(self.settings(), self.writer(), self.http(), self.admin, on_check)
 
     def documents(self) -> dict:
-        from .policies import documents
+        from .s3.policies import documents
         return documents(self.settings())
 
     def save_documents(self, directory: str = "mastowizard-documents") -> list[str]:
         """The bucket policy, CORS and writer policy as JSON files to paste into a console."""
-        from .policies import to_json
+        from .s3.policies import to_json
         os.makedirs(directory, exist_ok=True)
         paths = []
         for name, doc in self.documents().items():
@@ -189,7 +189,7 @@ class Session:
         return paths
 
     def setup_bucket(self) -> list[Check]:
-        from .bucket_setup import setup_bucket
+        from .s3.bucket_setup import setup_bucket
         if self.admin is None:
             raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
                              "the documents in the provider's console")
@@ -224,7 +224,7 @@ class Session:
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
         from .checks import Context, run_checks, sample_local_media
-        from .s3client import Credential
+        from .s3.client import Credential
         s = None
         error = fix = ""
         try:
@@ -251,8 +251,8 @@ class Session:
         """The checklist, then the web and sidekiq logs matched against known errors: a diagnosis
         of (title, cause, fix, link, where) entries."""
         from .host.commands import LocalRunner
-        from .knowledge import for_check, match_logs
         from .host.restart import detect, logs
+        from .knowledge import for_check, match_logs
         checks = self.verify(on_check)
         diagnosis: list[dict] = []
         for c in checks:

@@ -31,7 +31,7 @@ def _timed(say, label: str, start):
 
 def prepare(say=print):
     """Install and start what the demo needs (a line each), and the wizard's session for it."""
-    from mastowizard.s3client import Credential
+    from mastowizard.s3.client import Credential
     from mastowizard.secrets import Secret
     from mastowizard.session import Answers, Session
 

@@ -7,8 +7,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from mastowizard.secrets import Secret
 from mastowizard.host.ssh import UnknownHostKey
+from mastowizard.secrets import Secret
 
 from .base import StepScreen
 

@@ -10,15 +10,15 @@ import sys
 
 import pytest
 
-from mastowizard_lab import mastodon as lab_mastodon
-from mastowizard_lab.nginx import HTML_HOST
-from mastowizard.bucket_setup import setup_bucket
 from mastowizard.checks import Context, run_checks
+from mastowizard.env.file import parse_values
 from mastowizard.net import HttpOptions
-from mastowizard.s3client import Credential
+from mastowizard.s3.bucket_setup import setup_bucket
+from mastowizard.s3.client import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings, from_env
-from mastowizard.env.file import parse_values
+from mastowizard_lab import mastodon as lab_mastodon
+from mastowizard_lab.nginx import HTML_HOST
 
 PORT = 17032
 TOKENS = {"good-token": "read write", "no-media-token": "read write:statuses"}

@@ -1,6 +1,6 @@
 import pytest
 
-from mastowizard import cors_risk, policies
+from mastowizard.s3 import cors_risk, policies
 
 
 def rules(*rs):

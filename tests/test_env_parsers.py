@@ -6,9 +6,9 @@ Debian's docker-compose 1.29 (env_file on Docker installs).
 
 import pytest
 
-from mastowizard_lab import parsers
 from mastowizard.env.doc import EnvDocument, encode_value
 from mastowizard.errors import InputError
+from mastowizard_lab import parsers
 
 VALUES = [
     "plain", "", "mastodon-media", "https://files.example.com", "AKIA0123456789ABCDEF",

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from mastowizard_lab import parsers
 from mastowizard.env.apply import apply_plan, list_backups, rollback
 from mastowizard.env.doc import EnvDocument
 from mastowizard.env.plan import EnvFile, describe, make_plan
 from mastowizard.errors import MastowizardError
 from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
+from mastowizard_lab import parsers
 
 CORPUS = sorted((Path(__file__).parent / "env_corpus").glob("*.env"))
 SECRET = "NEW/secret+value=0123456789abcdefABCDEF"

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from mastowizard import checks, knowledge, probes
+from mastowizard import checks, knowledge
 from mastowizard.results import Check
+from mastowizard.s3 import probes
 
 ROOT = Path(__file__).resolve().parent.parent
 

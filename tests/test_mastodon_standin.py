@@ -9,11 +9,11 @@ import pytest
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
-from mastowizard_lab import mastodon as lab_mastodon
-from mastowizard.bucket_setup import setup_bucket
-from mastowizard.s3client import Credential
+from mastowizard.s3.bucket_setup import setup_bucket
+from mastowizard.s3.client import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
+from mastowizard_lab import mastodon as lab_mastodon
 
 PORT = 17031
 TOKENS = {"writer-token": "read write", "media-token": "read:accounts write:media",

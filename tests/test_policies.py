@@ -3,9 +3,11 @@
 import json
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from mastowizard import policies, policy_audit
+from mastowizard.s3 import policies, policy_audit
 from mastowizard.settings import Settings
 
 bucket_names = st.from_regex(r"[a-z0-9][a-z0-9-]{1,30}[a-z0-9]", fullmatch=True)

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from mastowizard import policies
-from mastowizard.bucket_setup import setup_bucket
 from mastowizard.net import HttpOptions
-from mastowizard.probes import run_probes
-from mastowizard.s3client import Credential
+from mastowizard.s3 import policies
+from mastowizard.s3.bucket_setup import setup_bucket
+from mastowizard.s3.client import Credential
+from mastowizard.s3.probes import run_probes
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
 
@@ -192,7 +192,7 @@ def test_virtual_host_addressing(bucket, lab_info):
 
 
 def test_probe_objects_are_removed_even_when_a_probe_crashes(bucket, lab_info, monkeypatch):
-    from mastowizard import probes
+    from mastowizard.s3 import probes
 
     def crash(run):
         assert run.created, "the anonymous probes left objects to clean up"

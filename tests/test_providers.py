@@ -3,8 +3,14 @@
 import pytest
 
 from mastowizard.errors import InputError
-from mastowizard.providers import (ACL_KINDS, all_providers, get_provider, guess_provider, region_from_endpoint,
-                                   search_providers)
+from mastowizard.providers import (
+    ACL_KINDS,
+    all_providers,
+    get_provider,
+    guess_provider,
+    region_from_endpoint,
+    search_providers,
+)
 from mastowizard.validate import endpoint_url
 
 REQUIRED = {"aws", "r2", "b2", "wasabi", "digitalocean", "scaleway", "ovh", "exoscale", "linode", "hetzner",

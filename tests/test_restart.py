@@ -11,16 +11,16 @@ import time
 import httpx
 import pytest
 
-from mastowizard_lab import sshd
-from mastowizard.host.commands import LocalRunner
 from mastowizard.env.apply import apply_plan
 from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.errors import TargetError
+from mastowizard.host.commands import LocalRunner
 from mastowizard.host.restart import detect, restart, restart_argv
-from mastowizard.secrets import Secret
-from mastowizard.settings import Settings
 from mastowizard.host.ssh import SshOptions, connect, parse_target
 from mastowizard.host.sshhost import SshHost
+from mastowizard.secrets import Secret
+from mastowizard.settings import Settings
+from mastowizard_lab import sshd
 
 INSTANCE = f"http://127.0.0.1:{sshd.MASTODON_PORT}"
 STATE = sshd.shared() / "state"

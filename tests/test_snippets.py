@@ -1,12 +1,12 @@
 """The media-host snippet, loaded into the lab's real nginx in front of a real bucket, serves media."""
 
 
-from mastowizard_lab import nginx
-from mastowizard.bucket_setup import setup_bucket
-from mastowizard.s3client import Credential
+from mastowizard.s3.bucket_setup import setup_bucket
+from mastowizard.s3.client import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
 from mastowizard.snippets import nginx_media_host, nginx_system_redirect, upstream
+from mastowizard_lab import nginx
 
 
 def test_upstream_by_addressing():

@@ -12,14 +12,14 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from mastowizard_lab import sshd
 from mastowizard.env.apply import apply_plan, rollback
 from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.errors import MastowizardError, TargetError
-from mastowizard.secrets import Secret
-from mastowizard.settings import Settings
 from mastowizard.host.ssh import SshOptions, UnknownHostKey, connect, parse_target, run
 from mastowizard.host.sshhost import SshHost
+from mastowizard.secrets import Secret
+from mastowizard.settings import Settings
+from mastowizard_lab import sshd
 
 PORT = sshd.SSH_PORT
 MASTODON = f"{sshd.MASTODON_USER}@127.0.0.1:{PORT}"
@@ -170,8 +170,8 @@ def test_dead_and_wrong_hosts_give_one_clear_line(known_hosts):
     with pytest.raises(TargetError) as e:
         connect(parse_target("mw-mastodon@127.0.0.1:1"), opts(known_hosts))
     assert "connection refused" in str(e.value)
-    from mastowizard_lab.config import NGINX_HTTP_PORT
     from mastowizard_lab import nginx
+    from mastowizard_lab.config import NGINX_HTTP_PORT
     nginx.start()
     with pytest.raises(TargetError) as e:
         connect(parse_target(f"mw-mastodon@127.0.0.1:{NGINX_HTTP_PORT}"), opts(known_hosts, timeout=3))

@@ -9,9 +9,9 @@ import pwd
 import pytest
 from textual.widgets import Input, OptionList, RadioButton, Static
 
+from mastowizard.session import Answers, Session
 from mastowizard_lab import sshd
 from mastowizard_lab.nginx import media_host
-from mastowizard.session import Answers, Session
 from screens.app import WizardApp
 from screens.widgets import CheckTable
 
@@ -206,7 +206,7 @@ def test_failing_path_into_troubleshoot_and_rollback(bucket, lab_info, instance)
                       provider="ceph" if srv.name == "rgw" else "other", bucket=bucket.name, endpoint=srv.endpoint,
                       region=srv.region, alias_host=wrong_alias, permission="acl",
                       access_key_id=srv.writer_access_key, instance=f"http://127.0.0.1:{sshd.MASTODON_PORT}")
-    from mastowizard.s3client import Credential
+    from mastowizard.s3.client import Credential
     from mastowizard.secrets import Secret
     session = Session(answers, secret_access_key=Secret(srv.writer_secret_key),
                       admin=Credential(srv.admin_access_key, Secret(srv.admin_secret_key)), token=Secret(TOKEN))

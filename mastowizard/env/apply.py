@@ -6,9 +6,9 @@ import posixpath
 import time
 from dataclasses import dataclass
 
-from .plan import EnvFile, Plan
 from ..errors import TargetError
 from ..host.local import Host, digest
+from .plan import EnvFile, Plan
 
 BACKUP_SUFFIX = ".before-s3"
 ROLLBACK_SUFFIX = ".before-rollback"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..host.local import Host, LocalHost
 from .doc import EnvDocument
 from .plan import EnvFile
-from ..host.local import Host, LocalHost
 
 DEFAULT_ENV_FILE = "/home/mastodon/live/.env.production"
 

@@ -6,11 +6,11 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .doc import EnvDocument
 from ..errors import InputError
 from ..host.local import FileStat, Host, digest
 from ..secrets import is_secret_name, mask, mask_userinfo
 from ..settings import S3_VARIABLES, Settings, from_env
+from .doc import EnvDocument
 
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 

@@ -12,10 +12,11 @@ from typing import Callable
 
 import httpx
 
-from .commands import Runner
 from ..errors import InputError, TargetError
-from ..net import HttpOptions, client as http_client, describe_error
+from ..net import HttpOptions, describe_error
+from ..net import client as http_client
 from ..results import Check
+from .commands import Runner
 
 SYSTEMD_UNITS = ("mastodon-web", "mastodon-sidekiq", "mastodon-streaming")
 COMPOSE_SERVICES = ("web", "sidekiq", "streaming")

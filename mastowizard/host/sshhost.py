@@ -12,8 +12,8 @@ import stat as _stat
 import paramiko
 
 from ..errors import TargetError
-from .local import FileStat, explain_os_error, temp_name
 from ..secrets import Secret
+from .local import FileStat, explain_os_error, temp_name
 from .ssh import SshTarget, run
 
 

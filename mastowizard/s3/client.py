@@ -11,9 +11,9 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from .net import HttpOptions
-from .secrets import Secret, scrub
-from .settings import Settings
+from ..net import HttpOptions
+from ..secrets import Secret, scrub
+from ..settings import Settings
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .settings import Settings
+from ..settings import Settings
 
 # Attachment classes Mastodon serves publicly (paperclip `:class/:attachment`), and the cache/
 # tree of remote accounts' media. Everything else stays private: backups/ holds users' archives,

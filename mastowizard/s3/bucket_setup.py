@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 
+from ..net import HttpOptions
+from ..results import Check
+from ..settings import Settings
 from . import policies, policy_audit
-from .net import HttpOptions
-from .results import Check
-from .s3client import Credential, explain, make_client
-from .settings import Settings
+from .client import Credential, explain, make_client
 
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
 

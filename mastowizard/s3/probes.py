@@ -13,11 +13,12 @@ from typing import Callable
 
 import httpx
 
+from ..net import HttpOptions, describe_error
+from ..net import client as http_client
+from ..results import Check
+from ..settings import Settings
 from . import cors_risk, policy_audit
-from .net import HttpOptions, client as http_client, describe_error
-from .results import Check
-from .s3client import Credential, S3Error, bucket_url, explain, make_client
-from .settings import Settings
+from .client import Credential, S3Error, bucket_url, explain, make_client
 
 CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
