@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mastowizard_lab as lab  # noqa: E402
-from mastowizard.checks import TEST_JPEG  # noqa: E402
+from mastowizard.checklist.checks import TEST_JPEG  # noqa: E402
 from mastowizard.s3.bucket_setup import setup_bucket  # noqa: E402
 from mastowizard.s3.client import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402

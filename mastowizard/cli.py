@@ -496,9 +496,9 @@ def cmd_restart(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from .checklist.knowledge import for_check, match_logs
     from .host.commands import LocalRunner
     from .host.restart import detect, logs
-    from .knowledge import for_check, match_logs
 
     checks, host, path = _run_check(args)
     runner = host if hasattr(host, "run") else LocalRunner()
@@ -554,7 +554,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace):
     import posixpath
 
-    from .checks import Context, run_checks, sample_local_media
+    from .checklist.checks import Context, run_checks, sample_local_media
 
     if args.instance and not args.instance.startswith(("http://", "https://")):
         raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")

@@ -107,7 +107,7 @@ class Session:
         """What the env file says now; prefills the answers from an instance already on S3."""
         self.env = EnvFile.read(self.host, self.answers.env_file)
         self.found = describe(self.env)
-        from .checks import sample_local_media
+        from .checklist.checks import sample_local_media
         live = posixpath.dirname(self.answers.env_file)
         self.found["local_media"] = sample_local_media(self.host, live, 3)
         self.found["install"] = self._install_kind()
@@ -223,7 +223,7 @@ class Session:
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from .checks import Context, run_checks, sample_local_media
+        from .checklist.checks import Context, run_checks, sample_local_media
         from .s3.client import Credential
         s = None
         error = fix = ""
@@ -250,9 +250,9 @@ class Session:
     def doctor(self, on_check: Callable[[Check], None] | None = None) -> tuple[list[Check], list[dict]]:
         """The checklist, then the web and sidekiq logs matched against known errors: a diagnosis
         of (title, cause, fix, link, where) entries."""
+        from .checklist.knowledge import for_check, match_logs
         from .host.commands import LocalRunner
         from .host.restart import detect, logs
-        from .knowledge import for_check, match_logs
         checks = self.verify(on_check)
         diagnosis: list[dict] = []
         for c in checks:
@@ -276,7 +276,7 @@ class Session:
 
     # -- step 4: the media host ---------------------------------------------------------------
     def media_host(self) -> tuple[Check, str, str]:
-        from .checks import check_media_host
-        from .snippets import nginx_media_host, nginx_system_redirect
+        from .checklist.checks import check_media_host
+        from .checklist.snippets import nginx_media_host, nginx_system_redirect
         s = self.settings()
         return check_media_host(s, self.http()), nginx_media_host(s), nginx_system_redirect(s)

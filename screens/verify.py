@@ -36,7 +36,7 @@ class VerifyScreen(StepScreen):
         token = self.query_one("#token", Input).value.strip()
         if token:
             self.session.token = Secret(token)
-        from mastowizard.checks import TITLES
+        from mastowizard.checklist.checks import TITLES
         table = self.query_one("#checks", CheckTable)
         table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
         self.say("checking ...")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mastowizard.checks import Context, run_checks
+from mastowizard.checklist.checks import Context, run_checks
 from mastowizard.env.file import parse_values
 from mastowizard.net import HttpOptions
 from mastowizard.s3.bucket_setup import setup_bucket
@@ -244,7 +244,7 @@ def test_cli_check_json(lab):
 def test_old_urls_after_the_move(lab, tmp_path):
     """Old media under public/system: the web server keeps serving /system/ from disk (nginx's
     try_files) until the files go; once they are removed, old URLs break unless they are redirected."""
-    from mastowizard.checks import sample_local_media
+    from mastowizard.checklist.checks import sample_local_media
     from mastowizard.host.local import LocalHost
     old = lab.live / "public" / "system" / "media_attachments" / "files" / "109" / "876" / "543" / "original"
     old.mkdir(parents=True)

@@ -92,6 +92,6 @@ def test_mastodon_docs_facts():
 def test_provider_docs_are_generated_from_the_catalog():
     from pathlib import Path
 
-    from mastowizard.provider_docs import render
+    from mastowizard.checklist.provider_docs import render
     page = Path(__file__).resolve().parent.parent / "docs" / "providers.md"
-    assert page.read_text() == render(), "run: python -m mastowizard.provider_docs > docs/providers.md"
+    assert page.read_text() == render(), "run: python -m mastowizard.checklist.provider_docs > docs/providers.md"

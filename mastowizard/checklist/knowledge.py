@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .results import Check
+from ..results import Check
 
 DOC = "docs/troubleshooting.md"
 
@@ -205,7 +205,7 @@ def match_logs(lines: list[str], source: str) -> list[Finding]:
 def render_docs() -> str:
     """docs/troubleshooting.md, generated so that every entry a check links to exists."""
     out = ["# Troubleshooting\n",
-           "Generated from `mastowizard/knowledge.py` by `python -m mastowizard.knowledge > docs/troubleshooting.md`.",
+           "Generated from `mastowizard/checklist/knowledge.py` by `python -m mastowizard.checklist.knowledge > docs/troubleshooting.md`.",
            "`mastowizard check` links each failing check here; `mastowizard doctor` also reads the logs of web and",
            "sidekiq (journalctl or `docker compose logs`, over SSH too) and matches them against these entries.",
            "For the bucket probes see [probes.md](probes.md).\n"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .settings import Settings
+from ..settings import Settings
 
 
 def upstream(settings: Settings) -> tuple[str, str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .providers import all_providers
+from ..providers import all_providers
 
 HEADER = """# Providers
 
 Generated from the catalog (`mastowizard/data/providers.json`) by
-`python -m mastowizard.provider_docs > docs/providers.md`; `mastowizard providers` lists it too.
+`python -m mastowizard.checklist.provider_docs > docs/providers.md`; `mastowizard providers` lists it too.
 The catalog is a starting point: `mastowizard probe` checks the real bucket, because providers
 change. ACL mode is recommended wherever object ACLs work (see
 [permission-modes.md](permission-modes.md)).

@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .net import HttpOptions, describe_error
-from .net import client as http_client
-from .results import Check
-from .s3 import probes
-from .s3.client import Credential
-from .secrets import Secret
-from .settings import Settings
+from ..net import HttpOptions, describe_error
+from ..net import client as http_client
+from ..results import Check
+from ..s3 import probes
+from ..s3.client import Credential
+from ..secrets import Secret
+from ..settings import Settings
 
 # A 16x16 JPEG made for this tool (287 bytes): what the checklist uploads.
 TEST_JPEG = base64.b64decode(
@@ -288,7 +288,7 @@ class Checklist:
         if writer is None:
             self.add(chk.skipped("no writer credential"))
             return
-        from .s3.client import explain, make_client
+        from ..s3.client import explain, make_client
         s3 = make_client(s, writer, http=self.ctx.http)
         found, missing = [], []
         for u in (url, preview):

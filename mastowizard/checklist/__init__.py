@@ -1,0 +1,1 @@
+"""The live checklist, the troubleshooting knowledge base, the nginx snippets and the generated provider docs."""
