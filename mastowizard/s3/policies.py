@@ -15,6 +15,7 @@ PUBLIC_PREFIXES = (
     "media_attachments/",
     "custom_emojis/",
     "preview_cards/",
+    "preview_card_providers/",   # trending links' provider icons (Mastodon 4.1+)
     "site_uploads/",
     "cache/",
 )
