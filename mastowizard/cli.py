@@ -154,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     for a in list(sub.choices["check"]._actions)[1:]:
         p._add_action(a)
 
+    p = sub.add_parser("migrate", help="copy the media already on disk into the bucket, exactly as Mastodon "
+                       "would have stored it, then verify it")
+    _common(p)
+    p.add_argument("--source", metavar="DIR", help="the media tree (default: public/system beside the env file, "
+                   "or PAPERCLIP_ROOT_PATH)")
+    p.add_argument("--jobs", metavar="N", type=int, default=32, help="concurrent uploads (default 32)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be copied, copy nothing")
+    p.add_argument("--verify", choices=("sample", "all", "none"), default="sample",
+                   help="after the copy, fetch a sample (or all) anonymously through the media host (default sample)")
+    p.add_argument("--yes", action="store_true", help="copy without asking")
+
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
     return parser
@@ -587,6 +598,25 @@ def _run_check(args: argparse.Namespace):
     return run_checks(ctx), host, path
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrate.run import migrate
+    if args.jobs < 1 or args.jobs > 256:
+        raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
+    path = args.env_file or DEFAULT_ENV_FILE
+    values = read_values(path) if (args.env_file or not _flags_given(args)) else {}
+    settings, notes, _ = load_settings(args, values=values if values else None)
+    writer = writer_credential(settings)
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+
+    def confirm(question: str) -> None:
+        if not args.yes and not sys.stdin.isatty():
+            raise InputError("--yes", "no terminal to ask before copying",
+                             "look at the inventory (or run with --dry-run), then add --yes")
+        _confirm(question, args.yes)
+    return migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
+                   verify=args.verify, http=http, as_json=args.json, confirm=confirm, notes=notes)
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     provs = all_providers()
     if args.json:
@@ -627,7 +657,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "setup-bucket":
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
-                    "restart": cmd_restart, "check": cmd_check, "doctor": cmd_doctor, "providers": cmd_providers}
+                    "restart": cmd_restart, "check": cmd_check, "doctor": cmd_doctor, "providers": cmd_providers,
+                    "migrate": cmd_migrate}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

@@ -1,0 +1,258 @@
+"""Copy the tree into the bucket as Mastodon would have stored it, fast, resumable and idempotent.
+
+One pass merges the sorted walk of the disk with a flat sorted listing of the bucket (fetched ahead
+in a thread) and the journal: a file is skipped when its object is listed with the size and ETag
+the journal recorded for this file (same size and mtime) and these headers; everything else is
+uploaded by a pool of workers, at most 2x workers files in flight, so memory stays bounded
+whatever the size of the tree. A PUT is atomic (and checked against Content-MD5), a multipart
+upload appears only when complete: an interrupted run never leaves a truncated object under a key.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..net import HttpOptions
+from ..s3.client import Credential, explain, make_client
+from ..settings import Settings
+from .inventory import Skipped, SourceFile, walk
+from .journal import Journal, journal_path
+from .objects import CACHE_CONTROL, ObjectSpec, multipart_threshold, spec_for, storage_class
+from .putter import PutError, Putter
+
+
+@dataclass
+class Progress:
+    total_files: int = 0
+    total_bytes: int = 0
+    files: int = 0          # looked at so far (copied + skipped + failed)
+    bytes: int = 0
+    copied: int = 0
+    copied_bytes: int = 0
+    skipped: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def rates(self) -> tuple[float, float, float | None]:
+        """files/s and MB/s of what was copied, and the ETA in seconds (when totals are known)."""
+        s = max(self.seconds, 1e-6)
+        fps, mbps = self.copied / s, self.copied_bytes / s / 1e6
+        eta = None
+        if self.total_bytes and self.bytes:
+            eta = s * (self.total_bytes - self.bytes) / self.bytes
+        return fps, mbps, eta
+
+
+@dataclass
+class CopyResult:
+    files: int = 0
+    bytes: int = 0
+    copied: int = 0
+    skipped: int = 0
+    private: int = 0
+    exposed: int = 0
+    failed: list[dict] = field(default_factory=list)
+    not_copied: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    cancelled: bool = False
+    aborted: str = ""        # why the copy stopped early: every upload failed the same way
+    dry_run: bool = False
+    journal: str = ""
+    sample_public: list[tuple[SourceFile, ObjectSpec]] = field(default_factory=list)
+    sample_private: list[tuple[SourceFile, ObjectSpec]] = field(default_factory=list)
+    all_files: list[tuple[SourceFile, ObjectSpec]] | None = None
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "bytes": self.bytes, "copied": self.copied, "skipped": self.skipped,
+                "private": self.private, "exposed": self.exposed, "failed": self.failed,
+                "not_copied": self.not_copied, "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
+                "aborted": self.aborted,
+                "dry_run": self.dry_run}
+
+
+def listing(client, settings: Settings) -> Iterator[tuple[str, int, str]]:
+    """(key, size, etag) of every object under S3_KEY_PREFIX, in key order, pages fetched ahead."""
+    pages: queue.Queue = queue.Queue(maxsize=8)
+    prefix = f"{settings.key_prefix}/" if settings.key_prefix else ""
+
+    def fetch() -> None:
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket, Prefix=prefix):
+                pages.put([(o["Key"], o["Size"], o.get("ETag", "").strip('"')) for o in page.get("Contents", [])])
+        except Exception as e:  # noqa: BLE001 - the consumer raises it
+            pages.put(e)
+        pages.put(None)
+
+    threading.Thread(target=fetch, daemon=True, name="mastowizard-listing").start()
+    while True:
+        item = pages.get()
+        if item is None:
+            return
+        if isinstance(item, Exception):
+            raise item
+        yield from item
+
+
+class _Reservoir:
+    def __init__(self, size: int, rng: random.Random):
+        self.size, self.rng, self.items, self.seen = size, rng, [], 0
+
+    def offer(self, item) -> None:
+        self.seen += 1
+        if len(self.items) < self.size:
+            self.items.append(item)
+        else:
+            j = self.rng.randrange(self.seen)
+            if j < self.size:
+                self.items[j] = item
+
+
+def copy_tree(settings: Settings, credential: Credential, source: str, *, http: HttpOptions | None = None,
+              jobs: int = 32, dry_run: bool = False, keep_all: bool = False, sample: int = 20,
+              on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+              totals: tuple[int, int] | None = None) -> CopyResult:
+    """Copy SOURCE (public/system) into the bucket. KEEP_ALL keeps every (file, object) for a full
+    verification (memory grows with the tree); otherwise a sample is kept."""
+    jobs = max(1, min(jobs, 256))
+    client = make_client(settings, credential, timeout=60.0, http=http)
+    putter = Putter(settings, credential, http)
+    journal = Journal(journal_path(settings))
+    threshold = multipart_threshold(settings)
+    rng = random.Random(0)
+    pub, priv = _Reservoir(sample, rng), _Reservoir(max(sample // 2, 5), rng)
+    result = CopyResult(dry_run=dry_run, journal=str(journal.path), all_files=[] if keep_all else None)
+    progress = Progress(*(totals or (0, 0)))
+    skipped = Skipped()
+    cancel = cancel or threading.Event()
+    last_report = 0.0
+    in_flight: dict[Future, tuple[SourceFile, ObjectSpec]] = {}
+
+    def report(force: bool = False) -> None:
+        nonlocal last_report
+        if on_progress and (force or time.monotonic() - last_report > 0.25):
+            last_report = time.monotonic()
+            on_progress(progress)
+
+    def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
+        if f.size > threshold:
+            return _multipart(client, settings, f, spec, threshold)
+        with open(f.path, "rb") as fh:
+            body = fh.read()
+        headers = {"Content-Type": spec.content_type, "Cache-Control": CACHE_CONTROL}
+        if spec.acl:
+            headers["x-amz-acl"] = spec.acl
+        if storage_class(settings):
+            headers["x-amz-storage-class"] = storage_class(settings)
+        return putter.put(spec.key, body, headers), len(body)
+
+    def settle(done) -> None:
+        for fut in done:
+            f, spec = in_flight.pop(fut)
+            try:
+                etag, sent = fut.result()
+            except Exception as e:  # noqa: BLE001 - one failed file is named, the copy goes on
+                progress.failed += 1
+                err = e if isinstance(e, PutError) else explain(e)
+                result.failed.append({"key": spec.key, "error": str(err) if isinstance(e, PutError)
+                                      else f"{err.code}: {err.message}"})
+                # Nothing stored and the first uploads all failed alike: the bucket or the key is
+                # wrong for every file, so stop instead of failing each of them.
+                first = result.failed[: max(8, min(2 * jobs, 32))]
+                if (progress.copied == 0 and len(first) == max(8, min(2 * jobs, 32)) and not result.aborted
+                        and len({x["error"].split(" ")[0] for x in first}) == 1):
+                    result.aborted = first[0]["error"]
+                    cancel.set()
+                continue
+            progress.copied += 1
+            progress.copied_bytes += sent
+            if sent == f.size:   # a file that changed while it was read is uploaded again next run
+                journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
+        report()
+
+    remote = listing(client, settings)
+    current = next(remote, None)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mastowizard-copy")
+    try:
+        for f in walk(source, skipped):
+            if cancel.is_set():
+                result.cancelled = not result.aborted
+                break
+            spec = spec_for(f.rel, f.mode, settings)
+            result.files += 1
+            result.bytes += f.size
+            result.private += spec.private
+            result.exposed += spec.exposed
+            (priv if spec.private else pub).offer((f, spec))
+            if result.all_files is not None:
+                result.all_files.append((f, spec))
+            while current is not None and current[0] < spec.key:
+                current = next(remote, None)
+            listed = current if current is not None and current[0] == spec.key else None
+            progress.files += 1
+            progress.bytes += f.size
+            if listed is not None and _complete(journal.get(spec.key), listed, f, spec, settings):
+                progress.skipped += 1
+                report()
+                continue
+            if dry_run:
+                progress.copied += 1
+                progress.copied_bytes += f.size
+                report()
+                continue
+            in_flight[pool.submit(upload, f, spec)] = (f, spec)
+            if len(in_flight) >= 2 * jobs:
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                settle(done)
+        while in_flight:
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            settle(done)
+    except BaseException:
+        cancel.set()
+        for fut in in_flight:
+            fut.cancel()
+        settle([fut for fut in list(in_flight) if fut.done() and not fut.cancelled()])
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        journal.close()
+        report(force=True)
+    result.copied, result.skipped = progress.copied, progress.skipped
+    result.not_copied = dict(skipped.counts)
+    result.seconds = progress.seconds
+    result.sample_public, result.sample_private = pub.items, priv.items
+    return result
+
+
+def _complete(row, listed: tuple[str, int, str], f: SourceFile, spec: ObjectSpec, settings: Settings) -> bool:
+    """The object is there as this file, with these headers: the journal says so and the listing agrees."""
+    if row is None:
+        return False
+    size, mtime_ns, etag, signature = row
+    return (size == f.size and mtime_ns == f.mtime_ns and signature == spec.signature(settings)
+            and listed[1] == f.size and listed[2] == etag)
+
+
+def _multipart(client, settings: Settings, f: SourceFile, spec: ObjectSpec, threshold: int) -> tuple[str, int]:
+    from boto3.s3.transfer import TransferConfig
+    extra = {"ContentType": spec.content_type, "CacheControl": CACHE_CONTROL}
+    if spec.acl:
+        extra["ACL"] = spec.acl
+    if storage_class(settings):
+        extra["StorageClass"] = storage_class(settings)
+    config = TransferConfig(multipart_threshold=threshold, multipart_chunksize=max(threshold, 8 * 1024 * 1024),
+                            max_concurrency=4, use_threads=True)
+    client.upload_file(f.path, settings.bucket, spec.key, ExtraArgs=extra, Config=config)
+    if spec.acl:   # some servers drop the ACL given with a multipart upload: set it again
+        client.put_object_acl(Bucket=settings.bucket, Key=spec.key, ACL=spec.acl)
+    head = client.head_object(Bucket=settings.bucket, Key=spec.key)
+    return head["ETag"].strip('"'), head["ContentLength"]

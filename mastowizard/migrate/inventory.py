@@ -1,0 +1,149 @@
+"""The media tree on disk: where it is, and what is in it, streamed in the bucket's key order.
+
+The walk holds one directory's names at a time, never the whole tree. Entries are sorted as S3
+sorts keys (UTF-8 bytes, a directory as its name plus "/"), so the walk and a flat bucket listing
+can be merged in one pass."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from ..errors import InputError
+from .objects import PRIVATE_FOLDERS, UNKNOWN_TYPE, content_type, private_on_disk
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str            # path relative to the source, "/"-separated: the key without S3_KEY_PREFIX
+    path: str           # absolute path on disk
+    size: int
+    mtime_ns: int
+    mode: int
+
+
+def source_dir(env_file: str, values: Mapping[str, str] | None = None) -> str:
+    """public/system beside the env file, or PAPERCLIP_ROOT_PATH as Mastodon reads it
+    (`:rails_root` is the instance directory)."""
+    live = posixpath.dirname(posixpath.abspath(env_file))
+    root = (values or {}).get("PAPERCLIP_ROOT_PATH")
+    if root:
+        return posixpath.normpath(root.replace(":rails_root", live))
+    return posixpath.join(live, "public", "system")
+
+
+def _sort_key(entry: os.DirEntry) -> bytes:
+    name = os.fsencode(entry.name)
+    try:
+        is_dir = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        is_dir = False
+    return name + b"/" if is_dir else name
+
+
+@dataclass
+class Skipped:
+    """What the walk could not copy, and why (a count per reason, a few examples)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, reason: str, rel: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        ex = self.examples.setdefault(reason, [])
+        if len(ex) < 3:
+            ex.append(rel)
+
+
+def walk(source: str, skipped: Skipped | None = None) -> Iterator[SourceFile]:
+    """Every regular file under SOURCE in key order. Symlinks, special files and names that are not
+    UTF-8 are not keys Mastodon wrote: they are counted in SKIPPED, not copied."""
+    if not os.path.isdir(source):
+        raise InputError("--source", f"{source} is not a directory", "give the instance's public/system with --source")
+    skipped = skipped if skipped is not None else Skipped()
+
+    def visit(directory: str, prefix: str) -> Iterator[SourceFile]:
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=_sort_key)
+        except OSError as e:
+            skipped.add(f"unreadable directory ({e.strerror})", prefix or ".")
+            return
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:
+                skipped.add("name is not UTF-8", os.fsdecode(os.fsencode(rel)).encode("utf-8", "replace").decode())
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                skipped.add("vanished during the walk", rel)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                yield from visit(entry.path, rel + "/")
+            elif stat.S_ISREG(st.st_mode):
+                yield SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_mode)
+            else:
+                skipped.add("symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file", rel)
+
+    yield from visit(source, "")
+
+
+@dataclass
+class Folder:
+    files: int = 0
+    bytes: int = 0
+    private: int = 0
+
+
+@dataclass
+class Inventory:
+    """Per top-level folder (accounts, media_attachments, cache, backups, ...): files, bytes, and how
+    many must stay private; plus what the walk skipped and files of a type the table does not know."""
+
+    source: str
+    folders: dict[str, Folder] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=Skipped)
+    unknown_types: int = 0
+
+    @property
+    def files(self) -> int:
+        return sum(f.files for f in self.folders.values())
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.folders.values())
+
+    @property
+    def private(self) -> int:
+        return sum(f.private for f in self.folders.values())
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "files": self.files, "bytes": self.bytes, "private": self.private,
+                "folders": {k: vars(v) for k, v in self.folders.items()},
+                "skipped": self.skipped.counts, "unknown_types": self.unknown_types}
+
+
+def take_inventory(source: str) -> Inventory:
+    inv = Inventory(source)
+    for f in walk(source, inv.skipped):
+        top = f.rel.split("/", 1)[0] if "/" in f.rel else "(top level)"
+        folder = inv.folders.setdefault(top, Folder())
+        folder.files += 1
+        folder.bytes += f.size
+        folder.private += top in PRIVATE_FOLDERS or private_on_disk(f.mode)
+        inv.unknown_types += content_type(f.rel) == UNKNOWN_TYPE
+    return inv
+
+
+def human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"

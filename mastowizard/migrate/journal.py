@@ -1,0 +1,58 @@
+"""The copy's journal: which keys are stored, from which file (size, mtime) and with which headers
+and ACL. A flat listing shows sizes and ETags but not headers or ACLs, so only the journal can say
+an object is complete as Mastodon would have stored it. SQLite in WAL mode: a SIGKILL loses at
+most the last uncommitted rows, whose objects are then simply uploaded again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from ..settings import Settings
+
+
+def journal_path(settings: Settings) -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    where = f"{settings.endpoint or 'aws:' + settings.region}|{settings.bucket}|{settings.key_prefix or ''}"
+    name = f"{settings.bucket}-{hashlib.sha256(where.encode()).hexdigest()[:12]}.sqlite"
+    return Path(base) / "mastowizard" / "migrate" / name
+
+
+class Journal:
+    def __init__(self, path: Path, commit_every: float = 0.5):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS stored (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+                        " etag TEXT, signature TEXT)")
+        self.commit_every = commit_every
+        self._pending = 0
+        self._last = time.monotonic()
+        self.db.execute("BEGIN")
+
+    def get(self, key: str) -> tuple[int, int, str, str] | None:
+        row = self.db.execute("SELECT size, mtime_ns, etag, signature FROM stored WHERE key = ?", (key,)).fetchone()
+        return tuple(row) if row else None
+
+    def record(self, key: str, size: int, mtime_ns: int, etag: str, signature: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO stored VALUES (?, ?, ?, ?, ?)", (key, size, mtime_ns, etag, signature))
+        self._pending += 1
+        if time.monotonic() - self._last > self.commit_every:
+            self.commit()
+
+    def forget(self, key: str) -> None:
+        self.db.execute("DELETE FROM stored WHERE key = ?", (key,))
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+        self._pending, self._last = 0, time.monotonic()
+
+    def close(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.close()

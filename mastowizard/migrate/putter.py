@@ -1,0 +1,157 @@
+"""A lean S3 PUT client for many small objects: SigV4 signed here, one keep-alive connection per
+worker thread. botocore builds, signs and parses each request in Python under the GIL, and for
+small files that CPU, not the network, caps the copy; this does only what a PUT needs. Large files
+go through boto3's multipart upload (see copy.py)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import quote, urlsplit
+
+from ..net import HttpOptions
+from ..s3.client import Credential
+from ..settings import Settings
+
+RETRYABLE_STATUS = {500, 502, 503, 504, 429}
+_CODE = re.compile(rb"<Code>([^<]+)</Code>")
+
+
+class PutError(Exception):
+    def __init__(self, code: str, status: int | None, message: str = ""):
+        self.code, self.status = code, status
+        super().__init__(f"{code}" + (f" (HTTP {status})" if status else "") + (f": {message}" if message else ""))
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str            # Host header (and signed host)
+    port: int
+    path_prefix: str     # "/bucket" for path style, "" for virtual
+    connect_host: str    # where to connect (a --resolve pin for http endpoints)
+
+
+def target_for(settings: Settings, http: HttpOptions | None = None) -> Target:
+    if settings.endpoint:
+        p = urlsplit(settings.endpoint)
+        scheme, host, port = p.scheme, p.hostname or "", p.port or (443 if p.scheme == "https" else 80)
+        if settings.addressing == "virtual":
+            host, prefix = f"{settings.bucket}.{host}", ""
+        else:
+            prefix = f"/{settings.bucket}"
+    else:
+        scheme, host, port, prefix = "https", f"{settings.bucket}.s3.{settings.region}.amazonaws.com", 443, ""
+    connect = host
+    if scheme == "http" and http is not None:
+        connect = http.pin_for(host, port) or host
+    return Target(scheme, host, port, prefix, connect)
+
+
+class Putter:
+    """PUT objects from bytes. Thread-safe: each thread keeps its own connection."""
+
+    def __init__(self, settings: Settings, credential: Credential, http: HttpOptions | None = None,
+                 timeout: float = 60.0):
+        self.target = target_for(settings, http)
+        self.region = settings.region
+        self.key_id = credential.access_key_id
+        self._secret = credential.secret_access_key
+        self.timeout = timeout
+        self._local = threading.local()
+        self._keys: dict[str, bytes] = {}
+        self._ssl = None
+        if self.target.scheme == "https":
+            cafile = http.ca_bundle if http is not None else None
+            self._ssl = ssl.create_default_context(cafile=cafile)
+        default = 443 if self.target.scheme == "https" else 80
+        self._host_header = self.target.host if self.target.port == default else f"{self.target.host}:{self.target.port}"
+
+    # -- signing ---------------------------------------------------------------------------
+    def _signing_key(self, day: str) -> bytes:
+        k = self._keys.get(day)
+        if k is None:
+            k = ("AWS4" + self._secret.reveal()).encode()
+            for part in (day, self.region, "s3", "aws4_request"):
+                k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+            self._keys = {day: k}
+        return k
+
+    def _sign(self, method: str, path: str, headers: dict[str, str], payload_hash: str) -> None:
+        now = datetime.now(timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        headers["x-amz-date"] = amz_date
+        headers["x-amz-content-sha256"] = payload_hash
+        signed = sorted(k.lower() for k in headers)
+        lower = {k.lower(): str(v).strip() for k, v in headers.items()}
+        canonical = "\n".join([method, path, "", "".join(f"{k}:{lower[k]}\n" for k in signed), ";".join(signed),
+                               payload_hash])
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        sig = hmac.new(self._signing_key(day), to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
+                                    f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+
+    # -- connections -----------------------------------------------------------------------
+    def _conn(self, fresh: bool = False) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not fresh:
+            return conn
+        if conn is not None:
+            conn.close()
+        t = self.target
+        if t.scheme == "https":
+            conn = http.client.HTTPSConnection(t.connect_host, t.port, timeout=self.timeout, context=self._ssl)
+        else:
+            conn = http.client.HTTPConnection(t.connect_host, t.port, timeout=self.timeout)
+        self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- the request -----------------------------------------------------------------------
+    def put(self, key: str, body: bytes, headers: dict[str, str], attempts: int = 5) -> str:
+        """Store BODY under KEY; returns the ETag (the MD5 hex for a single PUT). The server checks
+        the body against Content-MD5, so a cut or corrupted upload is refused, never stored."""
+        md5 = hashlib.md5(body)
+        path = self.target.path_prefix + "/" + quote(key, safe="/~")
+        delay = 0.2
+        for attempt in range(attempts):
+            h = {"Host": self._host_header, "Content-MD5": base64.b64encode(md5.digest()).decode(),
+                 "Content-Length": str(len(body)), **headers}
+            self._sign("PUT", path, h, hashlib.sha256(body).hexdigest())
+            try:
+                conn = self._conn(fresh=attempt > 0)
+                conn.request("PUT", path, body=body, headers=h)
+                r = conn.getresponse()
+                data = r.read()
+            except (OSError, http.client.HTTPException) as e:
+                self._conn(fresh=True)
+                if attempt == attempts - 1:
+                    raise PutError(type(e).__name__, None, str(e)) from None
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if r.status == 200:
+                etag = (r.getheader("ETag") or "").strip('"')
+                return etag or md5.hexdigest()
+            m = _CODE.search(data or b"")
+            code = m.group(1).decode(errors="replace") if m else f"HTTP{r.status}"
+            if r.status in RETRYABLE_STATUS and attempt < attempts - 1:
+                time.sleep(delay)
+                delay *= 2
+                continue
+            raise PutError(code, r.status)
+        raise PutError("RetriesExhausted", None)

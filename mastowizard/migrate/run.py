@@ -1,0 +1,138 @@
+"""`mastowizard migrate`: the inventory, the question, the copy with progress on stderr, the
+verification, and one line per failure (or one JSON document at the end with --json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Callable, Mapping
+
+from ..errors import InputError
+from ..net import HttpOptions
+from ..s3.client import Credential
+from ..s3.policies import PUBLIC_PREFIXES
+from ..settings import Settings
+from .copy import CopyResult, Progress, copy_tree
+from .inventory import Inventory, human_bytes, source_dir, take_inventory
+from .verify import Verification, verify_listing, verify_public
+
+
+def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
+    lines = [f"media on disk: {inv.source}: {inv.files} files, {human_bytes(inv.bytes)}"]
+    for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
+        extra = f", {f.private} private" if f.private else ""
+        lines.append(f"  {name + '/':24} {f.files:>9} files {human_bytes(f.bytes):>10}{extra}")
+    for reason, n in inv.skipped.counts.items():
+        lines.append(f"  not copied: {n} ({reason}), e.g. {', '.join(inv.skipped.examples[reason])}")
+    if inv.unknown_types:
+        lines.append(f"  {inv.unknown_types} file(s) of a type Mastodon does not write: stored as application/octet-stream")
+    cache = inv.folders.get("cache")
+    if cache and cache.bytes > inv.bytes / 3:
+        lines.append(f"note: cache/ (remote servers' media) is {human_bytes(cache.bytes)} of it: "
+                     "`tootctl media remove --days 7` before the copy shrinks it, and Mastodon fetches it again on demand")
+    where = f"bucket {settings.bucket}" + (f" under {settings.key_prefix}/" if settings.key_prefix else "")
+    if settings.acl:
+        lines.append(f"permissions: {where}: public files with ACL {settings.acl}; {inv.private} private file(s) "
+                     "(backups/, imports/, 0600 media of suspended accounts) with ACL private")
+    else:
+        exposed = sum(f.private for name, f in inv.folders.items() if f"{name}/" in PUBLIC_PREFIXES)
+        lines.append(f"permissions: {where}: no ACLs (policy mode); backups/ and imports/ stay private "
+                     "(the bucket policy does not cover them)")
+        if exposed:
+            lines.append(f"warning: {exposed} file(s) are private on disk (0600: media of suspended accounts) but the "
+                         "bucket policy makes everything under media_attachments/ public: they will be readable "
+                         "by URL. Only ACL mode keeps them private.")
+    return lines
+
+
+def _progress_printer(stream) -> Callable[[Progress], None]:
+    tty = stream.isatty()
+    last = [0.0]
+
+    def show(p: Progress) -> None:
+        fps, mbps, eta = p.rates()
+        text = (f"{p.files}/{p.total_files} files, {human_bytes(p.bytes)}/{human_bytes(p.total_bytes)}; "
+                f"copied {p.copied}, skipped {p.skipped}, failed {p.failed}; {fps:.0f} files/s, {mbps:.1f} MB/s"
+                + (f", ETA {eta:.0f}s" if eta is not None else ""))
+        if tty:
+            stream.write("\r\033[K" + text)
+            stream.flush()
+        elif p.seconds - last[0] >= 5 or p.files == p.total_files:
+            last[0] = p.seconds
+            stream.write(text + "\n")
+            stream.flush()
+    return show
+
+
+def migrate(settings: Settings, writer: Credential, env_file: str, values: Mapping[str, str], *,
+            source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions, as_json: bool,
+            confirm: Callable[[str], None], notes: list[str], out=None, err=None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    src = source or source_dir(env_file, values)
+    if not os.path.isdir(src):
+        raise InputError("--source", f"{src} is not a directory",
+                         "give the media tree with --source (an instance's live/public/system)")
+    inv = take_inventory(src)
+    if not as_json:
+        for n in notes:
+            print(f"note: {n}", file=out)
+        print("\n".join(inventory_lines(inv, settings)), file=out)
+    if inv.files == 0:
+        return _finish(out, as_json, inv, CopyResult(), None, ok=True, message="nothing to copy")
+    if not dry_run:
+        confirm(f"Copy {inv.files} files ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
+    printer = _progress_printer(err)
+    result = copy_tree(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, keep_all=verify == "all",
+                       on_progress=printer, totals=(inv.files, inv.bytes))
+    if err.isatty():
+        err.write("\n")
+    v = None
+    if not dry_run and not result.aborted and not result.cancelled:
+        v = verify_listing(settings, writer, src, http)
+        if verify != "none":
+            pub = [x for x in (result.all_files or result.sample_public) if not x[1].private]
+            priv = [x for x in (result.all_files or result.sample_private) if x[1].private and not x[1].exposed]
+            verify_public(settings, v, pub, priv, http)
+    ok = not result.failed and not result.aborted and (v is None or v.ok)
+    return _finish(out, as_json, inv, result, v, ok)
+
+
+def _finish(out, as_json: bool, inv: Inventory, result: CopyResult, v: Verification | None, ok: bool,
+            message: str = "") -> int:
+    if as_json:
+        doc = {"ok": ok, **result.to_json(), "inventory": inv.to_json(),
+               "verified": v.to_json() if v is not None else None}
+        print(json.dumps(doc, indent=2), file=out)
+        return 0 if ok else 1
+    if message:
+        print(message, file=out)
+        return 0
+    verb = "would copy" if result.dry_run else "copied"
+    print(f"{verb} {result.copied} file(s), skipped {result.skipped} already in the bucket, "
+          f"{len(result.failed)} failed, in {result.seconds:.1f}s", file=out)
+    if result.aborted:
+        print(f"stopped: every upload failed with {result.aborted}", file=out)
+        if "AccessControlListNotSupported" in result.aborted:
+            print("fix: the bucket has ACLs disabled: use --permission policy (S3_PERMISSION empty), or let "
+                  "`mastowizard setup-bucket` enable ACLs", file=out)
+    for f in result.failed[:20]:
+        print(f"FAIL  {f['key']}: {f['error']}", file=out)
+    if len(result.failed) > 20:
+        print(f"      ... and {len(result.failed) - 20} more (--json lists them all)", file=out)
+    if v is not None:
+        print(f"verified: {v.listed} of {inv.files} objects listed with their size"
+              + (f"; {v.public_checked} fetched anonymously through the media host" if v.public_checked else "")
+              + (f"; {v.private_checked} private ones refused" if v.private_checked else ""), file=out)
+        for key in v.missing[:10]:
+            print(f"FAIL  missing from the bucket: {key}", file=out)
+        for key in v.wrong_size[:10]:
+            print(f"FAIL  wrong size in the bucket: {key}", file=out)
+        for bad in v.public_failed[:10]:
+            print(f"FAIL  {bad['url']}: {bad['error']}", file=out)
+        for bad in v.private_exposed[:10]:
+            print(f"FAIL  private file readable: {bad['url']}", file=out)
+    if ok and not result.dry_run:
+        print("every file is in the bucket as Mastodon would have stored it; rerun after the switch to copy "
+              "what was uploaded meanwhile (only new files are copied)", file=out)
+    return 0 if ok else 1

@@ -1,0 +1,105 @@
+"""After the copy: every file is in the bucket with its size (one more flat listing), and a sample
+(or every file) is fetched anonymously through the media host as a browser would: the same bytes,
+Content-Type and Cache-Control for public files, a refusal for private ones."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..net import HttpOptions, client as http_client, describe_error
+from ..s3.client import Credential, make_client
+from ..settings import Settings
+from .copy import listing
+from .inventory import SourceFile, walk
+from .objects import CACHE_CONTROL, ObjectSpec
+
+
+@dataclass
+class Verification:
+    listed: int = 0
+    missing: list[str] = field(default_factory=list)
+    wrong_size: list[str] = field(default_factory=list)
+    public_checked: int = 0
+    public_failed: list[dict] = field(default_factory=list)
+    private_checked: int = 0
+    private_exposed: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.wrong_size or self.public_failed or self.private_exposed)
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "listed": self.listed, "missing": self.missing[:50], "missing_count": len(self.missing),
+                "wrong_size": self.wrong_size[:50], "public_checked": self.public_checked,
+                "public_failed": self.public_failed[:50], "private_checked": self.private_checked,
+                "private_exposed": self.private_exposed[:50]}
+
+
+def verify_listing(settings: Settings, credential: Credential, source: str, http: HttpOptions | None = None,
+                   ) -> Verification:
+    """Every file under SOURCE has its object, with its size (a merge of the walk and the listing)."""
+    from .objects import spec_for
+    v = Verification()
+    remote = listing(make_client(settings, credential, timeout=60.0, http=http), settings)
+    current = next(remote, None)
+    for f in walk(source):
+        key = spec_for(f.rel, f.mode, settings).key
+        while current is not None and current[0] < key:
+            current = next(remote, None)
+        if current is None or current[0] != key:
+            v.missing.append(key)
+        elif current[1] != f.size:
+            v.wrong_size.append(key)
+        else:
+            v.listed += 1
+    return v
+
+
+def verify_public(settings: Settings, v: Verification, public: list[tuple[SourceFile, ObjectSpec]],
+                  private: list[tuple[SourceFile, ObjectSpec]], http: HttpOptions | None = None,
+                  jobs: int = 16) -> Verification:
+    """Fetch PUBLIC through the media host (bytes, Content-Type, Cache-Control) and PRIVATE (refused)."""
+    with http_client(http) as c:
+        def public_one(item):
+            f, spec = item
+            url = settings.public_url(spec.key)
+            try:
+                r = c.get(url)
+            except Exception as e:  # noqa: BLE001
+                return {"key": spec.key, "url": url, "error": describe_error(e)}
+            problems = []
+            if r.status_code != 200:
+                problems.append(f"HTTP {r.status_code}")
+            else:
+                with open(f.path, "rb") as fh:
+                    if r.content != fh.read():
+                        problems.append("the bytes differ from the file on disk")
+                ctype = r.headers.get("content-type", "")
+                if ctype.split(";")[0].strip() != spec.content_type:
+                    problems.append(f"Content-Type {ctype or '(none)'}, expected {spec.content_type}")
+                if r.headers.get("cache-control", "") != CACHE_CONTROL:
+                    problems.append(f"Cache-Control {r.headers.get('cache-control') or '(none)'}")
+            return {"key": spec.key, "url": url, "error": "; ".join(problems)} if problems else None
+
+        def private_one(item):
+            f, spec = item
+            url = settings.public_url(spec.key)
+            try:
+                r = c.get(url)
+            except Exception:  # noqa: BLE001 - unreachable is not readable
+                return None
+            if r.status_code == 200:
+                return {"key": spec.key, "url": url, "error": "readable anonymously (HTTP 200)"}
+            return None
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for bad in pool.map(public_one, public):
+                v.public_checked += 1
+                if bad:
+                    v.public_failed.append(bad)
+            for bad in pool.map(private_one, private):
+                v.private_checked += 1
+                if bad:
+                    v.private_exposed.append(bad)
+    return v
