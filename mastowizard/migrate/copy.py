@@ -165,13 +165,15 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 err = e if isinstance(e, PutError) else explain(e)
                 result.failed.append({"key": spec.key, "error": str(err) if isinstance(e, PutError)
                                       else f"{err.code}: {err.message}"})
-                # Nothing stored and the first uploads all failed alike: the bucket or the key is
-                # wrong for every file, so stop instead of failing each of them.
-                first = result.failed[: max(8, min(2 * jobs, 32))]
-                if (progress.copied == 0 and len(first) == max(8, min(2 * jobs, 32)) and not result.aborted
-                        and len({x["error"].split(" ")[0] for x in first}) == 1):
-                    result.aborted = first[0]["error"]
-                    cancel.set()
+                # The first uploads (nearly) all failed alike: the bucket or the key is wrong for
+                # every file, so stop instead of failing each of them.
+                probe = max(8, min(2 * jobs, 32))
+                if not result.aborted and len(result.failed) >= 0.9 * probe and progress.copied + progress.failed <= probe:
+                    codes = [x["error"].split(" ")[0] for x in result.failed]
+                    common = max(set(codes), key=codes.count)
+                    if codes.count(common) >= 0.9 * probe:
+                        result.aborted = next(x["error"] for x in result.failed if x["error"].startswith(common))
+                        cancel.set()
                 continue
             progress.copied += 1
             progress.copied_bytes += sent
