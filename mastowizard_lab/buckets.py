@@ -26,15 +26,27 @@ def empty_and_delete_bucket(info: ServerInfo, name: str) -> None:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
             items = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            for item in items:
-                s3.delete_object(Bucket=name, **item)
+            _delete(s3, name, items)
     except s3.exceptions.NoSuchBucket:
         return
     except Exception:  # noqa: BLE001 - servers without versioning listing: plain listing
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            for o in page.get("Contents", []):
-                s3.delete_object(Bucket=name, Key=o["Key"])
+            _delete(s3, name, [{"Key": o["Key"]} for o in page.get("Contents", [])])
     try:
         s3.delete_bucket(Bucket=name)
     except s3.exceptions.NoSuchBucket:
         pass
+
+
+def _delete(s3, bucket: str, items: list[dict]) -> None:
+    """A page of keys in one DeleteObjects call where the server takes it, one by one otherwise."""
+    if not items:
+        return
+    try:
+        r = s3.delete_objects(Bucket=bucket, Delete={"Objects": items, "Quiet": True})
+        if not r.get("Errors"):
+            return
+    except Exception:  # noqa: BLE001 - no multi-object delete (or its checksum): the slow way
+        pass
+    for item in items:
+        s3.delete_object(Bucket=bucket, **item)

@@ -75,3 +75,25 @@ location @media {{
   rewrite ^/system/(.*)$ {media}{prefix}/$1 permanent;
 }}
 """
+
+
+def nginx_system_proxy(settings: Settings) -> str:
+    """The other way to keep old URLs: the instance serves /system/KEY itself, fetched from the media
+    host. Same URLs, no redirect, but every old-URL byte goes through the instance's server."""
+    media_host = (settings.alias_host or "files.example.com")
+    name = media_host.split(":")[0]
+    prefix = f"/{settings.key_prefix}" if settings.key_prefix else ""
+    return f"""# in the instance's server block, before `location /`:
+location ^~ /system/ {{
+  try_files $uri @media;
+}}
+location @media {{
+  rewrite ^/system/(.*)$ {prefix}/$1 break;
+  proxy_set_header Host {name};
+  proxy_ssl_server_name on;
+  proxy_ssl_name {name};
+  proxy_set_header Cookie '';
+  proxy_set_header Authorization '';
+  proxy_pass {settings.protocol}://{media_host};
+}}
+"""
