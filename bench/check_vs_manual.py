@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import mastowizard_lab as lab  # noqa: E402
 from mastowizard.checklist.checks import TEST_JPEG  # noqa: E402
 from mastowizard.s3.bucket_setup import setup_bucket  # noqa: E402
-from mastowizard.s3.client import Credential  # noqa: E402
+from mastowizard.s3.credential import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402
 from mastowizard.settings import Settings  # noqa: E402
 from mastowizard_lab import buckets  # noqa: E402

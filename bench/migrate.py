@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import mastowizard_lab as lab  # noqa: E402
 from mastowizard.migrate.objects import CACHE_CONTROL  # noqa: E402
-from mastowizard_lab import buckets, procs  # noqa: E402
+from mastowizard_lab import buckets, procs, rgw  # noqa: E402
 from mastowizard_lab.config import tools  # noqa: E402
 from mastowizard_lab.media_tree import make_tree  # noqa: E402
 
@@ -91,6 +91,10 @@ def main() -> int:
           f"Ceph RGW at {srv.endpoint}; {args.jobs} workers where a tool takes a number", flush=True)
     rows = []
     for tool in args.tools.split(","):
+        # A fresh RGW for each tool: memstore keeps deleted objects' space for a while, and every
+        # tool gets the same empty server.
+        rgw.stop()
+        srv = rgw.start()
         bucket = f"bench-{tool[:6]}-{uuid.uuid4().hex[:6]}"
         buckets.create_bucket(srv, bucket)
         state = work / f"state-{tool}"
@@ -111,7 +115,7 @@ def main() -> int:
     mw = next((r for r in rows if r["tool"] == "mastowizard"), None)
     if mw and peers_only:
         best = max(peers_only, key=lambda r: r["files_per_s"])
-        print(f"\nmastowizard vs each peer (files/s ratio, >1 is faster):")
+        print("\nmastowizard vs each peer (files/s ratio, >1 is faster):")
         for r in peers_only:
             print(f"  {r['tool']:8} {mw['files_per_s'] / r['files_per_s']:.2f}x   rerun {r['rerun_s'] / max(mw['rerun_s'], 1e-6):.1f}x faster")
         print(f"  best peer: {best['tool']}")

@@ -24,7 +24,7 @@ from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
 from .s3 import policies
-from .s3.client import Credential
+from .s3.credential import Credential
 from .secrets import ScrubbedStream, Secret, scrub
 from .settings import Settings, from_env
 

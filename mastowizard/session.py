@@ -86,6 +86,8 @@ class Session:
     plan: Plan | None = None
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
+    inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
+    copied: Any = None                    # (CopyResult, Verification) of the last copy
 
     # -- step 1: where is the instance -------------------------------------------------------
     def connect(self, prompt=None) -> str:
@@ -163,7 +165,7 @@ class Session:
         return HttpOptions.build(self.answers.resolve, self.answers.ca_bundle or None)
 
     def writer(self):
-        from .s3.client import Credential
+        from .s3.credential import Credential
         if not (self.answers.access_key_id and self.secret_access_key):
             raise InputError("writer credential", "access key id and secret are both needed", "fill in both fields")
         return Credential(self.answers.access_key_id, self.secret_access_key)
@@ -195,7 +197,38 @@ class Session:
                              "the documents in the provider's console")
         return setup_bucket(self.settings(), self.admin, self.http())
 
-    # -- step 5: the env file -----------------------------------------------------------------
+    # -- step 5: the media already on disk ---------------------------------------------------
+    def media_source(self) -> str:
+        from .migrate.inventory import source_dir
+        if self.host is None:
+            raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
+        if not isinstance(self.host, LocalHost):
+            raise InputError("target", "copying the media over SSH is not supported yet",
+                             "run the wizard (or `mastowizard migrate`) on the Mastodon host itself")
+        return source_dir(self.answers.env_file, self.env.doc.values() if self.env else {})
+
+    def media_inventory(self):
+        """What is on disk (files, bytes, private ones per folder), and the lines that explain it."""
+        from .migrate.inventory import take_inventory
+        from .migrate.run import inventory_lines
+        self.inventory = take_inventory(self.media_source())
+        return self.inventory, inventory_lines(self.inventory, self.settings())
+
+    def copy_media(self, on_progress=None, cancel=None):
+        """Copy (or copy again: only what is new) and verify. Safe to rerun, and to cancel."""
+        from .migrate.job import copy_and_verify
+        src = self.media_source()
+        from .migrate.inventory import take_inventory
+        inv = take_inventory(src, spool=True)      # anew: a rerun (the final delta) has new files
+        try:
+            self.copied = copy_and_verify(self.settings(), self.writer(), src, http=self.http(),
+                                          on_progress=on_progress, cancel=cancel, inventory=inv)
+        finally:
+            inv.close()
+        self.inventory = inv
+        return self.copied
+
+    # -- step 6: the env file -----------------------------------------------------------------
     def make_plan(self) -> Plan:
         if self.env is None:
             self.read_instance()
@@ -224,7 +257,7 @@ class Session:
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
         from .checklist.checks import Context, run_checks, sample_local_media
-        from .s3.client import Credential
+        from .s3.credential import Credential
         s = None
         error = fix = ""
         try:

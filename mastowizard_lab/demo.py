@@ -31,7 +31,7 @@ def _timed(say, label: str, start):
 
 def prepare(say=print):
     """Install and start what the demo needs (a line each), and the wizard's session for it."""
-    from mastowizard.s3.client import Credential
+    from mastowizard.s3.credential import Credential
     from mastowizard.secrets import Secret
     from mastowizard.session import Answers, Session
 
@@ -51,9 +51,12 @@ def prepare(say=print):
     if "S3_ENABLED=true" not in env.read_text():
         env.write_text("# demo instance\nLOCAL_DOMAIN=demo.example\nS3_ENABLED=false\n"
                        "SECRET_KEY_BASE=demosecretkeybase0123456789abcdef0123456789\n")
-    old = env.parent / "public" / "system" / "media_attachments" / "files" / "109" / "876" / "543" / "original"
-    old.mkdir(parents=True, exist_ok=True)
-    (old / "0123456789abcdef.png").write_bytes(b"\x89PNG demo media from before the move")
+    system = env.parent / "public" / "system"
+    marker = env.parent / ".mastowizard-demo-media"
+    if not marker.exists():   # media from before the move: every kind, some private
+        from .media_tree import make_tree
+        make_tree(system, 300, seed=42)
+        marker.write_text("made by mastowizard's demo\n")
     m = pwd.getpwnam(sshd.MASTODON_USER)
     for root, dirs, files in os.walk(env.parent):
         for name in dirs + files:
@@ -79,6 +82,7 @@ def smoke(say=print) -> bool:
         ("Provider", lambda: _verdict(session.probe(), informational=True)),
         ("Permission", lambda: _verdict(session.setup_bucket())),
         ("Media host", lambda: _verdict([session.media_host()[0]])),
+        ("Copy media", lambda: _copied(session.copy_media())),
         ("Review", lambda: session.make_plan() and f"backup {session.apply()}"),
         ("Restart", lambda: _verdict(session.restart().checks)),
         ("Verify", lambda: _verdict(session.verify())),
@@ -97,6 +101,13 @@ def smoke(say=print) -> bool:
         session.rollback()
         say("  the env file is rolled back: the next demo starts on local disk again")
     return ok
+
+
+def _copied(result) -> str:
+    copy, v = result
+    if copy.failed or copy.aborted or v is None or not v.ok:
+        return f"failed: {len(copy.failed)} failed, {copy.aborted or 'verification failed'}"
+    return f"copied {copy.copied}, {copy.skipped} already there, verified"
 
 
 def _verdict(checks, informational: bool = False) -> str:

@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 from . import procs
-from .config import EXTRA_ZONE, HOST, MEDIA_ZONE, MINISTACK_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, RGW_PORT, home
+from .config import (
+    EXTRA_ZONE,
+    HOST,
+    MEDIA_ZONE,
+    MINISTACK_PORT,
+    NGINX_HTTP_PORT,
+    NGINX_HTTPS_PORT,
+    RGW_PORT,
+    home,
+)
 
 PACKAGES = ["nginx-light", "libnginx-mod-http-headers-more-filter", "openssl"]
 HEADERS_MORE = "/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so"

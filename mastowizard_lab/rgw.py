@@ -77,7 +77,7 @@ osd pool default pg autoscale mode = off
 
 [osd]
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = 8589934592   # RAM, used as stored: room for benchmarks' trees
 osd fast shutdown = false
 osd journal size = 0
 
@@ -86,6 +86,8 @@ rgw frontends = beast endpoint={HOST}:{RGW_PORT}
 rgw dns name = s3.local
 rgw enable usage log = false
 rgw thread pool size = 64
+rgw gc obj min wait = 0
+rgw gc processor period = 30
 """
 
 

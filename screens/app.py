@@ -10,6 +10,7 @@ from textual.binding import Binding
 from mastowizard.session import Session, save_answers
 
 from .commands import StepCommands
+from .copymedia import CopyMediaScreen
 from .mediahost import MediaHostScreen
 from .permission import PermissionScreen
 from .provider import ProviderScreen
@@ -20,7 +21,7 @@ from .verify import VerifyScreen
 from .widgets import STEPS
 
 SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": PermissionScreen,
-           "mediahost": MediaHostScreen,
+           "mediahost": MediaHostScreen, "copymedia": CopyMediaScreen,
            "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen}
 
 

@@ -97,7 +97,7 @@ class PermissionScreen(StepScreen):
         key = self.query_one("#admin-id", Input).value.strip()
         secret = self.query_one("#admin-secret", Input).value
         if key and secret:
-            from mastowizard.s3.client import Credential
+            from mastowizard.s3.credential import Credential
             self.session.admin = Credential(key, Secret(secret))
         elif self.session.admin is None:
             self.say("admin credential: fill in both fields", "error")

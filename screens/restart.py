@@ -20,6 +20,7 @@ class RestartScreen(StepScreen):
         yield Button("Restart now", id="restart", variant="warning")
         yield RichLog(id="log", max_lines=2000, wrap=True)
         yield CheckTable(id="health")
+        yield Button("Final delta: copy what was uploaded during the switch", id="delta", classes="hidden")
 
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
@@ -37,3 +38,21 @@ class RestartScreen(StepScreen):
         self.query_one("#health", CheckTable).set_checks(report.checks)
         self.say("Mastodon is back and healthy" if report.ok else "a service did not come back: see below",
                  "ok" if report.ok else "error")
+        if report.ok and self.session.copied is not None:
+            # media uploaded to disk between the copy and the restart is not in the bucket yet
+            self.query_one("#delta").remove_class("hidden")
+            self.say("Mastodon is back and healthy; now the final delta (the button below) copies what was "
+                     "uploaded to disk during the switch", "ok")
+
+    @on(Button.Pressed, "#delta")
+    def delta_pressed(self) -> None:
+        self.say("copying what arrived during the switch ...")
+        self.call_engine(self.session.copy_media, self.delta_done)
+
+    def delta_done(self, result) -> None:
+        copy, v = result
+        log = self.query_one("#log", RichLog)
+        log.write(f"final delta: copied {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
+        ok = not copy.failed and not copy.aborted and v is not None and v.ok
+        self.say("final delta done: every file from before the switch is in the bucket" if ok
+                 else "the final delta is not complete: see Copy media", "ok" if ok else "error")

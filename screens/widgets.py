@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
-         ("review", "Review"),
+         ("copymedia", "Copy media"), ("review", "Review"),
          ("restart", "Restart"), ("verify", "Verify")]
 MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
@@ -29,8 +29,9 @@ class StepIndicator(Static):
         self.render_steps()
 
     def render_steps(self) -> None:
-        """Every step by name when the terminal is wide; at 80 columns the others by number only."""
-        wide = self.size.width >= 100 or self.size.width == 0
+        """Every step by name when they fit; else the others by number only (80 columns)."""
+        full = sum(len(f"{i} {t}") for i, (_, t) in enumerate(STEPS, 1)) + 3 * (len(STEPS) - 1)
+        wide = self.size.width >= full or self.size.width == 0
         text = Text()
         for i, (sid, title) in enumerate(STEPS, 1):
             if i > 1:

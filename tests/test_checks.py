@@ -14,7 +14,7 @@ from mastowizard.checklist.checks import Context, run_checks
 from mastowizard.env.file import parse_values
 from mastowizard.net import HttpOptions
 from mastowizard.s3.bucket_setup import setup_bucket
-from mastowizard.s3.client import Credential
+from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings, from_env
 from mastowizard_lab import mastodon as lab_mastodon

@@ -66,7 +66,7 @@ def test_demo_walks_to_a_green_checklist(fresh_demo):
     # a fresh bucket has no CORS yet: the provider step's probes say so, the permission step fixes it
     steps = [("read the instance", "Target"), (("every probe passed", "probe(s) failed"), "Provider"),
              ("the bucket is set up for this mode", "Permission"), ("media host pass", "Media host"),
-             ("backup:", "Review"),
+             ("every file is in the bucket and verified", "Copy media"), ("backup:", "Review"),
              ("Mastodon is back and healthy", "Restart"), ("every check passed", "Verify")]
     for i, (done, name) in enumerate(steps):
         key("C-r")

@@ -10,7 +10,7 @@ from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
 from mastowizard.s3.bucket_setup import setup_bucket
-from mastowizard.s3.client import Credential
+from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
 from mastowizard_lab import mastodon as lab_mastodon

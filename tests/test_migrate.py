@@ -15,7 +15,7 @@ import pytest
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
 from mastowizard.s3.bucket_setup import setup_bucket
-from mastowizard.s3.client import Credential
+from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
 from mastowizard_lab.media_tree import make_tree

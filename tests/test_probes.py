@@ -11,7 +11,7 @@ import pytest
 from mastowizard.net import HttpOptions
 from mastowizard.s3 import policies
 from mastowizard.s3.bucket_setup import setup_bucket
-from mastowizard.s3.client import Credential
+from mastowizard.s3.credential import Credential
 from mastowizard.s3.probes import run_probes
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings

@@ -1,9 +1,13 @@
 """The media-host snippet, loaded into the lab's real nginx in front of a real bucket, serves media."""
 
 
-from mastowizard.checklist.snippets import nginx_media_host, nginx_system_redirect, upstream
+from mastowizard.checklist.snippets import (
+    nginx_media_host,
+    nginx_system_redirect,
+    upstream,
+)
 from mastowizard.s3.bucket_setup import setup_bucket
-from mastowizard.s3.client import Credential
+from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.settings import Settings
 from mastowizard_lab import nginx

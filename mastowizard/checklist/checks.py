@@ -18,7 +18,7 @@ from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..results import Check
 from ..s3 import probes
-from ..s3.client import Credential
+from ..s3.credential import Credential
 from ..secrets import Secret
 from ..settings import Settings
 

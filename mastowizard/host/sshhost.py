@@ -205,7 +205,7 @@ class SshHost:
                 except Exception:  # noqa: BLE001 - the connection may be gone; the next apply cleans up
                     pass
                 raise
-        except OSError as e:
+        except OSError:
             if exclusive and doing == "putting it in place" and self.exists(path):
                 e = OSError(errno.EEXIST, "exists")
             raise explain_os_error(e if e.errno else OSError(errno.EACCES if "denied" in str(e).lower() else errno.EIO,

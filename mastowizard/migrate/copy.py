@@ -18,12 +18,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from ..errors import TargetError
 from ..net import HttpOptions
-from ..s3.client import Credential, explain, make_client
+from ..s3.credential import Credential
 from ..settings import Settings
 from .inventory import Skipped, SourceFile, walk
 from .journal import Journal, journal_path
-from .objects import CACHE_CONTROL, ObjectSpec, multipart_threshold, spec_for, storage_class
+from .objects import (
+    CACHE_CONTROL,
+    ObjectSpec,
+    multipart_threshold,
+    spec_for,
+    storage_class,
+)
 from .putter import PutError, Putter
 
 
@@ -80,27 +87,64 @@ class CopyResult:
                 "dry_run": self.dry_run}
 
 
-def listing(client, settings: Settings) -> Iterator[tuple[str, int, str]]:
-    """(key, size, etag) of every object under S3_KEY_PREFIX, in key order, pages fetched ahead."""
-    pages: queue.Queue = queue.Queue(maxsize=8)
+def key_ranges(settings: Settings, splits: list[str] | None) -> list[tuple[str | None, str | None]]:
+    """(after, until] key ranges that cover every key under S3_KEY_PREFIX, cut at SPLITS (every
+    thousandth key of the walk, from the inventory): a page or two each, listed concurrently."""
+    cuts = [settings.key(rel) for rel in splits or []]
+    return list(zip([None, *cuts], [*cuts, None]))
+
+
+def listing(lister: Putter, settings: Settings, splits: list[str] | None = None, threads: int = 8
+            ) -> Iterator[tuple[str, int, str]]:
+    """(key, size, etag) of every object under S3_KEY_PREFIX, in key order. The key ranges cut at
+    SPLITS are listed concurrently, a few pages ahead each."""
+    ranges = key_ranges(settings, splits)
     prefix = f"{settings.key_prefix}/" if settings.key_prefix else ""
+    queues = [queue.Queue(maxsize=4) for _ in ranges]
+    todo: queue.Queue = queue.Queue()
+    for i in range(len(ranges)):
+        todo.put(i)
 
-    def fetch() -> None:
-        try:
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket, Prefix=prefix):
-                pages.put([(o["Key"], o["Size"], o.get("ETag", "").strip('"')) for o in page.get("Contents", [])])
-        except Exception as e:  # noqa: BLE001 - the consumer raises it
-            pages.put(e)
-        pages.put(None)
+    def list_range(i: int) -> None:
+        after, until = ranges[i]
+        token = None
+        while True:
+            if token and token.startswith("after:"):
+                after, token = token[6:], None
+            items, token = lister.list_page(prefix, after, token)
+            if until is not None and items and items[-1][0] > until:
+                queues[i].put([x for x in items if x[0] <= until])
+                return
+            queues[i].put(items)
+            if token is None or not items:
+                return
 
-    threading.Thread(target=fetch, daemon=True, name="mastowizard-listing").start()
-    while True:
-        item = pages.get()
-        if item is None:
-            return
-        if isinstance(item, Exception):
-            raise item
-        yield from item
+    def worker() -> None:
+        # Ranges are taken in key order (a FIFO), and one is done only once the consumer has read all
+        # but its last pages: the earliest range the consumer waits for always has a worker.
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                list_range(i)
+            except Exception as e:  # noqa: BLE001 - the consumer raises it
+                queues[i].put(e)
+            queues[i].put(None)
+
+    for _ in range(min(threads, len(ranges))):
+        threading.Thread(target=worker, daemon=True, name="mastowizard-listing").start()
+    for q in queues:
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, Exception):
+                raise TargetError(f"bucket {settings.bucket}", f"cannot be listed: {item}",
+                                  "check the bucket name and endpoint; the writer key needs s3:ListBucket on "
+                                  "the bucket") from None
+            yield from item
 
 
 class _Reservoir:
@@ -120,12 +164,20 @@ class _Reservoir:
 def copy_tree(settings: Settings, credential: Credential, source: str, *, http: HttpOptions | None = None,
               jobs: int = 32, dry_run: bool = False, keep_all: bool = False, sample: int = 20,
               on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-              totals: tuple[int, int] | None = None) -> CopyResult:
+              totals: tuple[int, int] | None = None, splits: list[str] | None = None,
+              files: Iterator[SourceFile] | None = None) -> CopyResult:
     """Copy SOURCE (public/system) into the bucket. KEEP_ALL keeps every (file, object) for a full
-    verification (memory grows with the tree); otherwise a sample is kept."""
+    verification (memory grows with the tree); otherwise a sample is kept. FILES (an inventory's
+    replay) saves walking the tree again; it must be in key order, as walk() yields."""
     jobs = max(1, min(jobs, 256))
-    client = make_client(settings, credential, timeout=60.0, http=http)
     putter = Putter(settings, credential, http)
+    boto: list = []          # a boto3 client, made only when a file needs a multipart upload
+
+    def client():
+        from ..s3.client import make_client
+        if not boto:
+            boto.append(make_client(settings, credential, timeout=60.0, http=http))
+        return boto[0]
     journal = Journal(journal_path(settings))
     threshold = multipart_threshold(settings)
     rng = random.Random(0)
@@ -145,7 +197,7 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
 
     def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
         if f.size > threshold:
-            return _multipart(client, settings, f, spec, threshold)
+            return _multipart(client(), settings, f, spec, threshold)
         with open(f.path, "rb") as fh:
             body = fh.read()
         headers = {"Content-Type": spec.content_type, "Cache-Control": CACHE_CONTROL}
@@ -162,6 +214,7 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 etag, sent = fut.result()
             except Exception as e:  # noqa: BLE001 - one failed file is named, the copy goes on
                 progress.failed += 1
+                from ..s3.client import explain
                 err = e if isinstance(e, PutError) else explain(e)
                 result.failed.append({"key": spec.key, "error": str(err) if isinstance(e, PutError)
                                       else f"{err.code}: {err.message}"})
@@ -181,11 +234,11 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
         report()
 
-    remote = listing(client, settings)
+    remote = listing(putter, settings, splits)
     current = next(remote, None)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mastowizard-copy")
     try:
-        for f in walk(source, skipped):
+        for f in files if files is not None else walk(source, skipped):
             if cancel.is_set():
                 result.cancelled = not result.aborted
                 break

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+import struct
+import tempfile
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
@@ -110,6 +112,31 @@ class Inventory:
     folders: dict[str, Folder] = field(default_factory=dict)
     skipped: Skipped = field(default_factory=Skipped)
     unknown_types: int = 0
+    splits: list[str] = field(default_factory=list)     # every SPLIT_EVERY-th path: where listings are cut
+    spool: str | None = None     # the walk, written to a file, so the copy need not walk the tree again
+
+    def replay(self) -> Iterator[SourceFile]:
+        """The files as the inventory's walk found them, read back from the spool (bounded memory)."""
+        if self.spool is None:
+            yield from walk(self.source)
+            return
+        head = struct.Struct("<Iqqi")
+        with open(self.spool, "rb") as f:
+            while True:
+                raw = f.read(head.size)
+                if len(raw) < head.size:
+                    return
+                n, size, mtime_ns, mode = head.unpack(raw)
+                rel = f.read(n).decode("utf-8")
+                yield SourceFile(rel, os.path.join(self.source, rel), size, mtime_ns, mode)
+
+    def close(self) -> None:
+        if self.spool:
+            try:
+                os.unlink(self.spool)
+            except OSError:
+                pass
+            self.spool = None
 
     @property
     def files(self) -> int:
@@ -129,15 +156,31 @@ class Inventory:
                 "skipped": self.skipped.counts, "unknown_types": self.unknown_types}
 
 
-def take_inventory(source: str) -> Inventory:
+SPLIT_EVERY = 1000      # one listing page
+
+
+def take_inventory(source: str, spool: bool = False) -> Inventory:
+    """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay()."""
     inv = Inventory(source)
-    for f in walk(source, inv.skipped):
+    out = None
+    if spool:
+        fd, inv.spool = tempfile.mkstemp(prefix="mastowizard-walk-")
+        out = os.fdopen(fd, "wb", buffering=1 << 20)
+    head = struct.Struct("<Iqqi")
+    for n, f in enumerate(walk(source, inv.skipped), 1):
+        if out is not None:
+            rel = f.rel.encode("utf-8")
+            out.write(head.pack(len(rel), f.size, f.mtime_ns, f.mode) + rel)
+        if n % SPLIT_EVERY == 0:
+            inv.splits.append(f.rel)
         top = f.rel.split("/", 1)[0] if "/" in f.rel else "(top level)"
         folder = inv.folders.setdefault(top, Folder())
         folder.files += 1
         folder.bytes += f.size
         folder.private += top in PRIVATE_FOLDERS or private_on_disk(f.mode)
         inv.unknown_types += content_type(f.rel) == UNKNOWN_TYPE
+    if out is not None:
+        out.close()
     return inv
 
 

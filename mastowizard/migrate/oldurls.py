@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from ..net import HttpOptions, client as http_client, describe_error
+from ..net import HttpOptions, describe_error
+from ..net import client as http_client
 from ..settings import Settings
 from .inventory import SourceFile
 

@@ -10,12 +10,13 @@ from typing import Callable, Mapping
 
 from ..errors import InputError
 from ..net import HttpOptions
-from ..s3.client import Credential
+from ..s3.credential import Credential
 from ..s3.policies import PUBLIC_PREFIXES
 from ..settings import Settings
-from .copy import CopyResult, Progress, copy_tree
+from .copy import CopyResult, Progress
 from .inventory import Inventory, human_bytes, source_dir, take_inventory
-from .verify import Verification, verify_listing, verify_public
+from .job import copy_and_verify
+from .verify import Verification
 
 
 def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
@@ -73,7 +74,16 @@ def migrate(settings: Settings, writer: Credential, env_file: str, values: Mappi
     if not os.path.isdir(src):
         raise InputError("--source", f"{src} is not a directory",
                          "give the media tree with --source (an instance's live/public/system)")
-    inv = take_inventory(src)
+    inv = take_inventory(src, spool=True)
+    try:
+        return _migrate(settings, writer, inv, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
+                        as_json=as_json, confirm=confirm, notes=notes, out=out, err=err)
+    finally:
+        inv.close()
+
+
+def _migrate(settings, writer, inv, *, jobs, dry_run, verify, http, as_json, confirm, notes, out, err) -> int:
+    src = inv.source
     if not as_json:
         for n in notes:
             print(f"note: {n}", file=out)
@@ -83,20 +93,10 @@ def migrate(settings: Settings, writer: Credential, env_file: str, values: Mappi
     if not dry_run:
         confirm(f"Copy {inv.files} files ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
     printer = _progress_printer(err)
-    result = copy_tree(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, keep_all=verify == "all",
-                       on_progress=printer, totals=(inv.files, inv.bytes))
+    result, v = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
+                                on_progress=printer, inventory=inv)
     if err.isatty():
         err.write("\n")
-    v = None
-    if not dry_run and not result.aborted and not result.cancelled:
-        if result.copied or result.failed:
-            v = verify_listing(settings, writer, src, http)
-        else:   # nothing copied: the copy's own merge saw every object listed with its size
-            v = Verification(listed=result.skipped)
-        if verify != "none":
-            pub = [x for x in (result.all_files or result.sample_public) if not x[1].private]
-            priv = [x for x in (result.all_files or result.sample_private) if x[1].private and not x[1].exposed]
-            verify_public(settings, v, pub, priv, http)
     ok = not result.failed and not result.aborted and (v is None or v.ok)
     return _finish(out, as_json, inv, result, v, ok)
 
@@ -138,4 +138,6 @@ def _finish(out, as_json: bool, inv: Inventory, result: CopyResult, v: Verificat
     if ok and not result.dry_run:
         print("every file is in the bucket as Mastodon would have stored it; rerun after the switch to copy "
               "what was uploaded meanwhile (only new files are copied)", file=out)
+        print(f"the local files stay where they are; once `mastowizard check` is green after the switch: "
+              f"mv {inv.source} {inv.source}.moved (keep it a while), and later remove that", file=out)
     return 0 if ok else 1

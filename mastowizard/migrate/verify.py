@@ -7,12 +7,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..net import HttpOptions, client as http_client, describe_error
-from ..s3.client import Credential, make_client
+from ..net import HttpOptions, describe_error
+from ..net import client as http_client
+from ..s3.credential import Credential
 from ..settings import Settings
 from .copy import listing
 from .inventory import SourceFile, walk
 from .objects import CACHE_CONTROL, ObjectSpec
+from .putter import Putter
 
 
 @dataclass
@@ -37,13 +39,13 @@ class Verification:
 
 
 def verify_listing(settings: Settings, credential: Credential, source: str, http: HttpOptions | None = None,
-                   ) -> Verification:
+                   splits: list[str] | None = None, files=None) -> Verification:
     """Every file under SOURCE has its object, with its size (a merge of the walk and the listing)."""
     from .objects import spec_for
     v = Verification()
-    remote = listing(make_client(settings, credential, timeout=60.0, http=http), settings)
+    remote = listing(Putter(settings, credential, http), settings, splits)
     current = next(remote, None)
-    for f in walk(source):
+    for f in files if files is not None else walk(source):
         key = spec_for(f.rel, f.mode, settings).key
         while current is not None and current[0] < key:
             current = next(remote, None)

@@ -9,7 +9,8 @@ from ..net import HttpOptions
 from ..results import Check
 from ..settings import Settings
 from . import policies, policy_audit
-from .client import Credential, explain, make_client
+from .client import explain, make_client
+from .credential import Credential
 
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
 

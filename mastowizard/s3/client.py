@@ -12,17 +12,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ..net import HttpOptions
-from ..secrets import Secret, scrub
+from ..secrets import scrub
 from ..settings import Settings
-
-
-@dataclass(frozen=True)
-class Credential:
-    access_key_id: str
-    secret_access_key: Secret
-
-    def __repr__(self) -> str:
-        return f"Credential({self.access_key_id!r}, {self.secret_access_key!r})"
+from .credential import Credential
 
 
 def make_client(settings: Settings, credential: Credential, timeout: float = 10.0, http: HttpOptions | None = None):

@@ -18,7 +18,8 @@ from ..net import client as http_client
 from ..results import Check
 from ..settings import Settings
 from . import cors_risk, policy_audit
-from .client import Credential, S3Error, bucket_url, explain, make_client
+from .client import S3Error, bucket_url, explain, make_client
+from .credential import Credential
 
 CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
