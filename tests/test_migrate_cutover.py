@@ -48,6 +48,7 @@ def test_an_upload_during_the_switch_is_in_the_bucket_after_the_final_delta(buck
     settings = ["--env-file", str(env_file), "--provider", "ceph", "--endpoint", srv.endpoint, "--region", srv.region,
                 "--addressing", "path", "--permission", "acl", "--bucket", bucket.name,
                 "--alias-host", bucket.media_http_base.split("://")[1], "--protocol", "http"]
+    pins = [a for r in lab_info.resolve() for a in ("--resolve", r)]
     run = lab_mastodon.start(env_file, PORT, tmp_path / "web", {TOKEN: "write:media"},
                              base_url=f"http://127.0.0.1:{PORT}", processing_seconds=0)
     try:
@@ -63,7 +64,7 @@ def test_an_upload_during_the_switch_is_in_the_bucket_after_the_final_delta(buck
         after = upload(run.url, 3)                            # now straight into the bucket
         assert after["url"].startswith(bucket.media_http_base + "/media_attachments/")
         on_disk = [f.rel for f in walk(str(live / "public" / "system"))]
-        p = cli("migrate", *settings[:2], "--yes", "--json", bucket=bucket, tmp_path=tmp_path)   # the final delta
+        p = cli("migrate", *settings[:2], *pins, "--yes", "--json", bucket=bucket, tmp_path=tmp_path)   # the final delta
         final = json.loads(p.stdout)
         assert p.returncode == 0 and final["ok"], final
         assert final["copied"] == len(on_disk) - first["files"] > 0     # only what arrived in between
