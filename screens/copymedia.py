@@ -25,7 +25,7 @@ class CopyMediaScreen(StepScreen):
         yield Static("reading the media on disk ...", id="inventory")
         yield Button("Copy media", id="copy", variant="primary")
         yield Button("Cancel the copy", id="cancel", classes="hidden")
-        yield ProgressBar(id="progress", show_eta=True)
+        yield ProgressBar(id="progress", show_eta=True, classes="hidden")
         yield Static("", id="copied")
 
     def on_mount(self) -> None:
@@ -49,6 +49,7 @@ class CopyMediaScreen(StepScreen):
             return
         self.cancel.clear()
         self.query_one("#cancel").remove_class("hidden")
+        self.query_one("#progress").remove_class("hidden")
         self.say("copying ...")
         bar = self.query_one("#progress", ProgressBar)
 

@@ -23,7 +23,7 @@ class OneScreen(WizardApp):
         super().start(self.start_step)
 
 
-@pytest.mark.parametrize("step", ["target", "provider", "permission", "mediahost", "restart", "verify"])
+@pytest.mark.parametrize("step", ["target", "provider", "permission", "mediahost", "copymedia", "restart", "verify"])
 def test_step_screens(snap_compare, step):
     assert snap_compare(OneScreen(step), terminal_size=(80, 24))
 
