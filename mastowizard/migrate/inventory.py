@@ -67,33 +67,41 @@ def walk(source: str, skipped: Skipped | None = None) -> Iterator[SourceFile]:
         raise InputError("--source", f"{source} is not a directory", "give the instance's public/system with --source")
     skipped = skipped if skipped is not None else Skipped()
 
-    def visit(directory: str, prefix: str) -> Iterator[SourceFile]:
+    def entries(directory: str, prefix: str):
         try:
             with os.scandir(directory) as it:
-                entries = sorted(it, key=_sort_key)
+                return iter(sorted(it, key=_sort_key))
         except OSError as e:
             skipped.add(f"unreadable directory ({e.strerror})", prefix or ".")
-            return
-        for entry in entries:
-            rel = prefix + entry.name
-            try:
-                rel.encode("utf-8")
-            except UnicodeEncodeError:
-                skipped.add("name is not UTF-8", os.fsdecode(os.fsencode(rel)).encode("utf-8", "replace").decode())
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                skipped.add("vanished during the walk", rel)
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                yield from visit(entry.path, rel + "/")
-            elif stat.S_ISREG(st.st_mode):
-                yield SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_mode)
-            else:
-                skipped.add("symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file", rel)
+            return iter(())
 
-    yield from visit(source, "")
+    # Depth first with a stack of directory iterators, not nested generators: a Mastodon tree is
+    # seven directories deep per file. Directories are known from readdir's d_type (no stat); only
+    # files are stat'ed.
+    stack = [(entries(source, ""), "")]
+    while stack:
+        entry = next(stack[-1][0], None)
+        if entry is None:
+            stack.pop()
+            continue
+        rel = stack[-1][1] + entry.name
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:
+            skipped.add("name is not UTF-8", os.fsdecode(os.fsencode(rel)).encode("utf-8", "replace").decode())
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entries(entry.path, rel + "/"), rel + "/"))
+                continue
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            skipped.add("vanished during the walk", rel)
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_mode)
+        else:
+            skipped.add("symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file", rel)
 
 
 @dataclass

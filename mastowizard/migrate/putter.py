@@ -123,40 +123,44 @@ class Putter:
             conn.close()
             self._local.conn = None
 
-    # -- the request -----------------------------------------------------------------------
-    def put(self, key: str, body: bytes, headers: dict[str, str], attempts: int = 5) -> str:
-        """Store BODY under KEY; returns the ETag (the MD5 hex for a single PUT). The server checks
-        the body against Content-MD5, so a cut or corrupted upload is refused, never stored."""
-        md5 = hashlib.md5(body)
-        path = self.target.path_prefix + "/" + quote(key, safe="/~")
+    # -- requests ---------------------------------------------------------------------------
+    def _send(self, method: str, path: str, query: str = "", body: bytes = b"", headers: dict | None = None,
+              attempts: int = 5) -> tuple[http.client.HTTPResponse, bytes]:
+        """Sign and send, on this thread's keep-alive connection; a dropped connection, 5xx or 429 is
+        retried with backoff. Returns the 200 response and its body; anything else raises PutError."""
+        payload_hash = hashlib.sha256(body).hexdigest()
         delay = 0.2
         for attempt in range(attempts):
-            h = {"Host": self._host_header, "Content-MD5": base64.b64encode(md5.digest()).decode(),
-                 "Content-Length": str(len(body)), **headers}
-            self._sign("PUT", path, h, hashlib.sha256(body).hexdigest())
+            h = {"Host": self._host_header, **(headers or {})}
+            if body or method == "PUT":
+                h["Content-Length"] = str(len(body))
+            self._sign(method, path, h, payload_hash, query)
             try:
                 conn = self._conn(fresh=attempt > 0)
-                conn.request("PUT", path, body=body, headers=h)
+                conn.request(method, f"{path}?{query}" if query else path, body=body or None, headers=h)
                 r = conn.getresponse()
                 data = r.read()
             except (OSError, http.client.HTTPException) as e:
                 self._conn(fresh=True)
                 if attempt == attempts - 1:
                     raise PutError(type(e).__name__, None, str(e)) from None
-                time.sleep(delay)
-                delay *= 2
-                continue
-            if r.status == 200:
-                etag = (r.getheader("ETag") or "").strip('"')
-                return etag or md5.hexdigest()
-            m = _CODE.search(data or b"")
-            code = m.group(1).decode(errors="replace") if m else f"HTTP{r.status}"
-            if r.status in RETRYABLE_STATUS and attempt < attempts - 1:
-                time.sleep(delay)
-                delay *= 2
-                continue
-            raise PutError(code, r.status)
+            else:
+                if r.status == 200:
+                    return r, data
+                if r.status not in RETRYABLE_STATUS or attempt == attempts - 1:
+                    m = _CODE.search(data or b"")
+                    raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
+            time.sleep(delay)
+            delay *= 2
         raise PutError("RetriesExhausted", None)
+
+    def put(self, key: str, body: bytes, headers: dict[str, str]) -> str:
+        """Store BODY under KEY; returns the ETag (the MD5 hex for a single PUT). The server checks
+        the body against Content-MD5, so a cut or corrupted upload is refused, never stored."""
+        md5 = hashlib.md5(body)
+        h = {"Content-MD5": base64.b64encode(md5.digest()).decode(), **headers}
+        r, _ = self._send("PUT", self.target.path_prefix + "/" + quote(key, safe="/~"), body=body, headers=h)
+        return (r.getheader("ETag") or "").strip('"') or md5.hexdigest()
 
     def list_page(self, prefix: str, start_after: str | None = None, token: str | None = None
                   ) -> tuple[list[tuple[str, int, str]], str | None]:
@@ -169,32 +173,7 @@ class Putter:
         if token:
             params["continuation-token"] = token
         query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
-        path = self.target.path_prefix + "/"
-        empty = hashlib.sha256(b"").hexdigest()
-        delay = 0.2
-        for attempt in range(5):
-            h = {"Host": self._host_header}
-            self._sign("GET", path, h, empty, query)
-            try:
-                conn = self._conn(fresh=attempt > 0)
-                conn.request("GET", f"{path}?{query}", headers=h)
-                r = conn.getresponse()
-                data = r.read()
-            except (OSError, http.client.HTTPException) as e:
-                self._conn(fresh=True)
-                if attempt == 4:
-                    raise PutError(type(e).__name__, None, str(e)) from None
-                time.sleep(delay)
-                delay *= 2
-                continue
-            if r.status == 200:
-                break
-            m = _CODE.search(data or b"")
-            if r.status in RETRYABLE_STATUS and attempt < 4:
-                time.sleep(delay)
-                delay *= 2
-                continue
-            raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
+        _, data = self._send("GET", self.target.path_prefix + "/", query)
         root = ET.fromstring(data)
         items = [(c.findtext(f"{_NS}Key"), int(c.findtext(f"{_NS}Size") or 0), (c.findtext(f"{_NS}ETag") or "").strip('"'))
                  for c in root.iter(f"{_NS}Contents")]
