@@ -147,6 +147,18 @@ def listing(lister: Putter, settings: Settings, splits: list[str] | None = None,
             yield from item
 
 
+def merged(files: Iterator[SourceFile], remote: Iterator[tuple[str, int, str]], settings: Settings
+           ) -> Iterator[tuple[SourceFile, ObjectSpec, tuple[str, int, str] | None]]:
+    """Each file with its object spec and its listing entry (None when the key is not listed): one
+    pass over two key-ordered streams."""
+    current = next(remote, None)
+    for f in files:
+        spec = spec_for(f.rel, f.mode, settings)
+        while current is not None and current[0] < spec.key:
+            current = next(remote, None)
+        yield f, spec, current if current is not None and current[0] == spec.key else None
+
+
 class _Reservoir:
     def __init__(self, size: int, rng: random.Random):
         self.size, self.rng, self.items, self.seen = size, rng, [], 0
@@ -195,16 +207,18 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
             last_report = time.monotonic()
             on_progress(progress)
 
+    base_headers = {"Cache-Control": CACHE_CONTROL}
+    if storage_class(settings):
+        base_headers["x-amz-storage-class"] = storage_class(settings)
+
     def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
         if f.size > threshold:
             return _multipart(client(), settings, f, spec, threshold)
         with open(f.path, "rb") as fh:
             body = fh.read()
-        headers = {"Content-Type": spec.content_type, "Cache-Control": CACHE_CONTROL}
+        headers = {**base_headers, "Content-Type": spec.content_type}
         if spec.acl:
             headers["x-amz-acl"] = spec.acl
-        if storage_class(settings):
-            headers["x-amz-storage-class"] = storage_class(settings)
         return putter.put(spec.key, body, headers), len(body)
 
     def settle(done) -> None:
@@ -234,15 +248,13 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
         report()
 
-    remote = listing(putter, settings, splits)
-    current = next(remote, None)
+    pairs = merged(files if files is not None else walk(source, skipped), listing(putter, settings, splits), settings)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mastowizard-copy")
     try:
-        for f in files if files is not None else walk(source, skipped):
+        for f, spec, listed in pairs:
             if cancel.is_set():
                 result.cancelled = not result.aborted
                 break
-            spec = spec_for(f.rel, f.mode, settings)
             result.files += 1
             result.bytes += f.size
             result.private += spec.private
@@ -250,9 +262,6 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
             (priv if spec.private else pub).offer((f, spec))
             if result.all_files is not None:
                 result.all_files.append((f, spec))
-            while current is not None and current[0] < spec.key:
-                current = next(remote, None)
-            listed = current if current is not None and current[0] == spec.key else None
             progress.files += 1
             progress.bytes += f.size
             if listed is not None and _complete(journal.get(spec.key), listed, f, spec, settings):

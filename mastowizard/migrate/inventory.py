@@ -63,9 +63,12 @@ class Skipped:
 def walk(source: str, skipped: Skipped | None = None) -> Iterator[SourceFile]:
     """Every regular file under SOURCE in key order. Symlinks, special files and names that are not
     UTF-8 are not keys Mastodon wrote: they are counted in SKIPPED, not copied."""
-    if not os.path.isdir(source):
+    if not os.path.isdir(source):     # at the call, not at the first next(): nothing starts on a bad source
         raise InputError("--source", f"{source} is not a directory", "give the instance's public/system with --source")
-    skipped = skipped if skipped is not None else Skipped()
+    return _walk(source, skipped if skipped is not None else Skipped())
+
+
+def _walk(source: str, skipped: Skipped) -> Iterator[SourceFile]:
 
     def entries(directory: str, prefix: str):
         try:
@@ -170,12 +173,13 @@ SPLIT_EVERY = 1000      # one listing page
 def take_inventory(source: str, spool: bool = False) -> Inventory:
     """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay()."""
     inv = Inventory(source)
+    files = walk(source, inv.skipped)
     out = None
     if spool:
         fd, inv.spool = tempfile.mkstemp(prefix="mastowizard-walk-")
         out = os.fdopen(fd, "wb", buffering=1 << 20)
     head = struct.Struct("<Iqqi")
-    for n, f in enumerate(walk(source, inv.skipped), 1):
+    for n, f in enumerate(files, 1):
         if out is not None:
             rel = f.rel.encode("utf-8")
             out.write(head.pack(len(rel), f.size, f.mtime_ns, f.mode) + rel)

@@ -4,11 +4,9 @@ verification, and one line per failure (or one JSON document at the end with --j
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Callable, Mapping
 
-from ..errors import InputError
 from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..s3.policies import PUBLIC_PREFIXES
@@ -70,11 +68,7 @@ def migrate(settings: Settings, writer: Credential, env_file: str, values: Mappi
             source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions, as_json: bool,
             confirm: Callable[[str], None], notes: list[str], out=None, err=None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    src = source or source_dir(env_file, values)
-    if not os.path.isdir(src):
-        raise InputError("--source", f"{src} is not a directory",
-                         "give the media tree with --source (an instance's live/public/system)")
-    inv = take_inventory(src, spool=True)
+    inv = take_inventory(source or source_dir(env_file, values), spool=True)   # refuses a missing --source
     try:
         return _migrate(settings, writer, inv, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
                         as_json=as_json, confirm=confirm, notes=notes, out=out, err=err)

@@ -11,7 +11,7 @@ from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..s3.credential import Credential
 from ..settings import Settings
-from .copy import listing
+from .copy import listing, merged
 from .inventory import SourceFile, walk
 from .objects import CACHE_CONTROL, ObjectSpec
 from .putter import Putter
@@ -41,18 +41,13 @@ class Verification:
 def verify_listing(settings: Settings, credential: Credential, source: str, http: HttpOptions | None = None,
                    splits: list[str] | None = None, files=None) -> Verification:
     """Every file under SOURCE has its object, with its size (a merge of the walk and the listing)."""
-    from .objects import spec_for
     v = Verification()
     remote = listing(Putter(settings, credential, http), settings, splits)
-    current = next(remote, None)
-    for f in files if files is not None else walk(source):
-        key = spec_for(f.rel, f.mode, settings).key
-        while current is not None and current[0] < key:
-            current = next(remote, None)
-        if current is None or current[0] != key:
-            v.missing.append(key)
-        elif current[1] != f.size:
-            v.wrong_size.append(key)
+    for f, spec, listed in merged(files if files is not None else walk(source), remote, settings):
+        if listed is None:
+            v.missing.append(spec.key)
+        elif listed[1] != f.size:
+            v.wrong_size.append(spec.key)
         else:
             v.listed += 1
     return v
