@@ -34,7 +34,8 @@ def migrate(bucket, lab_info, tree_root, state, permission, *extra, prefix=None,
     srv = bucket.server
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
     env.update(AWS_ACCESS_KEY_ID=srv.writer_access_key, AWS_SECRET_ACCESS_KEY=srv.writer_secret_key,
-               XDG_STATE_HOME=str(state))
+               XDG_STATE_HOME=str(state), TMPDIR=str(state.parent / "tmp"))
+    (state.parent / "tmp").mkdir(exist_ok=True)
     args = [sys.executable, "-m", "mastowizard", "migrate", "--source", str(tree_root), "--bucket", bucket.name,
             "--provider", "ceph" if srv.name == "rgw" else "other", "--endpoint", srv.endpoint,
             "--region", srv.region, "--addressing", "path", "--permission", permission,
@@ -146,3 +147,27 @@ def test_a_copy_killed_at_random_points_resumes_to_a_complete_copy(bucket, lab_i
         assert hashlib.md5(body).digest() == hashlib.md5((tree.root / rel).read_bytes()).digest(), rel
     p, again = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl")
     assert again["copied"] == 0
+    # nothing left behind by the kills: no unfinished multipart upload (its parts are billed), no
+    # spool file of the walk
+    assert admin.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_killed_runs_multipart_upload_is_aborted_and_the_instances_own_are_not(bucket, lab_info, prepared,
+                                                                               tmp_path, monkeypatch):
+    from mastowizard.migrate.journal import Journal, journal_path
+    s = prepared("acl")
+    tree = make_tree(tmp_path / "system", 20)
+    admin = bucket.admin_client
+    ours = admin.create_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/big.mp4"))
+    theirs = admin.create_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/new.mp4"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    j = Journal(journal_path(s))       # as a run killed in the middle of that upload leaves it
+    j.upload_opened(s.key("media_attachments/files/big.mp4"), ours["UploadId"])
+    j.close()
+    p, doc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl")
+    assert p.returncode == 0 and doc["ok"]
+    left = {u["UploadId"] for u in admin.list_multipart_uploads(Bucket=bucket.name).get("Uploads", [])}
+    assert ours["UploadId"] not in left and theirs["UploadId"] in left
+    admin.abort_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/new.mp4"),
+                                 UploadId=theirs["UploadId"])

@@ -10,6 +10,8 @@ upload appears only when complete: an interrupted run never leaves a truncated o
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import queue
 import random
 import threading
@@ -32,6 +34,7 @@ from .objects import (
     storage_class,
 )
 from .putter import PutError, Putter
+from .reading import Body, LocalReader, Reader, SourceError
 
 
 @dataclass
@@ -177,11 +180,13 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
               jobs: int = 32, dry_run: bool = False, keep_all: bool = False, sample: int = 20,
               on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
               totals: tuple[int, int] | None = None, splits: list[str] | None = None,
-              files: Iterator[SourceFile] | None = None) -> CopyResult:
+              files: Iterator[SourceFile] | None = None, reader: Reader | None = None) -> CopyResult:
     """Copy SOURCE (public/system) into the bucket. KEEP_ALL keeps every (file, object) for a full
     verification (memory grows with the tree); otherwise a sample is kept. FILES (an inventory's
-    replay) saves walking the tree again; it must be in key order, as walk() yields."""
+    replay) saves walking the tree again; it must be in key order, as walk() yields. READER gives the
+    bytes (default: this machine's disk; remote.TarReader for the Mastodon host over SSH)."""
     jobs = max(1, min(jobs, 256))
+    reader = reader or LocalReader()
     putter = Putter(settings, credential, http)
     boto: list = []          # a boto3 client, made only when a file needs a multipart upload
 
@@ -212,14 +217,16 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
         base_headers["x-amz-storage-class"] = storage_class(settings)
 
     def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
-        if f.size > threshold:
-            return _multipart(client(), settings, f, spec, threshold)
-        with open(f.path, "rb") as fh:
-            body = fh.read()
-        headers = {**base_headers, "Content-Type": spec.content_type}
-        if spec.acl:
-            headers["x-amz-acl"] = spec.acl
-        return putter.put(spec.key, body, headers), len(body)
+        body = reader.body(f, large=f.size > threshold)
+        try:
+            if body.file is not None:
+                return _multipart(client(), settings, body, spec, threshold, journal)
+            headers = {**base_headers, "Content-Type": spec.content_type}
+            if spec.acl:
+                headers["x-amz-acl"] = spec.acl
+            return putter.put(spec.key, body.data, headers), len(body.data)
+        finally:
+            body.close()
 
     def settle(done) -> None:
         for fut in done:
@@ -229,9 +236,12 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
             except Exception as e:  # noqa: BLE001 - one failed file is named, the copy goes on
                 progress.failed += 1
                 from ..s3.client import explain
-                err = e if isinstance(e, PutError) else explain(e)
-                result.failed.append({"key": spec.key, "error": str(err) if isinstance(e, PutError)
-                                      else f"{err.code}: {err.message}"})
+                if isinstance(e, (PutError, SourceError)):
+                    text = str(e)
+                else:
+                    err = explain(e)
+                    text = f"{err.code}: {err.message}"
+                result.failed.append({"key": spec.key, "error": text})
                 # The first uploads (nearly) all failed alike: the bucket or the key is wrong for
                 # every file, so stop instead of failing each of them.
                 probe = max(8, min(2 * jobs, 32))
@@ -248,6 +258,8 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
         report()
 
+    if not dry_run:
+        _abort_left_over(journal, client, settings)
     pairs = merged(files if files is not None else walk(source, skipped), listing(putter, settings, splits), settings)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mastowizard-copy")
     try:
@@ -273,6 +285,7 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 progress.copied_bytes += f.size
                 report()
                 continue
+            reader.request(f)
             in_flight[pool.submit(upload, f, spec)] = (f, spec)
             if len(in_flight) >= 2 * jobs:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -306,17 +319,55 @@ def _complete(row, listed: tuple[str, int, str], f: SourceFile, spec: ObjectSpec
             and listed[1] == f.size and listed[2] == etag)
 
 
-def _multipart(client, settings: Settings, f: SourceFile, spec: ObjectSpec, threshold: int) -> tuple[str, int]:
-    from boto3.s3.transfer import TransferConfig
+def _abort_left_over(journal: Journal, client, settings: Settings) -> None:
+    """Multipart uploads an earlier run started and never finished (killed): abort them, so the
+    bucket does not keep (and bill) their parts. Only uploads this tool started, from its journal:
+    the instance's own uploads in progress are never touched."""
+    for key, upload_id in journal.open_uploads():
+        try:
+            client().abort_multipart_upload(Bucket=settings.bucket, Key=key, UploadId=upload_id)
+        except Exception as e:  # noqa: BLE001 - already gone (NoSuchUpload) is what we want
+            if "NoSuchUpload" not in str(e) and "404" not in str(e):
+                continue
+        journal.upload_closed(upload_id)
+
+
+def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, threshold: int,
+               journal: Journal) -> tuple[str, int]:
+    """A multipart upload read from BODY's file, part by part (each with its Content-MD5); the object
+    appears only on completion. Its id is in the journal until it is completed or aborted."""
+    part_size = max(threshold, 8 * 1024 * 1024, -(-body.size // 10_000))
     extra = {"ContentType": spec.content_type, "CacheControl": CACHE_CONTROL}
     if spec.acl:
         extra["ACL"] = spec.acl
     if storage_class(settings):
         extra["StorageClass"] = storage_class(settings)
-    config = TransferConfig(multipart_threshold=threshold, multipart_chunksize=max(threshold, 8 * 1024 * 1024),
-                            max_concurrency=4, use_threads=True)
-    client.upload_file(f.path, settings.bucket, spec.key, ExtraArgs=extra, Config=config)
+    upload_id = client.create_multipart_upload(Bucket=settings.bucket, Key=spec.key, **extra)["UploadId"]
+    journal.upload_opened(spec.key, upload_id)
+    parts, sent = [], 0
+    try:
+        while True:
+            chunk = body.file.read(part_size)
+            if not chunk and parts:
+                break
+            md5 = base64.b64encode(hashlib.md5(chunk).digest()).decode()
+            r = client.upload_part(Bucket=settings.bucket, Key=spec.key, UploadId=upload_id,
+                                   PartNumber=len(parts) + 1, Body=chunk, ContentMD5=md5)
+            parts.append({"PartNumber": len(parts) + 1, "ETag": r["ETag"]})
+            sent += len(chunk)
+            if len(chunk) < part_size:
+                break
+        client.complete_multipart_upload(Bucket=settings.bucket, Key=spec.key, UploadId=upload_id,
+                                         MultipartUpload={"Parts": parts})
+    except BaseException:
+        try:
+            client.abort_multipart_upload(Bucket=settings.bucket, Key=spec.key, UploadId=upload_id)
+            journal.upload_closed(upload_id)
+        except Exception:  # noqa: BLE001 - the next run aborts it from the journal
+            pass
+        raise
+    journal.upload_closed(upload_id)
     if spec.acl:   # some servers drop the ACL given with a multipart upload: set it again
         client.put_object_acl(Bucket=settings.bucket, Key=spec.key, ACL=spec.acl)
     head = client.head_object(Bucket=settings.bucket, Key=spec.key)
-    return head["ETag"].strip('"'), head["ContentLength"]
+    return head["ETag"].strip('"'), sent if sent == head["ContentLength"] else -1

@@ -12,7 +12,7 @@ import stat
 import struct
 import tempfile
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from ..errors import InputError
 from .objects import PRIVATE_FOLDERS, UNKNOWN_TYPE, content_type, private_on_disk
@@ -124,27 +124,36 @@ class Inventory:
     skipped: Skipped = field(default_factory=Skipped)
     unknown_types: int = 0
     splits: list[str] = field(default_factory=list)     # every SPLIT_EVERY-th path: where listings are cut
-    spool: str | None = None     # the walk, written to a file, so the copy need not walk the tree again
+    spool: int | None = None     # the walk, in an unnamed file (its descriptor): the copy need not walk again
 
     def replay(self) -> Iterator[SourceFile]:
-        """The files as the inventory's walk found them, read back from the spool (bounded memory)."""
+        """The files as the inventory's walk found them, read back from the spool (bounded memory).
+        The spool has no name on disk (unlinked once made): a killed run leaves nothing behind."""
         if self.spool is None:
             yield from walk(self.source)
             return
         head = struct.Struct("<Iqqi")
-        with open(self.spool, "rb") as f:
-            while True:
-                raw = f.read(head.size)
-                if len(raw) < head.size:
-                    return
-                n, size, mtime_ns, mode = head.unpack(raw)
-                rel = f.read(n).decode("utf-8")
+        fd, offset, buf = self.spool, 0, b""
+        while True:
+            chunk = os.pread(fd, 1 << 20, offset)
+            offset += len(chunk)
+            buf += chunk
+            pos = 0
+            while len(buf) - pos >= head.size:
+                n, size, mtime_ns, mode = head.unpack_from(buf, pos)
+                if len(buf) - pos - head.size < n:
+                    break
+                rel = buf[pos + head.size:pos + head.size + n].decode("utf-8")
+                pos += head.size + n
                 yield SourceFile(rel, os.path.join(self.source, rel), size, mtime_ns, mode)
+            buf = buf[pos:]
+            if not chunk:
+                return
 
     def close(self) -> None:
-        if self.spool:
+        if self.spool is not None:
             try:
-                os.unlink(self.spool)
+                os.close(self.spool)
             except OSError:
                 pass
             self.spool = None
@@ -170,29 +179,38 @@ class Inventory:
 SPLIT_EVERY = 1000      # one listing page
 
 
-def take_inventory(source: str, spool: bool = False) -> Inventory:
-    """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay()."""
+def take_inventory(source: str, spool: bool = False,
+                   walker: Callable[[Skipped], Iterator[SourceFile]] | None = None) -> Inventory:
+    """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay().
+    WALKER(skipped) walks a tree that is not on this machine (remote.remote_walk), in walk()'s order."""
     inv = Inventory(source)
-    files = walk(source, inv.skipped)
+    files = walker(inv.skipped) if walker is not None else walk(source, inv.skipped)
     out = None
     if spool:
-        fd, inv.spool = tempfile.mkstemp(prefix="mastowizard-walk-")
+        fd, name = tempfile.mkstemp(prefix="mastowizard-walk-")
+        os.unlink(name)
+        inv.spool = os.dup(fd)
         out = os.fdopen(fd, "wb", buffering=1 << 20)
     head = struct.Struct("<Iqqi")
-    for n, f in enumerate(files, 1):
+    try:
+        for n, f in enumerate(files, 1):
+            if out is not None:
+                rel = f.rel.encode("utf-8")
+                out.write(head.pack(len(rel), f.size, f.mtime_ns, f.mode) + rel)
+            if n % SPLIT_EVERY == 0:
+                inv.splits.append(f.rel)
+            top = f.rel.split("/", 1)[0] if "/" in f.rel else "(top level)"
+            folder = inv.folders.setdefault(top, Folder())
+            folder.files += 1
+            folder.bytes += f.size
+            folder.private += top in PRIVATE_FOLDERS or private_on_disk(f.mode)
+            inv.unknown_types += content_type(f.rel) == UNKNOWN_TYPE
+    except BaseException:
+        inv.close()
+        raise
+    finally:
         if out is not None:
-            rel = f.rel.encode("utf-8")
-            out.write(head.pack(len(rel), f.size, f.mtime_ns, f.mode) + rel)
-        if n % SPLIT_EVERY == 0:
-            inv.splits.append(f.rel)
-        top = f.rel.split("/", 1)[0] if "/" in f.rel else "(top level)"
-        folder = inv.folders.setdefault(top, Folder())
-        folder.files += 1
-        folder.bytes += f.size
-        folder.private += top in PRIVATE_FOLDERS or private_on_disk(f.mode)
-        inv.unknown_types += content_type(f.rel) == UNKNOWN_TYPE
-    if out is not None:
-        out.close()
+            out.close()
     return inv
 
 

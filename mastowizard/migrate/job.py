@@ -11,20 +11,23 @@ from ..s3.credential import Credential
 from ..settings import Settings
 from .copy import CopyResult, Progress, copy_tree
 from .inventory import Inventory
+from .reading import Reader
 from .verify import Verification, verify_listing, verify_public
 
 
 def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http: HttpOptions | None = None,
                     jobs: int = 32, dry_run: bool = False, verify: str = "sample",
                     on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-                    inventory: Inventory | None = None) -> tuple[CopyResult, Verification | None]:
+                    inventory: Inventory | None = None, reader: Reader | None = None
+                    ) -> tuple[CopyResult, Verification | None]:
     """Copy SOURCE, then prove it: every file listed with its size, and VERIFY ("sample", "all" or
     "none") fetched anonymously through the media host. No verification after a dry run, a cancel
     or an abort. With the INVENTORY just taken (spooled), neither walks the tree again."""
     inv = inventory
     result = copy_tree(settings, writer, source, http=http, jobs=jobs, dry_run=dry_run, keep_all=verify == "all",
                        on_progress=on_progress, cancel=cancel, totals=(inv.files, inv.bytes) if inv else None,
-                       splits=inv.splits if inv else None, files=inv.replay() if inv else None)
+                       splits=inv.splits if inv else None, files=inv.replay() if inv else None,
+                       reader=reader)
     if dry_run or result.aborted or result.cancelled:
         return result, None
     if result.copied or result.failed:
@@ -35,5 +38,5 @@ def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http
     if verify != "none":
         pub = [x for x in (result.all_files or result.sample_public) if not x[1].private]
         priv = [x for x in (result.all_files or result.sample_private) if x[1].private and not x[1].exposed]
-        verify_public(settings, v, pub, priv, http)
+        verify_public(settings, v, pub, priv, http, read=reader.read_all if reader else None)
     return result, v

@@ -53,10 +53,17 @@ def verify_listing(settings: Settings, credential: Credential, source: str, http
     return v
 
 
+def _read_local(f: SourceFile) -> bytes:
+    with open(f.path, "rb") as fh:
+        return fh.read()
+
+
 def verify_public(settings: Settings, v: Verification, public: list[tuple[SourceFile, ObjectSpec]],
                   private: list[tuple[SourceFile, ObjectSpec]], http: HttpOptions | None = None,
-                  jobs: int = 16) -> Verification:
-    """Fetch PUBLIC through the media host (bytes, Content-Type, Cache-Control) and PRIVATE (refused)."""
+                  jobs: int = 16, read=None) -> Verification:
+    """Fetch PUBLIC through the media host (bytes, Content-Type, Cache-Control) and PRIVATE (refused).
+    READ(file) gives the file's bytes on disk to compare with (default: this machine's disk)."""
+    read = read or _read_local
     with http_client(http) as c:
         def public_one(item):
             f, spec = item
@@ -69,9 +76,11 @@ def verify_public(settings: Settings, v: Verification, public: list[tuple[Source
             if r.status_code != 200:
                 problems.append(f"HTTP {r.status_code}")
             else:
-                with open(f.path, "rb") as fh:
-                    if r.content != fh.read():
+                try:
+                    if r.content != read(f):
                         problems.append("the bytes differ from the file on disk")
+                except Exception as e:  # noqa: BLE001 - a file gone since the copy is not a bad object
+                    problems.append(f"the file on disk could not be read again to compare ({e})")
                 ctype = r.headers.get("content-type", "")
                 if ctype.split(";")[0].strip() != spec.content_type:
                     problems.append(f"Content-Type {ctype or '(none)'}, expected {spec.content_type}")
