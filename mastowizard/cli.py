@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", choices=("sample", "all", "none"), default="sample",
                    help="after the copy, fetch a sample (or all) anonymously through the media host (default sample)")
     p.add_argument("--yes", action="store_true", help="copy without asking")
+    p.add_argument("--transfer", choices=("tar", "sftp"), help="with --ssh, how the files come from the host: one "
+                   "tar stream (default: fastest, reads through --sudo-user) or SFTP sessions")
+    _ssh_options(p)
 
     p = sub.add_parser("providers", help="list the provider catalog")
     p.add_argument("--json", action="store_true")
@@ -602,8 +605,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .migrate.run import migrate
     if args.jobs < 1 or args.jobs > 256:
         raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
-    path = args.env_file or DEFAULT_ENV_FILE
-    values = read_values(path) if (args.env_file or not _flags_given(args)) else {}
+    if args.transfer and not args.ssh:
+        raise InputError("--transfer", "only works with --ssh", "the files are read from this disk without it")
+    host = _host(args) if args.ssh else None
+    path = _env_path(args, host)
+    values = read_values(path, host) if (args.env_file or not _flags_given(args)) else {}
     settings, notes, _ = load_settings(args, values=values if values else None)
     writer = writer_credential(settings)
     http = HttpOptions.build(args.resolve, args.ca_bundle)
@@ -613,8 +619,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             raise InputError("--yes", "no terminal to ask before copying",
                              "look at the inventory (or run with --dry-run), then add --yes")
         _confirm(question, args.yes)
-    return migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
-                   verify=args.verify, http=http, as_json=args.json, confirm=confirm, notes=notes)
+    try:
+        return migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
+                       verify=args.verify, http=http, as_json=args.json, confirm=confirm, notes=notes,
+                       host=host, transfer=args.transfer or "tar")
+    finally:
+        if host is not None:
+            host.close()
 
 
 def cmd_providers(args: argparse.Namespace) -> int:

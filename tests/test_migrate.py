@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -49,6 +50,18 @@ def migrate(bucket, lab_info, tree_root, state, permission, *extra, prefix=None,
     assert "Traceback" not in p.stderr, p.stderr
     doc = json.loads(p.stdout)
     return p, doc
+
+
+def journal_rows(state) -> int:
+    """How many files a running copy's journal holds as stored (its committed rows), read as SQLite
+    reads a database another process writes."""
+    for path in (state / "mastowizard" / "migrate").glob("*.sqlite"):
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.1) as db:
+                return db.execute("SELECT count(*) FROM stored").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+    return 0
 
 
 @pytest.fixture
@@ -129,10 +142,14 @@ def test_a_copy_killed_at_random_points_resumes_to_a_complete_copy(bucket, lab_i
     s = prepared("acl")
     tree = make_tree(tmp_path / "system", 600, big=1)    # one video above the multipart threshold
     rng = random.Random(7)
-    killed = 0
+    killed, rows = 0, 0
     for _ in range(3):
         proc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl", "--jobs", "8", wait=False)
-        time.sleep(rng.uniform(0.8, 2.5))
+        target, deadline = rows + rng.randint(20, 120), time.monotonic() + 60
+        while proc.poll() is None and rows < target and time.monotonic() < deadline:
+            rows = journal_rows(tmp_path / "state")
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.3))         # anywhere: between files, mid-PUT, mid-multipart
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1

@@ -11,7 +11,7 @@ import stat as _stat
 
 import paramiko
 
-from ..errors import TargetError
+from ..errors import InputError, TargetError
 from ..secrets import Secret
 from .local import FileStat, explain_os_error, temp_name
 from .ssh import SshTarget, run
@@ -213,6 +213,40 @@ class SshHost:
         except (paramiko.SSHException, EOFError) as e:
             raise TargetError(str(self.target), f"the connection broke while {doing} ({e}); {path} is unchanged",
                               "run again") from None
+
+    # -- streams (the media copy) ---------------------------------------------------------------
+    def start(self, script: str) -> paramiko.Channel:
+        """Start SCRIPT with sh (as the sudo user when there is one) and return its channel: the caller
+        streams its stdin and stdout. The sudo password, when needed, has already gone first on stdin."""
+        if self.sudo_user:
+            argv = (["sudo", "-k", "-S", "-p", "", "-u", self.sudo_user, "--", "sh", "-c", script]
+                    if self._needs_password else ["sudo", "-n", "-u", self.sudo_user, "--", "sh", "-c", script])
+        else:
+            argv = ["sh", "-c", script]
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TargetError(str(self.target), "the connection was lost", "run again")
+        try:
+            chan = transport.open_session(timeout=self.timeout)
+            chan.exec_command(shlex.join(argv))
+            if self.sudo_user and self._needs_password:
+                chan.sendall(self._sudo_password.reveal().encode() + b"\n")
+        except (paramiko.SSHException, OSError) as e:
+            raise TargetError(str(self.target), f"the connection broke while starting a command ({e})",
+                              "run again") from None
+        return chan
+
+    def open_sftp(self) -> paramiko.SFTPClient:
+        """One more SFTP session on the same connection (its own channel), for parallel reads."""
+        if self.sudo_user:
+            raise InputError("--transfer", f"SFTP reads as {self.target.user}, not as {self.sudo_user}",
+                             "use --transfer tar, which reads through sudo")
+        try:
+            sftp = self.client.open_sftp()
+            sftp.get_channel().settimeout(self.timeout)
+            return sftp
+        except (paramiko.SSHException, OSError) as e:
+            raise TargetError(str(self.target), f"SFTP is not available ({e})", "use --transfer tar") from None
 
     # -- commands (the Runner protocol) -------------------------------------------------------
     def run(self, argv: list[str], *, root: bool = False, timeout: float = 120.0, on_line=None):

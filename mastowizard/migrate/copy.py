@@ -290,11 +290,13 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
             if len(in_flight) >= 2 * jobs:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 settle(done)
+        reader.finish()
         while in_flight:
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             settle(done)
     except BaseException:
         cancel.set()
+        reader.finish()
         for fut in in_flight:
             fut.cancel()
         settle([fut for fut in list(in_flight) if fut.done() and not fut.cancelled()])

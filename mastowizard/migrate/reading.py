@@ -31,6 +31,7 @@ class Reader(Protocol):
     def request(self, f: SourceFile) -> None: ...
     def body(self, f: SourceFile, large: bool) -> Body: ...
     def read_all(self, f: SourceFile) -> bytes: ...
+    def finish(self) -> None: ...           # no more requests in this copy
     def close(self) -> None: ...
 
 
@@ -56,6 +57,9 @@ class LocalReader:
     def read_all(self, f: SourceFile) -> bytes:
         with open(f.path, "rb") as fh:
             return fh.read()
+
+    def finish(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -14,6 +14,8 @@ from ..settings import Settings
 from .copy import CopyResult, Progress
 from .inventory import Inventory, human_bytes, source_dir, take_inventory
 from .job import copy_and_verify
+from .objects import multipart_threshold
+from .reading import LocalReader
 from .verify import Verification
 
 
@@ -64,31 +66,50 @@ def _progress_printer(stream) -> Callable[[Progress], None]:
     return show
 
 
+def open_tree(source: str, host=None, transfer: str = "tar", spool: bool = True,
+              large_over: int = 15 * 1024 * 1024):
+    """The inventory of SOURCE and the reader of its bytes: this disk, or HOST (an SshHost) over SSH."""
+    if host is None or not hasattr(host, "start"):
+        return take_inventory(source, spool=spool), LocalReader()
+    from .remote import open_reader, remote_walk
+    inv = take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
+    try:
+        return inv, open_reader(host, source, transfer, large_over)
+    except BaseException:
+        inv.close()
+        raise
+
+
 def migrate(settings: Settings, writer: Credential, env_file: str, values: Mapping[str, str], *,
             source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions, as_json: bool,
-            confirm: Callable[[str], None], notes: list[str], out=None, err=None) -> int:
+            confirm: Callable[[str], None], notes: list[str], out=None, err=None, host=None,
+            transfer: str = "tar") -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    inv = take_inventory(source or source_dir(env_file, values), spool=True)   # refuses a missing --source
+    inv, reader = open_tree(source or source_dir(env_file, values), host, transfer,   # refuses a missing --source
+                            large_over=multipart_threshold(settings))
     try:
-        return _migrate(settings, writer, inv, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
+        return _migrate(settings, writer, inv, reader, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
                         as_json=as_json, confirm=confirm, notes=notes, out=out, err=err)
     finally:
+        reader.close()
         inv.close()
 
 
-def _migrate(settings, writer, inv, *, jobs, dry_run, verify, http, as_json, confirm, notes, out, err) -> int:
+def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_json, confirm, notes, out, err
+             ) -> int:
     src = inv.source
     if not as_json:
         for n in notes:
             print(f"note: {n}", file=out)
         print("\n".join(inventory_lines(inv, settings)), file=out)
+        print(f"files: {reader.how}", file=out)
     if inv.files == 0:
         return _finish(out, as_json, inv, CopyResult(), None, ok=True, message="nothing to copy")
     if not dry_run:
         confirm(f"Copy {inv.files} files ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
     printer = _progress_printer(err)
     result, v = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
-                                on_progress=printer, inventory=inv)
+                                on_progress=printer, inventory=inv, reader=reader)
     if err.isatty():
         err.write("\n")
     ok = not result.failed and not result.aborted and (v is None or v.ok)
