@@ -199,31 +199,39 @@ class Session:
 
     # -- step 5: the media already on disk ---------------------------------------------------
     def media_source(self) -> str:
+        """public/system of the instance (PAPERCLIP_ROOT_PATH honoured), on the host the wizard reads."""
         from .migrate.inventory import source_dir
         if self.host is None:
             raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
-        if not isinstance(self.host, LocalHost):
-            raise InputError("target", "copying the media over SSH is not supported yet",
-                             "run the wizard (or `mastowizard migrate`) on the Mastodon host itself")
         return source_dir(self.answers.env_file, self.env.doc.values() if self.env else {})
+
+    def media_transfer(self) -> str:
+        """How the files reach this machine, and what it costs (said on the Copy media step)."""
+        from .migrate.remote import describe_transfer
+        if isinstance(self.host, LocalHost):
+            return "files: read from this machine's disk"
+        return "files: " + describe_transfer(self.host, "tar")
 
     def media_inventory(self):
         """What is on disk (files, bytes, private ones per folder), and the lines that explain it."""
-        from .migrate.inventory import take_inventory
-        from .migrate.run import inventory_lines
-        self.inventory = take_inventory(self.media_source())
-        return self.inventory, inventory_lines(self.inventory, self.settings())
+        from .migrate.run import inventory_lines, inventory_of
+        self.inventory = inventory_of(self.media_source(), self.host, spool=False)
+        return self.inventory, [*inventory_lines(self.inventory, self.settings()), self.media_transfer()]
 
     def copy_media(self, on_progress=None, cancel=None):
         """Copy (or copy again: only what is new) and verify. Safe to rerun, and to cancel."""
         from .migrate.job import copy_and_verify
+        from .migrate.objects import multipart_threshold
+        from .migrate.run import open_tree
         src = self.media_source()
-        from .migrate.inventory import take_inventory
-        inv = take_inventory(src, spool=True)      # anew: a rerun (the final delta) has new files
+        settings = self.settings()
+        # anew: a rerun (the final delta) has new files
+        inv, reader = open_tree(src, self.host, "tar", large_over=multipart_threshold(settings))
         try:
-            self.copied = copy_and_verify(self.settings(), self.writer(), src, http=self.http(),
-                                          on_progress=on_progress, cancel=cancel, inventory=inv)
+            self.copied = copy_and_verify(settings, self.writer(), src, http=self.http(), on_progress=on_progress,
+                                          cancel=cancel, inventory=inv, reader=reader)
         finally:
+            reader.close()
             inv.close()
         self.inventory = inv
         return self.copied

@@ -136,18 +136,18 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             assert "media host pass" in status(app), status(app)
             await press(app, pilot, "#next")
             await pilot.pause()
-            # 5 Copy media: the inventory, then the copy and its verification (local only for now)
+            # 5 Copy media: the inventory and how the files come (over SSH: one tar stream), then the
+            # copy and its verification
             assert app.screen.STEP == "copymedia"
             await wait(app, pilot)
-            if where == "ssh":
-                assert "over SSH is not supported yet" in status(app), status(app)
-            else:
-                assert "files on disk" in status(app), status(app)
-                await press(app, pilot, "#copy")
-                await wait(app, pilot)
-                assert "every file is in the bucket and verified" in status(app), status(app)
-                copy, _ = app.session.copied
-                assert copy.copied + copy.skipped == len(walked(instance)) and not copy.failed
+            assert "files on disk" in status(app), status(app)
+            shown = str(app.screen.query_one("#inventory", Static).render())
+            assert ("one tar stream over one SSH channel" if where == "ssh" else "this machine's disk") in shown, shown
+            await press(app, pilot, "#copy")
+            await wait(app, pilot)
+            assert "every file is in the bucket and verified" in status(app), status(app)
+            copy, _ = app.session.copied
+            assert copy.copied + copy.skipped == len(walked(instance)) and not copy.failed
             await press(app, pilot, "#next")
             await pilot.pause()
             # 6 Review: the masked diff, then write

@@ -66,15 +66,28 @@ def _progress_printer(stream) -> Callable[[Progress], None]:
     return show
 
 
+def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
+    """The inventory of SOURCE: on this disk, or on HOST (an SshHost) with one find on the host."""
+    if host is None or not hasattr(host, "start"):
+        return take_inventory(source, spool=spool)
+    from .remote import remote_walk
+    return take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
+
+
+def reader_for(source: str, host=None, transfer: str = "tar", large_over: int = 15 * 1024 * 1024):
+    """What reads the files' bytes: this disk, or HOST over SSH (one tar stream, or SFTP)."""
+    if host is None or not hasattr(host, "start"):
+        return LocalReader()
+    from .remote import open_reader
+    return open_reader(host, source, transfer, large_over)
+
+
 def open_tree(source: str, host=None, transfer: str = "tar", spool: bool = True,
               large_over: int = 15 * 1024 * 1024):
-    """The inventory of SOURCE and the reader of its bytes: this disk, or HOST (an SshHost) over SSH."""
-    if host is None or not hasattr(host, "start"):
-        return take_inventory(source, spool=spool), LocalReader()
-    from .remote import open_reader, remote_walk
-    inv = take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
+    """The inventory of SOURCE and the reader of its bytes."""
+    inv = inventory_of(source, host, spool)
     try:
-        return inv, open_reader(host, source, transfer, large_over)
+        return inv, reader_for(source, host, transfer, large_over)
     except BaseException:
         inv.close()
         raise
