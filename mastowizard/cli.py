@@ -10,6 +10,7 @@ import difflib
 import getpass
 import json
 import os
+import posixpath
 import sys
 from typing import Any, Sequence
 
@@ -137,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[])
     p.add_argument("--ca-bundle", metavar="FILE")
+    _ssh_options(p)
+
+    p = sub.add_parser("prune-cache", help="before a migration: shrink the remote media cache with Mastodon's "
+                       "`tootctl media remove --days N` (asks first)")
+    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--days", default="7", help="remove cached remote media older than this (default 7, as tootctl)")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--systemd", action="store_true", help="a source install under systemd")
+    kind.add_argument("--compose", metavar="DIR", help="a Docker Compose install in DIR")
+    p.add_argument("--yes", action="store_true", help="run it without asking")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     _ssh_options(p)
 
     p = sub.add_parser("check", help="the live checklist: upload a test image through the API and "
@@ -510,6 +522,41 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_prune_cache(args: argparse.Namespace) -> int:
+    from .host.commands import LocalRunner
+    from .host.restart import detect
+    from .migrate.inventory import human_bytes
+    from .migrate.prune import check_days, prune_command, run_prune
+    days = check_days(args.days)
+    host = _host(args)
+    try:
+        runner = host if hasattr(host, "run") else LocalRunner()
+        path = _env_path(args, host)
+        install = detect(host, runner, path, "systemd" if args.systemd else None, args.compose)
+        cache = posixpath.join(posixpath.dirname(path), "public", "system", "cache")
+        r = runner.run(["du", "-sb", cache], timeout=600)
+        size = int(r.stdout.split()[0]) if r.ok and r.stdout.strip() else None
+        cmd = prune_command(runner, install, path, days)
+        if not args.json:
+            print(f"cache/ (other servers' media) on {runner.describe()}: "
+                  f"{human_bytes(size) if size is not None else 'size unknown'}")
+            print(f"runs: {cmd.describe()}")
+            print(f"it deletes cached copies of remote media older than {days} days; Mastodon fetches them "
+                  "again when someone views them (avatars and headers are kept)")
+        if not args.yes and not sys.stdin.isatty():
+            raise InputError("--yes", "no terminal to ask before running tootctl", "add --yes to run it")
+        _confirm(f"Run tootctl media remove --days {days} on {runner.describe()}?", args.yes)
+        ok, tail = run_prune(runner, cmd, on_line=None if args.json else (lambda line: print(f"  | {line}")))
+        if args.json:
+            print(json.dumps({"ok": ok, "command": cmd.describe(), "cache_bytes_before": size, "output": tail}))
+        elif not ok:
+            print("tootctl failed: " + " / ".join(tail[-3:]), file=sys.stderr)
+        return 0 if ok else 1
+    finally:
+        if hasattr(host, "close"):
+            host.close()
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .checklist.knowledge import for_check, match_logs
     from .host.commands import LocalRunner
@@ -670,7 +717,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
                     "restart": cmd_restart, "check": cmd_check, "doctor": cmd_doctor, "providers": cmd_providers,
-                    "migrate": cmd_migrate}
+                    "migrate": cmd_migrate, "prune-cache": cmd_prune_cache}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

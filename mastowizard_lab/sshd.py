@@ -123,8 +123,32 @@ case "{name}" in
       *" compose "*" logs "*) tail -n 20 "$state/web.log" 2>/dev/null; for f in "$state"/failed-*; do
           [ -e "$f" ] && cat "$f"; done; exit 0;;
       *" compose "*" version"*) echo "Docker Compose version v2.lab"; exit 0;;
+      *" compose "*" run "*" bin/tootctl "*) while [ "$1" != "bin/tootctl" ]; do shift; done; shift
+          cd {live} && RAILS_ENV=production exec ./bin/tootctl "$@";;
     esac; exit 0;;
 esac
+exit 0
+"""
+
+
+TOOTCTL = """#!/bin/sh
+# mastowizard lab stand-in for bin/tootctl: `media remove [--days N]` deletes the cached copies of
+# remote media attachments older than N days (tootctl decides by the attachment's creation, the
+# stand-in by the file's mtime) and says so as tootctl does. Other commands are only recorded.
+echo "$(id -un) tootctl RAILS_ENV=$RAILS_ENV cwd=$(pwd) $*" >> {calls}
+[ "$RAILS_ENV" = production ] || {{ echo "RAILS_ENV is not production" >&2; exit 1; }}
+if [ "$1 $2" = "media remove" ]; then
+  days=7; shift 2
+  while [ $# -gt 0 ]; do case "$1" in --days) days=$2; shift 2;; --days=*) days=${{1#--days=}}; shift;;
+    *) shift;; esac; done
+  dir=public/system/cache/media_attachments
+  n=0; bytes=0
+  if [ -d "$dir" ]; then
+    for f in $(find "$dir" -type f -mmin +$((days * 1440))); do
+      bytes=$((bytes + $(stat -c %s "$f"))); rm -f "$f"; n=$((n + 1)); done
+  fi
+  echo "Removed $n media attachments (approx. $bytes bytes)"
+fi
 exit 0
 """
 
@@ -164,6 +188,12 @@ def _instance() -> None:
         os.chown(p, m.pw_uid, m.pw_gid)
     env_file().chmod(0o600)
     os.chmod(instance_dir(), 0o755)
+    (live / "bin").mkdir(exist_ok=True)
+    tootctl = live / "bin" / "tootctl"
+    tootctl.write_text(TOOTCTL.format(calls=shared() / "calls.log"))
+    tootctl.chmod(0o755)
+    for p in (live / "bin", tootctl):
+        os.chown(p, m.pw_uid, m.pw_gid)
 
 
 def _config(bin_dir: Path) -> Path:

@@ -31,7 +31,8 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     cache = inv.folders.get("cache")
     if cache and cache.bytes > inv.bytes / 3:
         lines.append(f"note: cache/ (remote servers' media) is {human_bytes(cache.bytes)} of it: "
-                     "`tootctl media remove --days 7` before the copy shrinks it, and Mastodon fetches it again on demand")
+                     "`mastowizard prune-cache --days 7` (tootctl media remove) before the copy shrinks it, and "
+                     "Mastodon fetches it again on demand")
     where = f"bucket {settings.bucket}" + (f" under {settings.key_prefix}/" if settings.key_prefix else "")
     if settings.acl:
         lines.append(f"permissions: {where}: public files with ACL {settings.acl}; {inv.private} private file(s) "

@@ -1,0 +1,85 @@
+"""Shrinking the remote media cache before the copy: Mastodon's own `tootctl media remove --days N`,
+run on the host the way the install needs (a source install as the instance's user in its live
+directory, Compose in a one-off web container). It deletes the cached copies of other servers'
+media older than N days; Mastodon fetches them again when someone views them. Never
+`--prune-profiles`: pruned remote avatars and headers are not fetched again on view."""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import InputError, TargetError
+from ..host.restart import Install
+
+DEFAULT_DAYS = 7            # tootctl's own default
+
+
+@dataclass
+class PruneCommand:
+    install: Install
+    argv: list[str]          # what runs on the host
+    root: bool               # through sudo (as root) when the login is not root
+    shown: str               # what the operator is shown and confirms
+
+    def describe(self) -> str:
+        return self.shown
+
+
+def check_days(days) -> int:
+    try:
+        n = int(days)
+    except (TypeError, ValueError):
+        raise InputError("--days", f"{days!r} is not a number of days", "use a whole number, 7 is tootctl's default"
+                         ) from None
+    if n < 1 or n > 3650:
+        raise InputError("--days", f"{n} is out of range", "use 1 to 3650 (7 is tootctl's default)")
+    return n
+
+
+def _owner(runner, live: str) -> str:
+    r = runner.run(["stat", "-c", "%U", "--", live], timeout=30)
+    name = r.stdout.decode().strip()
+    if not r.ok or not name or name == "UNKNOWN":
+        raise TargetError(live, "its owner could not be read", "check the instance directory")
+    return name
+
+
+def _login(runner) -> str:
+    r = runner.run(["id", "-un"], timeout=30)
+    return r.stdout.decode().strip()
+
+
+def prune_command(runner, install: Install, env_file: str, days: int) -> PruneCommand:
+    """The tootctl command for INSTALL, as it must run on the host."""
+    days = check_days(days)
+    tootctl = ["media", "remove", "--days", str(days)]
+    if install.kind == "compose":
+        argv = ["docker", "compose", "-f", install.compose_file, "run", "--rm", "web", "bin/tootctl", *tootctl]
+        return PruneCommand(install, argv, True, shlex.join(argv))
+    live = posixpath.dirname(env_file)
+    owner = _owner(runner, live)
+    # A source install's Ruby is rbenv's, on the instance user's PATH only in an interactive shell:
+    # the units call ~/.rbenv/shims directly, and so does this.
+    script = (f'PATH="$HOME/.rbenv/shims:$HOME/.rbenv/bin:$PATH"; cd {shlex.quote(live)} && '
+              f"RAILS_ENV=production exec bin/tootctl {shlex.join(tootctl)}")
+    shown = f"cd {shlex.quote(live)} && RAILS_ENV=production bin/tootctl {shlex.join(tootctl)}   (as {owner})"
+    if _login(runner) == owner:
+        return PruneCommand(install, ["sh", "-c", script], False, shown)
+    return PruneCommand(install, ["sudo", "-u", owner, "-H", "--", "sh", "-c", script], True, shown)
+
+
+def run_prune(runner, cmd: PruneCommand, on_line: Callable[[str], None] | None = None,
+              timeout: float = 6 * 3600) -> tuple[bool, list[str]]:
+    """Run it (only on the operator's confirmation); (ok, the last lines it printed)."""
+    lines: list[str] = []
+
+    def line(text: str) -> None:
+        lines.append(text)
+        if on_line:
+            on_line(text)
+    r = runner.run(cmd.argv, root=cmd.root, timeout=timeout, on_line=line)
+    tail = lines[-20:] or [x for x in r.stderr_tail][-20:]
+    return r.ok, tail
