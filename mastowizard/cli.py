@@ -21,6 +21,7 @@ from .env.file import DEFAULT_ENV_FILE, read_values
 from .env.plan import EnvFile, describe, make_plan, masked_lines
 from .errors import InputError, MastowizardError, TargetError
 from .host.local import LocalHost
+from .migrate.prune import DEFAULT_DAYS as PRUNE_DAYS
 from .net import HttpOptions
 from .providers import all_providers
 from .results import Check, report
@@ -143,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune-cache", help="before a migration: shrink the remote media cache with Mastodon's "
                        "`tootctl media remove --days N` (asks first)")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
-    p.add_argument("--days", default="7", help="remove cached remote media older than this (default 7, as tootctl)")
+    p.add_argument("--days", default=str(PRUNE_DAYS),
+                   help=f"remove cached remote media older than this (default {PRUNE_DAYS}, as tootctl)")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--systemd", action="store_true", help="a source install under systemd")
     kind.add_argument("--compose", metavar="DIR", help="a Docker Compose install in DIR")
@@ -444,11 +446,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(question: str, yes: bool) -> None:
+def _confirm(question: str, yes: bool, no_terminal: tuple[str, str] = (
+        "no terminal to ask for confirmation", "review the diff with `plan`, then add --yes")) -> None:
+    """Ask QUESTION on the terminal unless YES; without a terminal, refuse with NO_TERMINAL (problem, fix)."""
     if yes:
         return
     if not sys.stdin.isatty():
-        raise InputError("--yes", "no terminal to ask for confirmation", "review the diff with `plan`, then add --yes")
+        raise InputError("--yes", *no_terminal)
     if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
         raise InputError("confirmation", "not confirmed; nothing was written", "run again and answer y")
 
@@ -543,9 +547,8 @@ def cmd_prune_cache(args: argparse.Namespace) -> int:
             print(f"runs: {cmd.describe()}")
             print(f"it deletes cached copies of remote media older than {days} days; Mastodon fetches them "
                   "again when someone views them (avatars and headers are kept)")
-        if not args.yes and not sys.stdin.isatty():
-            raise InputError("--yes", "no terminal to ask before running tootctl", "add --yes to run it")
-        _confirm(f"Run tootctl media remove --days {days} on {runner.describe()}?", args.yes)
+        _confirm(f"Run tootctl media remove --days {days} on {runner.describe()}?", args.yes,
+                 ("no terminal to ask before running tootctl", "add --yes to run it"))
         ok, tail = run_prune(runner, cmd, on_line=None if args.json else (lambda line: print(f"  | {line}")))
         if args.json:
             print(json.dumps({"ok": ok, "command": cmd.describe(), "cache_bytes_before": size, "output": tail}))
@@ -663,10 +666,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     http = HttpOptions.build(args.resolve, args.ca_bundle)
 
     def confirm(question: str) -> None:
-        if not args.yes and not sys.stdin.isatty():
-            raise InputError("--yes", "no terminal to ask before copying",
-                             "look at the inventory (or run with --dry-run), then add --yes")
-        _confirm(question, args.yes)
+        _confirm(question, args.yes, ("no terminal to ask before copying",
+                                      "look at the inventory (or run with --dry-run), then add --yes"))
     try:
         return migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
                        verify=args.verify, http=http, as_json=args.json, confirm=confirm, notes=notes,

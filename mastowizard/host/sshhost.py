@@ -8,6 +8,7 @@ import errno
 import posixpath
 import shlex
 import stat as _stat
+import threading
 
 import paramiko
 
@@ -24,6 +25,9 @@ class SshHost:
         self.sudo_user = sudo_user
         self._sudo_password = sudo_password
         self._sftp: paramiko.SFTPClient | None = None
+        # one read at a time: concurrent reads on the one SFTP client fail (EIO) and stall, and a
+        # `sudo cat` each would pass sshd's MaxSessions
+        self._read_lock = threading.Lock()
         self._needs_password: bool | None = None
         if sudo_user:
             self._check_sudo()
@@ -101,16 +105,17 @@ class SshHost:
         return r.stdout.decode().split(":", 1)[0] if r.ok and r.stdout else str(uid)
 
     def read_bytes(self, path: str) -> bytes:
-        if self.sudo_user:
-            r = self._sh(f"cat -- {shlex.quote(path)}")
-            if not r.ok:
-                raise self._fail(path, r, "reading")
-            return r.stdout
+        with self._read_lock:
+            if self.sudo_user:
+                r = self._sh(f"cat -- {shlex.quote(path)}")
+                if not r.ok:
+                    raise self._fail(path, r, "reading")
+                return r.stdout
 
-        def read():
-            with self.sftp.open(path, "rb") as f:
-                return f.read()
-        return self._sftp_call(path, "reading", read)
+            def read():
+                with self.sftp.open(path, "rb") as f:
+                    return f.read()
+            return self._sftp_call(path, "reading", read)
 
     def stat(self, path: str) -> FileStat:
         if self.sudo_user:

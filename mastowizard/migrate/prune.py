@@ -9,10 +9,12 @@ from __future__ import annotations
 import posixpath
 import shlex
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import InputError, TargetError
-from ..host.restart import Install
+
+if TYPE_CHECKING:                      # the CLI's parser reads DEFAULT_DAYS: this module stays light
+    from ..host.restart import Install
 
 DEFAULT_DAYS = 7            # tootctl's own default
 
@@ -32,10 +34,10 @@ def check_days(days) -> int:
     try:
         n = int(days)
     except (TypeError, ValueError):
-        raise InputError("--days", f"{days!r} is not a number of days", "use a whole number, 7 is tootctl's default"
-                         ) from None
+        raise InputError("--days", f"{days!r} is not a number of days",
+                         f"use a whole number, {DEFAULT_DAYS} is tootctl's default") from None
     if n < 1 or n > 3650:
-        raise InputError("--days", f"{n} is out of range", "use 1 to 3650 (7 is tootctl's default)")
+        raise InputError("--days", f"{n} is out of range", f"use 1 to 3650 ({DEFAULT_DAYS} is tootctl's default)")
     return n
 
 
@@ -81,5 +83,5 @@ def run_prune(runner, cmd: PruneCommand, on_line: Callable[[str], None] | None =
         if on_line:
             on_line(text)
     r = runner.run(cmd.argv, root=cmd.root, timeout=timeout, on_line=line)
-    tail = lines[-20:] or [x for x in r.stderr_tail][-20:]
+    tail = lines[-20:] or r.stderr_tail[-20:]
     return r.ok, tail

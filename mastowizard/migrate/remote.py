@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import queue
 import shlex
 import socket
 import tarfile
@@ -154,7 +155,6 @@ class TarReader:
         self.slots: dict[str, _Slot] = {}
         self.order: deque[str] = deque()
         self.lock = threading.Lock()
-        self._read_lock = threading.Lock()     # one SFTP session serves the verification's reads
         self.broken: str | None = None
         self._drain = threading.Thread(target=_drain_stderr, args=(self.chan, self.errors), daemon=True)
         self._drain.start()
@@ -186,8 +186,7 @@ class TarReader:
         return slot.body
 
     def read_all(self, f: SourceFile) -> bytes:
-        with self._read_lock:
-            return self.host.read_bytes(posixpath.join(self.source, f.rel))
+        return self.host.read_bytes(posixpath.join(self.source, f.rel))
 
     def _reason(self, rel: str) -> str:
         prefix = f"tar: {rel}: "
@@ -279,7 +278,6 @@ class SftpReader:
     def __init__(self, host, source: str, channels: int = SFTP_SESSIONS):
         self.host, self.source = host, source
         self.how = describe_transfer(host, "sftp")
-        import queue
         self.pool: queue.Queue = queue.Queue()
         for _ in range(channels):
             self.pool.put(host.open_sftp())
@@ -341,5 +339,5 @@ def open_reader(host, source: str, transfer: str, large_over: int):
     if transfer not in TRANSFERS:
         raise InputError("--transfer", f"{transfer!r} is not a way to read the host", "use tar or sftp")
     if transfer == "sftp":
-        return SftpReader(host, source, SFTP_SESSIONS)
+        return SftpReader(host, source)
     return TarReader(host, source, large_over)

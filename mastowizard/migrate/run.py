@@ -67,9 +67,13 @@ def _progress_printer(stream) -> Callable[[Progress], None]:
     return show
 
 
+def _over_ssh(host) -> bool:
+    return host is not None and hasattr(host, "start")      # an SshHost; LocalHost streams nothing
+
+
 def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
     """The inventory of SOURCE: on this disk, or on HOST (an SshHost) with one find on the host."""
-    if host is None or not hasattr(host, "start"):
+    if not _over_ssh(host):
         return take_inventory(source, spool=spool)
     from .remote import remote_walk
     return take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
@@ -77,7 +81,7 @@ def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
 
 def reader_for(source: str, host=None, transfer: str = "tar", large_over: int = 15 * 1024 * 1024):
     """What reads the files' bytes: this disk, or HOST over SSH (one tar stream, or SFTP)."""
-    if host is None or not hasattr(host, "start"):
+    if not _over_ssh(host):
         return LocalReader()
     from .remote import open_reader
     return open_reader(host, source, transfer, large_over)
