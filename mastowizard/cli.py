@@ -529,7 +529,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
 def cmd_prune_cache(args: argparse.Namespace) -> int:
     from .host.commands import LocalRunner
     from .host.restart import detect
-    from .migrate.inventory import human_bytes
+    from .migrate.inventory import human_bytes, source_dir
     from .migrate.prune import check_days, prune_command, run_prune
     days = check_days(args.days)
     host = _host(args)
@@ -537,7 +537,11 @@ def cmd_prune_cache(args: argparse.Namespace) -> int:
         runner = host if hasattr(host, "run") else LocalRunner()
         path = _env_path(args, host)
         install = detect(host, runner, path, "systemd" if args.systemd else None, args.compose)
-        cache = posixpath.join(posixpath.dirname(path), "public", "system", "cache")
+        try:                           # only for the size shown: tootctl reads the env file itself
+            values = EnvFile.read(host, path).doc.values()
+        except TargetError:            # an admin login without --sudo-user: Mastodon's default place
+            values = {}
+        cache = posixpath.join(source_dir(path, values), "cache")      # PAPERCLIP_ROOT_PATH honoured
         r = runner.run(["du", "-sb", cache], timeout=600)
         size = int(r.stdout.split()[0]) if r.ok and r.stdout.strip() else None
         cmd = prune_command(runner, install, path, days)

@@ -236,6 +236,25 @@ class Session:
         self.inventory = inv
         return self.copied
 
+    def prune_plan(self, days):
+        """The `tootctl media remove --days N` command for this install, and the bytes under cache/
+        now (from the last inventory); nothing runs until prune_cache."""
+        from .host.restart import detect
+        from .migrate.prune import check_days, prune_command
+        days = check_days(days, "days (remote media cache)")
+        if self.host is None:
+            raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
+        runner = self._runner()
+        install = detect(self.host, runner, self.answers.env_file)
+        cmd = prune_command(runner, install, self.answers.env_file, days)
+        cache = self.inventory.folders.get("cache") if self.inventory is not None else None
+        return cmd, (cache.bytes if cache else None)
+
+    def prune_cache(self, cmd, on_line: Callable[[str], None] | None = None) -> tuple[bool, list[str]]:
+        """Run the command prune_plan made (the operator confirmed it); (ok, its last lines)."""
+        from .migrate.prune import run_prune
+        return run_prune(self._runner(), cmd, on_line=on_line)
+
     # -- step 6: the env file -----------------------------------------------------------------
     def make_plan(self) -> Plan:
         if self.env is None:

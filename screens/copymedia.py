@@ -1,4 +1,5 @@
-"""Step 5: the media already on disk: its inventory and what stays private, then the copy into the
+"""Step 5: the media already on disk: its inventory and what stays private, the offer to shrink the
+remote media cache first (tootctl media remove, run only on a second press), then the copy into the
 bucket with progress (cancellable, resumable) and its verification. Rerun after the restart for the
 final delta."""
 
@@ -9,9 +10,15 @@ import threading
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Button, Label, ProgressBar, Static
+from textual.containers import Vertical
+from textual.widgets import Button, Input, Label, ProgressBar, Static
+
+from mastowizard.migrate.inventory import human_bytes
+from mastowizard.migrate.prune import DEFAULT_DAYS
 
 from .base import StepScreen
+
+PRUNE_LABEL = "Remove old cached media"
 
 
 class CopyMediaScreen(StepScreen):
@@ -23,6 +30,13 @@ class CopyMediaScreen(StepScreen):
         yield Static("Every existing attachment, avatar, emoji and preview card must be in the bucket before "
                      "Mastodon switches: it builds media URLs from the settings on every request.")
         yield Static("reading the media on disk ...", id="inventory")
+        with Vertical(id="prune-box", classes="hidden"):
+            yield Label("Remote media cache (optional, before the copy)", classes="title")
+            yield Static("", id="prune-about")
+            yield Label("Delete cached copies older than (days):")
+            yield Input(str(DEFAULT_DAYS), id="days", type="integer")
+            yield Button(PRUNE_LABEL, id="prune")
+            yield Static("", id="pruned")
         yield Button("Copy media", id="copy", variant="primary")
         yield Button("Cancel the copy", id="cancel", classes="hidden")
         yield ProgressBar(id="progress", show_eta=True, classes="hidden")
@@ -31,6 +45,7 @@ class CopyMediaScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.cancel = threading.Event()
+        self.pending = None          # (days, the tootctl command) shown, waiting for the second press
         if self.settings_ok():
             self.call_engine(self.session.media_inventory, self.show_inventory)
 
@@ -38,10 +53,72 @@ class CopyMediaScreen(StepScreen):
         inv, lines = result
         self.query_one("#inventory", Static).update(Text("\n".join(lines)))
         self.query_one("#progress", ProgressBar).update(total=max(inv.files, 1), progress=0)
+        cache = inv.folders.get("cache")
+        box = self.query_one("#prune-box")
+        box.set_class(not (cache and cache.files), "hidden")
+        if cache and cache.files:
+            self.query_one("#prune-about", Static).update(Text(
+                f"cache/ holds {cache.files} copies of other servers' media ({human_bytes(cache.bytes)}). "
+                "Mastodon's `tootctl media remove` deletes those older than N days before the copy; Mastodon "
+                "fetches them again when someone views them. Avatars and headers are kept."))
         if inv.files == 0:
             self.say("nothing on disk to copy: go on to Review", "ok")
         else:
             self.say(f"{inv.files} files on disk: ctrl+r copies them (a rerun copies only what is new)")
+
+    def days(self) -> str:
+        return self.query_one("#days", Input).value.strip()
+
+    @on(Input.Changed, "#days")
+    def days_changed(self) -> None:
+        if self.pending is not None:            # a confirmation holds for the days it showed
+            self.pending = None
+            self.query_one("#prune", Button).label = PRUNE_LABEL
+
+    @on(Button.Pressed, "#prune")
+    def prune_pressed(self) -> None:
+        """First press: show the exact command and where it runs. Second press: run it."""
+        days = self.days()
+        if self.pending is None or self.pending[0] != days:
+            self.call_engine(lambda: self.session.prune_plan(days), lambda r: self.prune_planned(days, r))
+            return
+        cmd = self.pending[1]
+        self.pending = None
+        self.query_one("#prune", Button).label = PRUNE_LABEL
+        self.query_one("#prune", Button).disabled = True
+        shown: list[str] = []
+
+        def line(text: str) -> None:
+            shown.append(text)
+            self.app.call_from_thread(self.query_one("#pruned", Static).update, Text("\n".join(shown[-6:])))
+        self.say(f"running {cmd.describe()} ...")
+        def prune_then_read():           # one worker: a second exclusive one would cancel this one
+            ok, tail = self.session.prune_cache(cmd, on_line=line)
+            return ok, tail, (self.session.media_inventory() if ok else None)
+        self.call_engine(prune_then_read, self.pruned)
+
+    def prune_planned(self, days: str, result) -> None:
+        cmd, size = result
+        self.pending = (days, cmd)
+        self.query_one("#prune", Button).label = f"Run it: tootctl media remove --days {days}"
+        where = self.session.host.describe() if self.session.host is not None else "the host"
+        self.query_one("#pruned", Static).update(Text(f"runs on {where}: {cmd.describe()}"))
+        self.say("press the button again to run tootctl (it deletes files on the host)")
+
+    def pruned(self, result) -> None:
+        ok, tail, inventory = result
+        self.query_one("#prune", Button).disabled = False
+        self.query_one("#pruned", Static).update(Text("\n".join(tail[-6:])))
+        if ok:
+            self.show_inventory(inventory)
+            self.say(f"tootctl media remove finished; {inventory[0].files} files on disk now: ctrl+r copies them",
+                     "ok")
+        else:
+            self.say("tootctl media remove failed: its last lines are above", "error")
+
+    def fail(self, exc: BaseException) -> None:
+        self.query_one("#prune", Button).disabled = False
+        super().fail(exc)
 
     @on(Button.Pressed, "#copy")
     def copy_pressed(self) -> None:

@@ -71,6 +71,19 @@ def test_a_source_install_runs_tootctl_as_the_instance_user_in_its_live_director
         f"{sshd.MASTODON_USER} tootctl RAILS_ENV=production cwd={live} media remove --days 7"]
 
 
+def test_the_cache_size_shown_is_under_paperclip_root_path(cache_tree, tmp_path):
+    env = sshd.env_file()
+    saved = env.read_bytes()
+    try:
+        p = prune(tmp_path, sshd.MASTODON_USER, "--systemd", "--yes", "--json")
+        assert json.loads(p.stdout)["cache_bytes_before"] > 0
+        env.write_bytes(saved + b"\nPAPERCLIP_ROOT_PATH=:rails_root/elsewhere/system\n")
+        p = prune(tmp_path, sshd.MASTODON_USER, "--systemd", "--yes", "--json")
+        assert json.loads(p.stdout)["cache_bytes_before"] is None, p.stdout      # nothing under elsewhere/
+    finally:
+        env.write_bytes(saved)
+
+
 def test_an_admin_login_runs_it_through_sudo_as_the_instance_user(cache_tree, tmp_path):
     before = len(calls())
     p = prune(tmp_path, sshd.ADMIN_USER, "--systemd", "--days", "14", "--yes")
@@ -103,3 +116,72 @@ def test_nothing_runs_without_a_confirmation_and_bad_days_are_one_line(cache_tre
     p = prune(tmp_path, sshd.MASTODON_USER, "--systemd", "--days", "seven", "--yes")
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "--days" in p.stderr
     assert (cache_tree / OLD).exists() and not any("tootctl" in c for c in calls()[before:])
+
+
+def test_the_wizard_offers_it_before_the_copy_and_runs_it_only_on_a_second_press(cache_tree, tmp_path):
+    """Copy media step, over SSH as an admin (tootctl goes through sudo as the instance user): the
+    first press shows the exact command and where it runs, changing the days asks again, only the
+    press after that runs it; the inventory is read again afterwards."""
+    import asyncio
+
+    from textual.widgets import Button, Input, Static
+
+    from mastowizard.secrets import Secret
+    from mastowizard.session import Answers, Session
+    from screens.app import WizardApp
+
+    kh = tmp_path / "known_hosts"
+    kh.write_text(sshd.known_hosts_line())
+    answers = Answers(target="ssh", ssh=f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}", known_hosts=str(kh),
+                      sudo_user=sshd.MASTODON_USER,
+                      identity=str(sshd.client_key()), env_file=str(sshd.env_file()), provider="ceph",
+                      bucket="prune-test", endpoint="http://127.0.0.1:9", addressing="path")
+    session = Session(answers)
+    session.sudo_password = Secret(sshd.ADMIN_PASSWORD)
+    session.connect()
+    session.read_instance()
+
+    class AtCopyMedia(WizardApp):
+        def start(self, step: str = "target") -> None:
+            super().start("copymedia")
+
+    def tootctl_calls(before):
+        return [c for c in calls()[before:] if " tootctl " in c]
+
+    async def drive():
+        app = AtCopyMedia(session, save_profile=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            async def settle():
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+
+            def text(sel):
+                return str(app.screen.query_one(sel, Static).render())
+
+            async def press_prune():
+                app.screen.query_one("#prune", Button).press()
+                await settle()
+            await settle()
+            assert not app.screen.query_one("#prune-box").has_class("hidden")
+            assert "cache/ holds" in text("#prune-about"), text("#prune-about")
+            before = len(calls())
+            await press_prune()
+            assert "press the button again" in text("#status"), text("#status")
+            shown = text("#pruned")
+            assert "tootctl media remove --days 7" in shown and "(as mw-mastodon)" in shown, shown
+            app.screen.query_one("#days", Input).value = "10"
+            await pilot.pause()
+            assert str(app.screen.query_one("#prune", Button).label) == "Remove old cached media"
+            await press_prune()                      # the new days are shown, not run
+            assert "--days 10" in text("#pruned") and not tootctl_calls(before)
+            assert (cache_tree / OLD).exists()
+            await press_prune()
+            assert "Removed 1 media attachments" in text("#pruned"), text("#pruned")
+            assert [c.split(" media remove ")[1] for c in tootctl_calls(before)] == ["--days 10"]
+            assert not (cache_tree / OLD).exists() and (cache_tree / NEW).exists()
+            assert sshd.ADMIN_PASSWORD not in text("#pruned") + text("#status")
+    try:
+        asyncio.run(drive())
+    finally:
+        session.host.close()

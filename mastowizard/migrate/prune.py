@@ -30,14 +30,14 @@ class PruneCommand:
         return self.shown
 
 
-def check_days(days) -> int:
+def check_days(days, field: str = "--days") -> int:
     try:
         n = int(days)
     except (TypeError, ValueError):
-        raise InputError("--days", f"{days!r} is not a number of days",
+        raise InputError(field, f"{days!r} is not a number of days",
                          f"use a whole number, {DEFAULT_DAYS} is tootctl's default") from None
     if n < 1 or n > 3650:
-        raise InputError("--days", f"{n} is out of range", f"use 1 to 3650 ({DEFAULT_DAYS} is tootctl's default)")
+        raise InputError(field, f"{n} is out of range", f"use 1 to 3650 ({DEFAULT_DAYS} is tootctl's default)")
     return n
 
 
