@@ -10,7 +10,7 @@ import threading
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from mastowizard.migrate.inventory import human_bytes
@@ -33,9 +33,10 @@ class CopyMediaScreen(StepScreen):
         with Vertical(id="prune-box", classes="hidden"):
             yield Label("Remote media cache (optional, before the copy)", classes="title")
             yield Static("", id="prune-about")
-            yield Label("Delete cached copies older than (days):")
-            yield Input(str(DEFAULT_DAYS), id="days", type="integer")
-            yield Button(PRUNE_LABEL, id="prune")
+            with Horizontal(id="prune-row"):
+                yield Label("Delete cached copies older than (days):")
+                yield Input(str(DEFAULT_DAYS), id="days", type="integer")
+                yield Button(PRUNE_LABEL, id="prune")
             yield Static("", id="pruned")
         yield Button("Copy media", id="copy", variant="primary")
         yield Button("Cancel the copy", id="cancel", classes="hidden")
@@ -129,6 +130,7 @@ class CopyMediaScreen(StepScreen):
         self.query_one("#progress").remove_class("hidden")
         self.say("copying ...")
         bar = self.query_one("#progress", ProgressBar)
+        self.call_after_refresh(bar.scroll_visible, animate=False)       # the progress where the eye is
 
         def progress(p) -> None:
             fps, mbps, eta = p.rates()
@@ -157,6 +159,7 @@ class CopyMediaScreen(StepScreen):
             lines += [f"✘ {b['url']}: {b['error']}" for b in (v.public_failed + v.private_exposed)[:5]]
             lines += [f"✘ missing: {k}" for k in v.missing[:5]]
         self.query_one("#copied", Static).update(Text("\n".join(lines)))
+        self.call_after_refresh(self.query_one("#copied").scroll_visible, animate=False)
         if copy.cancelled:
             self.say("cancelled: ctrl+r resumes where it stopped", "error")
         elif copy.failed or copy.aborted or (v is not None and not v.ok):

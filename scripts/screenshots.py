@@ -1,0 +1,80 @@
+"""The docs' screenshots, taken for real: the wizard walked through the demo lab (as the quick
+start's demo does: each step's main action, then Next) and each step saved as an SVG after its
+action, in docs/img/wizard-STEP.svg, starting from a new demo bucket (the demo's is emptied first).
+The env file is rolled back at the end, as `demo --smoke` does.
+
+    sudo python3 scripts/screenshots.py [--size 100x32] [--out docs/img]
+
+Needs root (the demo lab does). No secret may appear in a screenshot: checked before saving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+from mastowizard_lab import buckets, demo, rgw  # noqa: E402
+from screens.app import WizardApp  # noqa: E402
+
+# what each step's status line says when its action is done (as test_demo_tmux waits for)
+DONE = {"target": "read the instance", "provider": "probe", "permission": "set up for this mode",
+        "mediahost": "media host pass", "copymedia": "every file is in the bucket",
+        "review": "backup:", "restart": "healthy", "verify": "every check passed"}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="100x32", help="terminal size, COLSxROWS")
+    ap.add_argument("--out", default=str(HERE / "docs" / "img"))
+    args = ap.parse_args()
+    cols, rows = (int(n) for n in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if rgw.is_running():        # a first copy into a new bucket, as an operator sees it the first time
+        try:
+            buckets.empty_and_delete_bucket(rgw.info(), demo.BUCKET)
+        except Exception:  # noqa: BLE001 - there is none yet
+            pass
+    session = demo.prepare()
+    secrets = [s.reveal() for s in (session.secret_access_key, session.token, session.admin.secret_access_key)]
+    app = WizardApp(session, save_profile=False)
+    saved: list[str] = []
+
+    async def walk() -> None:
+        async with app.run_test(size=(cols, rows)) as pilot:
+            for step in DONE:
+                assert app.screen.STEP == step, (app.screen.STEP, step)
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                app.screen.action_main()
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.3)
+                status = str(app.screen.query_one("#status").render())
+                if DONE[step] not in status:
+                    raise SystemExit(f"screenshots: step {step} did not finish: {status}")
+                path = out / f"wizard-{step}.svg"
+                svg = app.export_screenshot(title=f"mastowizard: {step}")
+                leaked = [s for s in secrets if s and s in svg]
+                if leaked:
+                    raise SystemExit(f"screenshots: a secret is on the {step} screen: not saved")
+                path.write_text(svg)
+                saved.append(str(path.relative_to(HERE) if path.is_relative_to(HERE) else path))
+                app.screen.action_next()
+                await pilot.pause()
+    try:
+        asyncio.run(walk())
+    finally:
+        if session.backup:
+            session.rollback()
+    print(f"screenshots: {len(saved)} saved ({', '.join(saved)}); the demo's env file is rolled back")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
