@@ -17,8 +17,9 @@ import httpx
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..results import Check
-from ..s3 import probes
+from ..s3 import anonymous, probes
 from ..s3.credential import Credential
+from ..s3.probe_run import ProbeRun
 from ..secrets import Secret
 from ..settings import Settings
 
@@ -119,14 +120,14 @@ class Checklist:
         self.media_host()
         if ctx.writer is None:
             return
-        run = probes.ProbeRun(s, ctx.writer, ctx.http)
+        run = ProbeRun(s, ctx.writer, ctx.http)
         try:
             ok = probes.probe_access(run)
             if ok:
                 probes.probe_write(run)
-                probes.probe_list(run)
-                probes.probe_put(run)
-                probes.probe_backups(run)
+                anonymous.probe_list(run)
+                anonymous.probe_put(run)
+                anonymous.probe_backups(run)
                 probes.probe_cors(run)
         finally:
             run.cleanup()
@@ -163,7 +164,7 @@ class Checklist:
                                 "check the media host's TLS certificate and that it serves this name"))
             return
         ev = {"url": base + "/", "status": r.status_code, "pinned": pinned}
-        if probes._listing(r):
+        if anonymous.is_listing(r):
             self.add(chk.warned(f"{base}/ lists the bucket's keys (see anon.list)",
                                 "deny / on the media host and remove public listing from the bucket", **ev))
         elif r.status_code in (403, 404):

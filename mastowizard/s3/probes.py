@@ -1,129 +1,24 @@
-"""Bucket probes: what the writer credential can do, and what an anonymous visitor can.
+"""Bucket probes: what the writer credential can do, the bucket's configuration, and (in
+anonymous.py) what an anonymous visitor can. `run_probes` runs them all in order.
 
 Every probe object is removed before `run_probes` returns, whatever happened.
 """
 
 from __future__ import annotations
 
-import secrets as _random
-import struct
-import zlib
-from dataclasses import dataclass, field
 from typing import Callable
 
 import httpx
 
-from ..net import HttpOptions, describe_error
-from ..net import client as http_client
+from ..net import HttpOptions
 from ..results import Check
 from ..settings import Settings
 from . import cors_risk, policy_audit
-from .client import S3Error, bucket_url, explain, make_client
+from .anonymous import probe_backups, probe_list, probe_put, probe_read
+from .client import bucket_url
 from .credential import Credential
-
-CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
-NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
-ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
-                "InvalidRequest", "UnsupportedAcl"}
-
-
-
-def tiny_png() -> bytes:
-    """A valid 1x1 PNG, so that media hosts and CDNs treat the probe like an image."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"\x00\xff\x00\x00"
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-@dataclass
-class ProbeRun:
-    settings: Settings
-    writer: Credential
-    http: HttpOptions
-    admin: Credential | None = None
-    token: str = field(default_factory=lambda: _random.token_hex(6))
-    created: list[str] = field(default_factory=list)
-    checks: dict[str, Check] = field(default_factory=dict)
-
-    def __post_init__(self):
-        self.s3 = make_client(self.settings, self.writer, http=self.http)
-        self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
-        self.web = http_client(self.http)
-        self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
-
-    # -- helpers ------------------------------------------------------------------------
-    def key(self, kind: str) -> str:
-        partition = "000/000/000/000/000/000"
-        if kind == "backup":
-            return self.settings.key(f"backups/dumps/{partition}/original/mastowizard-probe-{self.token}.zip")
-        return self.settings.key(f"media_attachments/files/{partition}/original/mastowizard-probe-{self.token}-{kind}.png")
-
-    def err(self, exc: Exception) -> S3Error:
-        return explain(exc, self.secrets)
-
-    def put(self, key: str, acl: str | None, client=None) -> None:
-        extra = {"ACL": acl} if acl else {}
-        self.created.append(key)
-        (client or self.s3).put_object(Bucket=self.settings.bucket, Key=key, Body=tiny_png(),
-                                       ContentType="image/png", CacheControl=CACHE_CONTROL, **extra)
-
-    def get(self, url: str, method: str = "GET", **kw) -> httpx.Response:
-        return self.web.request(method, url, **kw)
-
-    def add(self, check: Check) -> Check:
-        self.checks[check.id] = check
-        return check
-
-    def skip_rest(self, ids: list[tuple[str, str]], why: str) -> None:
-        for cid, title in ids:
-            if cid not in self.checks:
-                self.add(Check(cid, title).skipped(why))
-
-    @property
-    def media_base(self) -> str | None:
-        s = self.settings
-        return f"{s.protocol}://{s.alias_host}" if s.alias_host else None
-
-    def cleanup(self) -> list[str]:
-        left = []
-        for key in dict.fromkeys(self.created):
-            for c in filter(None, (self.s3, self.s3_admin)):
-                try:
-                    c.delete_object(Bucket=self.settings.bucket, Key=key)
-                    break
-                except Exception:
-                    continue
-            else:
-                left.append(key)
-        self.created.clear()
-        return left
-
-    def close(self) -> None:
-        self.web.close()
-
-
-ALL_PROBES = [
-    ("writer.credentials", "Writer credential is valid"),
-    ("writer.bucket", "Bucket reachable with this region and addressing"),
-    ("writer.write", "Writer can write and delete an object"),
-    ("writer.acl", "Provider accepts a public-read object ACL"),
-    ("bucket.public_access_block", "Block Public Access fits the permission mode"),
-    ("bucket.ownership", "Object ownership fits the permission mode"),
-    ("bucket.policy", "Bucket policy grants nothing anonymous but reading media"),
-    ("bucket.cors", "CORS lets the web UI read media"),
-    ("anon.read", "Anyone can read an uploaded object through the media host"),
-    ("anon.list", "Nobody can list the bucket anonymously"),
-    ("anon.put", "Nobody can write to the bucket anonymously"),
-    ("anon.backups", "Private archives under backups/ are not readable"),
-    ("permission.mode", "Permission mode and its consequence"),
-]
-TITLES = dict(ALL_PROBES)
-
-
-def _check(cid: str) -> Check:
-    return Check(cid, TITLES[cid])
+from .probe_run import ACL_REJECTED, ALL_PROBES, NOT_SUPPORTED, ProbeRun, tiny_png
+from .probe_run import check as _check
 
 
 # -- writer probes --------------------------------------------------------------------------
@@ -390,125 +285,6 @@ def probe_cors(run: ProbeRun) -> None:
         run.add(chk.failed("no rule allows GET from any origin", "add AllowedOrigins *, AllowedMethods GET, HEAD", **ev))
     else:
         run.add(chk.passed("GET and HEAD allowed from any origin; " + rating.summary(), **ev))
-
-
-# -- anonymous probes -----------------------------------------------------------------------
-def _listing(resp: httpx.Response) -> bool:
-    return resp.status_code == 200 and ("<ListBucketResult" in resp.text or "<Contents>" in resp.text)
-
-
-def probe_read(run: ProbeRun) -> None:
-    s = run.settings
-    key = run.key("public")
-    read = _check("anon.read")
-    try:
-        run.put(key, s.acl or None)
-    except Exception as exc:  # noqa: BLE001
-        run.add(read.skipped(f"could not upload a probe object: {run.err(exc).code}"))
-    else:
-        url = s.public_url(key)
-        try:
-            r = run.get(url)
-            ev = {"url": url, "status": r.status_code, "content_type": r.headers.get("content-type"),
-                  "cache_control": r.headers.get("cache-control")}
-            if r.status_code == 200 and r.content == tiny_png():
-                run.add(read.passed(f"{url} answered 200 with the object", **ev))
-            elif r.status_code in (401, 403, 404):
-                fix = ("in ACL mode check that uploads keep public-read (writer.acl, Block Public Access)"
-                       if s.permission == "acl" else "apply the public-read bucket policy (`mastowizard policy`)")
-                if s.alias_host:
-                    fix += "; and that the media host proxies to this bucket"
-                run.add(read.failed(f"{url} answered {r.status_code}: media would not load", fix, **ev))
-            else:
-                run.add(read.failed(f"{url} answered {r.status_code} without the object",
-                                    "check that the media host (S3_ALIAS_HOST) proxies to this bucket", **ev))
-        except httpx.HTTPError as exc:
-            run.add(read.failed(f"{url}: {describe_error(exc)}",
-                                "check the media host's DNS, TLS certificate and proxy (or --resolve/--ca-bundle)",
-                                url=url))
-
-
-def _sweep(run: ProbeRun, requests: list[tuple[str, str, bytes | None]],
-           judge: Callable[[httpx.Response, int], str | None]) -> tuple[list[str], list[str]]:
-    """Send each anonymous request; `judge(response, index)` names what went wrong, or None.
-    Returns the offending URLs and a line per request for the evidence."""
-    offenders, seen = [], []
-    for i, (method, url, body) in enumerate(requests):
-        label = f"{method} {url}" if method != "GET" else url
-        try:
-            r = run.get(url, method, content=body) if body is not None else run.get(url, method)
-        except httpx.HTTPError as exc:
-            seen.append(f"{label} -> {describe_error(exc)}")
-            continue
-        verdict = judge(r, i)
-        seen.append(f"{label} -> {r.status_code}" + (f" ({verdict})" if verdict else ""))
-        if verdict:
-            offenders.append(url)
-    return offenders, seen
-
-
-def probe_list(run: ProbeRun) -> None:
-    s = run.settings
-    chk = _check("anon.list")
-    urls = [bucket_url(s, ""), bucket_url(s, "") + "?list-type=2"]
-    if run.media_base:
-        urls += [run.media_base + "/", run.media_base + "/?list-type=2"]
-    listed, seen = _sweep(run, [("GET", u, None) for u in urls],
-                          lambda r, _: "a key list" if _listing(r) else None)
-    if listed:
-        run.add(chk.failed("anyone can list every key: " + ", ".join(listed),
-                           "remove s3:ListBucket for Principal * from the bucket policy, set the bucket "
-                           "(and the provider's 'file listing') private, and deny / on the media host",
-                           requests=seen))
-    else:
-        run.add(chk.passed("no key list at " + ", ".join(seen), requests=seen))
-
-
-def probe_put(run: ProbeRun) -> None:
-    s = run.settings
-    chk = _check("anon.put")
-    keys = [run.key("anon-put")] + ([run.key("anon-put-media")] if run.media_base else [])
-    urls = [bucket_url(s, keys[0])] + ([f"{run.media_base}/{keys[1]}"] if run.media_base else [])
-    run.created.extend(keys)  # in case a write is accepted
-    accepted, seen = _sweep(run, [("PUT", u, b"anonymous") for u in urls],
-                            lambda r, i: "stored" if 200 <= r.status_code < 300 and _exists(run, keys[i]) else None)
-    if accepted:
-        run.add(chk.failed("anyone can write: " + ", ".join(accepted),
-                           "remove s3:PutObject (and any write action) for Principal * from the bucket policy "
-                           "and public-read-write from the bucket ACL", requests=seen))
-    else:
-        run.add(chk.passed("anonymous PUT refused: " + ", ".join(seen), requests=seen))
-
-
-def probe_backups(run: ProbeRun) -> None:
-    s = run.settings
-    chk = _check("anon.backups")
-    key = run.key("backup")
-    try:
-        # Mastodon uploads archives with a private ACL, or none when S3_PERMISSION is empty.
-        run.put(key, "private" if s.acl else None)
-    except Exception as exc:  # noqa: BLE001
-        run.add(chk.skipped(f"could not upload a probe archive: {run.err(exc).code}"))
-        return
-    urls = [bucket_url(s, key)] + ([f"{run.media_base}/{key}"] if run.media_base else [])
-    readable, seen = _sweep(run, [("GET", u, None) for u in urls],
-                            lambda r, _: "the archive" if r.status_code == 200 and r.content == tiny_png() else None)
-    if readable:
-        run.add(chk.failed("a private archive under backups/ is readable by anyone: " + ", ".join(readable),
-                           "limit the public GetObject to Mastodon's media prefixes, never backups/ "
-                           "(`mastowizard policy`)", requests=seen))
-    else:
-        run.add(chk.passed("backups/ stays private: " + ", ".join(seen), requests=seen))
-
-
-def _exists(run: ProbeRun, key: str) -> bool:
-    """Did an anonymous write really store the object? (A web server may answer 200 to anything.)"""
-    try:
-        run.s3.head_object(Bucket=run.settings.bucket, Key=key)
-        return True
-    except Exception as exc:  # noqa: BLE001
-        # 404: not there. 403: an object the writer may not read, i.e. someone else's upload.
-        return run.err(exc).code not in ("NotFound", "NoSuchKey", "404")
 
 
 def probe_mode(run: ProbeRun) -> None:

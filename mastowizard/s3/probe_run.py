@@ -1,0 +1,122 @@
+"""What every bucket probe shares: the run (its clients, the probe objects it made, the results)
+and the probe object itself. Every probe object is removed by `ProbeRun.cleanup`."""
+
+from __future__ import annotations
+
+import secrets as _random
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+import httpx
+
+from ..net import HttpOptions
+from ..net import client as http_client
+from ..results import Check
+from ..settings import Settings
+from .client import S3Error, explain, make_client
+from .credential import Credential
+
+CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
+NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
+ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
+                "InvalidRequest", "UnsupportedAcl"}
+
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG, so that media hosts and CDNs treat the probe like an image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"\x00\xff\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@dataclass
+class ProbeRun:
+    settings: Settings
+    writer: Credential
+    http: HttpOptions
+    admin: Credential | None = None
+    token: str = field(default_factory=lambda: _random.token_hex(6))
+    created: list[str] = field(default_factory=list)
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.s3 = make_client(self.settings, self.writer, http=self.http)
+        self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
+        self.web = http_client(self.http)
+        self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
+
+    # -- helpers ------------------------------------------------------------------------
+    def key(self, kind: str) -> str:
+        partition = "000/000/000/000/000/000"
+        if kind == "backup":
+            return self.settings.key(f"backups/dumps/{partition}/original/mastowizard-probe-{self.token}.zip")
+        return self.settings.key(f"media_attachments/files/{partition}/original/mastowizard-probe-{self.token}-{kind}.png")
+
+    def err(self, exc: Exception) -> S3Error:
+        return explain(exc, self.secrets)
+
+    def put(self, key: str, acl: str | None, client=None) -> None:
+        extra = {"ACL": acl} if acl else {}
+        self.created.append(key)
+        (client or self.s3).put_object(Bucket=self.settings.bucket, Key=key, Body=tiny_png(),
+                                       ContentType="image/png", CacheControl=CACHE_CONTROL, **extra)
+
+    def get(self, url: str, method: str = "GET", **kw) -> httpx.Response:
+        return self.web.request(method, url, **kw)
+
+    def add(self, check: Check) -> Check:
+        self.checks[check.id] = check
+        return check
+
+    def skip_rest(self, ids: list[tuple[str, str]], why: str) -> None:
+        for cid, title in ids:
+            if cid not in self.checks:
+                self.add(Check(cid, title).skipped(why))
+
+    @property
+    def media_base(self) -> str | None:
+        s = self.settings
+        return f"{s.protocol}://{s.alias_host}" if s.alias_host else None
+
+    def cleanup(self) -> list[str]:
+        left = []
+        for key in dict.fromkeys(self.created):
+            for c in filter(None, (self.s3, self.s3_admin)):
+                try:
+                    c.delete_object(Bucket=self.settings.bucket, Key=key)
+                    break
+                except Exception:
+                    continue
+            else:
+                left.append(key)
+        self.created.clear()
+        return left
+
+    def close(self) -> None:
+        self.web.close()
+
+
+ALL_PROBES = [
+    ("writer.credentials", "Writer credential is valid"),
+    ("writer.bucket", "Bucket reachable with this region and addressing"),
+    ("writer.write", "Writer can write and delete an object"),
+    ("writer.acl", "Provider accepts a public-read object ACL"),
+    ("bucket.public_access_block", "Block Public Access fits the permission mode"),
+    ("bucket.ownership", "Object ownership fits the permission mode"),
+    ("bucket.policy", "Bucket policy grants nothing anonymous but reading media"),
+    ("bucket.cors", "CORS lets the web UI read media"),
+    ("anon.read", "Anyone can read an uploaded object through the media host"),
+    ("anon.list", "Nobody can list the bucket anonymously"),
+    ("anon.put", "Nobody can write to the bucket anonymously"),
+    ("anon.backups", "Private archives under backups/ are not readable"),
+    ("permission.mode", "Permission mode and its consequence"),
+]
+TITLES = dict(ALL_PROBES)
+
+
+def check(cid: str) -> Check:
+    return Check(cid, TITLES[cid])
