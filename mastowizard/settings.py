@@ -24,7 +24,15 @@ S3_VARIABLES = (
     "S3_OPEN_TIMEOUT", "S3_READ_TIMEOUT", "S3_FORCE_SINGLE_REQUEST", "S3_ENABLE_CHECKSUM_MODE",
     "S3_STORAGE_CLASS", "S3_MULTIPART_THRESHOLD", "S3_BATCH_DELETE_LIMIT", "S3_BATCH_DELETE_RETRY",
     "S3_KEY_PREFIX", "EXTRA_MEDIA_HOSTS",
+    "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
 )
+# The Ruby SDK's 2025 default (aws-sdk-core 3.216+) sends CRC checksums on every upload, which B2,
+# R2, older MinIO and others rejected; Mastodon no longer pins an older SDK (#36719).
+CHECKSUM_VARIABLES = ("AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION")
+CHECKSUM_REASON = ("AWS_REQUEST_CHECKSUM_CALCULATION and AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED: the AWS SDK "
+                   "Mastodon uses sends checksums by default since 2025 (aws-sdk-core 3.216), which S3-compatible "
+                   "providers such as B2 and R2 rejected (mastodon#33624); WHEN_REQUIRED sends them only where "
+                   "the S3 API requires them")
 # Provider-specific extras a provider entry may ask for.
 EXTRA_VARIABLES = frozenset({
     "S3_FORCE_SINGLE_REQUEST", "S3_ENABLE_CHECKSUM_MODE", "S3_STORAGE_CLASS",
@@ -135,6 +143,14 @@ class Settings:
             return f"{self.protocol}://{self.alias_host}/{key}"
         return f"{self.protocol}://{self.url_hostname}/{self.bucket}/{key}"
 
+    @property
+    def needs_checksum_when_required(self) -> bool:
+        """Every provider but AWS: the SDK's default checksums are AWS's, not every S3's."""
+        try:
+            return get_provider(self.provider).checksum_when_required
+        except InputError:      # not in the catalog: S3-compatible, not AWS
+            return self.provider != "aws"
+
     def to_env(self, include_secrets: bool = True) -> dict[str, str | None]:
         """The values to write. None means: remove the variable (it would mislead Mastodon)."""
         env: dict[str, str | None] = {
@@ -151,6 +167,8 @@ class Settings:
             "S3_PERMISSION": self.acl,
             "S3_KEY_PREFIX": self.key_prefix,
         }
+        if self.needs_checksum_when_required:
+            env.update(dict.fromkeys(CHECKSUM_VARIABLES, "WHEN_REQUIRED"))
         env.update(self.extra_env)
         if include_secrets:
             env["AWS_ACCESS_KEY_ID"] = self.access_key_id

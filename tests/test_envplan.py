@@ -184,3 +184,19 @@ def test_describe_reports_what_the_instance_uses(tmp_path):
     target.write_bytes((Path(__file__).parent / "env_corpus" / "quoting.env").read_bytes())
     info = describe(EnvFile.read(LocalHost(), str(target)))
     assert info["s3"]["AWS_SECRET_ACCESS_KEY"] == "****ue==" and "DOLLAR contains $" in " ".join(info["notes"])
+
+
+def test_every_provider_but_aws_gets_the_sdk_checksums_only_when_required(tmp_path):
+    """aws-sdk-core 3.216+ checksums broke uploads to B2, R2 and others: the plan writes both
+    switches for every S3-compatible provider, says why in its notes, and leaves AWS alone."""
+    env = tmp_path / ".env.production"
+    env.write_text("LOCAL_DOMAIN=example.org\n")
+    for name, make in SETTINGS.items():
+        plan = make_plan(EnvFile.read(LocalHost(), str(env)), with_creds(make()))
+        added = {c.key: c.new for c in plan.changes}
+        if name == "aws-acl":
+            assert "AWS_REQUEST_CHECKSUM_CALCULATION" not in added and not any("checksum" in n for n in plan.notes)
+        else:
+            assert added["AWS_REQUEST_CHECKSUM_CALCULATION"] == added["AWS_RESPONSE_CHECKSUM_VALIDATION"] \
+                == "WHEN_REQUIRED", (name, added)
+            assert any("B2 and R2 rejected" in n for n in plan.notes), plan.notes

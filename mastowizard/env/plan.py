@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..errors import InputError
 from ..host.local import FileStat, Host, digest
 from ..secrets import is_secret_name, mask, mask_userinfo
-from ..settings import S3_VARIABLES, Settings, from_env
+from ..settings import CHECKSUM_REASON, CHECKSUM_VARIABLES, S3_VARIABLES, Settings, from_env
 from .doc import EnvDocument
 
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -174,6 +174,8 @@ def make_plan(env: EnvFile, settings: Settings) -> Plan:
             notes.append(f"{key} is set {len(lines)} times: the last one (line {lines[-1]}) is changed"
                          if any(c.key == key and c.action != "remove" for c in changes)
                          else f"{key} is set {len(lines)} times: every one is removed")
+    if any(c.key in CHECKSUM_VARIABLES and c.action != "remove" for c in changes):
+        notes.append(CHECKSUM_REASON)
     plan = Plan(env, doc.text(), changes, notes)
     _check_round_trip(plan, desired_values(settings))
     return plan
