@@ -225,6 +225,32 @@ def add_site(name: str, server_name: str, upstream: str) -> Path:
     return f
 
 
+def add_index_site(name: str, server_name: str, upstream: str, directory: Path, fmt: str = "html") -> Path:
+    """A media host misconfigured the way admins do it: keys proxied to the bucket, but directory
+    paths (`/`, `/media_attachments/`) served from DIRECTORY with nginx's autoindex in FMT
+    (html, json or xml)."""
+    f = root() / "sites" / f"{name}.conf"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"""server {{
+    listen {HOST}:{NGINX_HTTP_PORT};
+    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
+    server_name {server_name};
+    root {directory};
+    location ~ /$ {{ autoindex on; autoindex_format {fmt}; }}
+    {media_location(upstream.rstrip('/') + '$lab_path')}
+}}
+""")
+    if is_running():
+        reload()
+    return f
+
+
+def remove_site(name: str) -> None:
+    (root() / "sites" / f"{name}.conf").unlink(missing_ok=True)
+    if is_running():
+        reload()
+
+
 def stop() -> None:
     procs.stop(root() / "nginx.pid")
 

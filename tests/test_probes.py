@@ -116,8 +116,26 @@ def test_policy_that_allows_anonymous_put_is_caught(bucket, lab_info):
     checks = probe(bucket, lab_info, "policy")
     assert failing(checks) == {"bucket.policy", "anon.put"}
     put = next(c for c in checks if c.id == "anon.put")
-    assert "s3:PutObject" in put.fix
+    assert "s3:PutObject" in put.fix and put.evidence["anonymous"] == ["upload", "overwrite"]
     assert bucket.endpoint_in(put.detail)
+
+
+@pytest.mark.parametrize("action, kind", [("s3:DeleteObject", "delete"), ("s3:PutObjectAcl", "ACL change")])
+def test_policy_that_lets_anyone_delete_or_change_acls_is_caught(bucket, lab_info, action, kind):
+    """A stranger who may delete media, or make it private, breaks the instance as surely as one who
+    may upload: each is probed by its effect on a probe object of its own."""
+    caps = bucket.server.capabilities
+    if kind == "ACL change" and (not caps.get("acl") or caps.get("default_acls_disabled")):
+        pytest.skip(f"{bucket.server.name}'s policy-mode bucket has no object ACLs to change")
+    setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    _extra_statement(bucket, {"Sid": "Stranger", "Effect": "Allow", "Principal": "*", "Action": action,
+                              "Resource": f"arn:aws:s3:::{bucket.name}/*"})
+    checks = probe(bucket, lab_info, "policy")          # asserts that every probe object is gone
+    assert failing(checks) == {"bucket.policy", "anon.put"}
+    put = next(c for c in checks if c.id == "anon.put")
+    assert put.detail.startswith(f"anyone can {kind}:"), put.detail
+    assert action in put.fix and put.evidence["anonymous"] == [kind]
+    assert bucket.endpoint_in(put.detail) and bucket.media_host not in put.detail   # nginx allows only GET
 
 
 def test_bucket_with_no_public_read(bucket, lab_info):
@@ -203,3 +221,34 @@ def test_probe_objects_are_removed_even_when_a_probe_crashes(bucket, lab_info, m
     with pytest.raises(RuntimeError):
         run_probes(settings_for(bucket, "acl"), writer(bucket.server), http_options(bucket, lab_info))
     assert leftover_probe_keys(bucket) == []
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "xml"])
+def test_a_media_host_with_autoindex_is_a_listing_whatever_the_format(bucket, lab_info, fmt):
+    """Keys proxied to a correctly private bucket, but directory paths served by nginx's autoindex
+    from the old public/system: anyone sees every file name there."""
+    import shutil
+
+    from mastowizard_lab import nginx, sshd
+    tree = sshd.shared() / "test-autoindex" / fmt       # where nginx's workers (nobody) may read
+    shutil.rmtree(tree, ignore_errors=True)
+    (tree / "media_attachments" / "files").mkdir(parents=True)
+    (tree / "media_attachments" / "files" / "secret-name.png").write_bytes(b"x")
+    for d in (tree.parent, tree, tree / "media_attachments", tree / "media_attachments" / "files"):
+        d.chmod(0o755)
+    name = f"autoindex-{fmt}.lab.test"
+    site = f"test-autoindex-{fmt}"
+    port = bucket.server.endpoint.rsplit(":", 1)[1]
+    nginx.add_index_site(site, name, f"http://127.0.0.1:{port}/{bucket.name}", tree, fmt)
+    try:
+        setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+        checks = probe(bucket, lab_info, "policy", alias_host=f"{name}:{lab_info.http_port}")
+        assert failing(checks) == {"anon.list"}, [c.to_dict() for c in checks if c.status == "fail"]
+        lst = next(c for c in checks if c.id == "anon.list")
+        assert f"http://{name}:{lab_info.http_port}/media_attachments/" in lst.detail
+        assert "autoindex" in lst.detail and "autoindex off" in lst.fix
+        assert "ListBucket" not in lst.fix          # the bucket itself lists nothing
+        assert not any(bucket.endpoint_in(u) for u in lst.evidence["listings"])
+    finally:
+        nginx.remove_site(site)
+        shutil.rmtree(tree, ignore_errors=True)

@@ -39,7 +39,7 @@ TITLES = {
     "writer.write": "Writer can write and delete an object",
     "media_host": "Media host resolves, has valid TLS and lists nothing at its root",
     "anon.list": "Nobody can list the bucket anonymously",
-    "anon.put": "Nobody can write to the bucket anonymously",
+    "anon.put": "Nobody can upload, overwrite, re-ACL or delete anonymously",
     "anon.backups": "Private archives under backups/ are not readable",
     "cors": "CORS lets the web UI read media",
     "instance.health": "Instance answers /health",
@@ -164,11 +164,16 @@ class Checklist:
                                 "check the media host's TLS certificate and that it serves this name"))
             return
         ev = {"url": base + "/", "status": r.status_code, "pinned": pinned}
-        if anonymous.is_listing(r):
-            self.add(chk.warned(f"{base}/ lists the bucket's keys (see anon.list)",
-                                "deny / on the media host and remove public listing from the bucket", **ev))
+        kind = anonymous.listing_kind(r)
+        if kind:
+            self.add(chk.warned(f"{base}/ answers with {kind} (the failure is anon.list's)",
+                                "deny / and directory paths on the media host (no autoindex) and remove public "
+                                "listing from the bucket", **ev))
         elif r.status_code in (403, 404):
             self.add(chk.passed(f"{base}/ answered {r.status_code}" + (f" (pinned to {pinned})" if pinned else ""), **ev))
+        elif r.status_code == 200:
+            self.add(chk.warned(f"{base}/ answered 200 ({anonymous.describe_body(r)}): no key list, but a media "
+                                "host's root should be 403 or 404", "deny / on the media host", **ev))
         else:
             self.add(chk.warned(f"{base}/ answered {r.status_code} without a key list",
                                 "a media host's root should be 403 or 404", **ev))

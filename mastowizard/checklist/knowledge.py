@@ -60,9 +60,11 @@ ENTRIES = (
           "Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.",
           (r"NoSuchBucket", r"does not exist at this endpoint"), ()),
     Entry("checksum", "Checksum errors from S3-compatible providers",
-          "Newer AWS SDKs send CRC checksum headers on every upload; some providers reject or mishandle them.",
-          "Upgrade Mastodon (it pins a compatible aws-sdk) or ask the provider; for tools set "
-          "AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required.",
+          "The AWS SDK Mastodon uses (aws-sdk-core 3.216+, 2025) sends CRC checksum headers on every upload; "
+          "B2, R2 and other S3-compatible providers rejected or mishandled them (mastodon#33624). Mastodon no "
+          "longer pins an older SDK (mastodon#36719).",
+          "Set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED and AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED in "
+          "the env file (`mastowizard plan` writes both for every provider but AWS) and restart web and sidekiq.",
           (r"XAmzContentSHA256Mismatch", r"InvalidArgument.*checksum", r"x-amz-checksum", r"NotImplemented.*checksum",
            r"Aws::S3::Errors::BadDigest"), ()),
     Entry("tls", "TLS certificate errors",
@@ -76,15 +78,21 @@ ENTRIES = (
           "ACL mode: keep S3_PERMISSION=public-read and ACLs enabled. Policy mode: apply the bucket policy from "
           "`mastowizard policy`. Check the media host's proxy target.",
           (r"answered 403", r"AccessDenied"), ("public_fetch", "anon.read")),
-    Entry("listing", "The bucket is listable",
+    Entry("listing", "The bucket or the media host lists files",
           "A bucket policy or ACL lets anyone list keys (s3:ListBucket for *, a public bucket ACL, 'File Listing' "
-          "enabled, Wasabi's legacy public access), or the media host forwards / to the bucket.",
-          "Remove the public listing grant and deny / at the media host; anyone could otherwise enumerate every "
-          "upload, including those of suspended accounts.",
-          (r"ListBucketResult",), ("anon.list", "bucket.policy")),
-    Entry("anonymous-write", "Anyone can write to the bucket",
-          "A policy or bucket ACL grants s3:PutObject (or public-read-write) to everyone.",
-          "Remove it now: such buckets are found and filled by strangers.", (), ("anon.put",)),
+          "enabled, Wasabi's legacy public access), the media host forwards / to the bucket, or the media host "
+          "answers directory paths with a web server's index page (nginx `autoindex on`, Apache `Options "
+          "Indexes`), in HTML, JSON or XML.",
+          "Remove the public listing grant, turn autoindex off, and deny / and directory paths at the media host; "
+          "anyone could otherwise enumerate every upload, including those of suspended accounts.",
+          (r"ListBucketResult", r"<title>Index of"), ("anon.list", "bucket.policy", "media_host")),
+    Entry("anonymous-write", "Anyone can upload, overwrite, delete or re-ACL media",
+          "A bucket policy or ACL grants a write to everyone: s3:PutObject (upload, overwrite), s3:DeleteObject "
+          "(delete), s3:PutObjectAcl (make media private or public), or public-read-write on the bucket. The "
+          "checklist tries each on a probe object of its own and judges it by its effect.",
+          "Remove every write action for Principal * from the bucket policy and public-read-write from the bucket "
+          "ACL now: such buckets are found and filled (or emptied) by strangers. Allow only GET (and OPTIONS) "
+          "on the media host.", (), ("anon.put",)),
     Entry("backups-public", "Archives under backups/ are public",
           "The public-read grant covers every key, including users' archive exports.",
           "Limit the grant to Mastodon's media prefixes (`mastowizard policy`).", (), ("anon.backups",)),

@@ -111,7 +111,7 @@ ALL_PROBES = [
     ("bucket.cors", "CORS lets the web UI read media"),
     ("anon.read", "Anyone can read an uploaded object through the media host"),
     ("anon.list", "Nobody can list the bucket anonymously"),
-    ("anon.put", "Nobody can write to the bucket anonymously"),
+    ("anon.put", "Nobody can upload, overwrite, re-ACL or delete anonymously"),
     ("anon.backups", "Private archives under backups/ are not readable"),
     ("permission.mode", "Permission mode and its consequence"),
 ]
