@@ -154,7 +154,15 @@ def test_no_public_read(lab):
     checks = lab.check()
     assert failing(checks) == {"public_fetch"}
     fetch = by_id(checks)["public_fetch"]
-    assert "403" in fetch.detail and "not public" in fetch.fix
+    first = fetch.evidence["causes"][0]          # the likely cause first, with its evidence
+    assert "403" in fetch.detail and first["likely"]
+    if lab.permission == "policy":
+        assert first["cause"] == "bucket policy" and "no policy" in first["evidence"]
+        assert "mastowizard policy" in fetch.fix
+    else:
+        assert first["cause"] == "object ACL" and "S3_PERMISSION=private" in first["evidence"]
+        assert "S3_PERMISSION=public-read" in fetch.fix
+    assert f"likely: {first['cause']}" in fetch.detail
 
 
 def test_no_cors(lab):

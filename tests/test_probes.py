@@ -252,3 +252,50 @@ def test_a_media_host_with_autoindex_is_a_listing_whatever_the_format(bucket, la
     finally:
         nginx.remove_site(site)
         shutil.rmtree(tree, ignore_errors=True)
+
+
+def _read_causes(checks):
+    read = next(c for c in checks if c.id == "anon.read")
+    assert read.status == "fail", read.to_dict()
+    return read, [c for c in read.evidence["causes"] if c["likely"]]
+
+
+def test_a_media_host_serving_another_bucket_is_named_as_the_cause(bucket, lab_info):
+    from mastowizard_lab import buckets
+    from mastowizard_lab.nginx import media_host
+    other = bucket.name + "-other"
+    buckets.create_bucket(bucket.server, other)
+    try:
+        setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+        wrong = f"{media_host(bucket.server.name, other)}:{lab_info.http_port}"
+        checks = run_probes(settings_for(bucket, "policy", alias_host=wrong), writer(bucket.server),
+                            http_options(bucket, lab_info), admin(bucket.server))
+        read, likely = _read_causes(checks)
+        assert [c["cause"] for c in likely] == ["media host"], read.evidence["causes"]
+        assert "proxies somewhere else" in read.detail and bucket.endpoint_in(read.fix)
+    finally:
+        buckets.empty_and_delete_bucket(bucket.server, other)
+
+
+def test_a_deny_in_the_bucket_policy_is_named_as_the_cause(bucket, lab_info):
+    setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    _extra_statement(bucket, {"Sid": "NoMedia", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                              "Resource": f"arn:aws:s3:::{bucket.name}/media_attachments/*"})
+    checks = run_probes(settings_for(bucket, "policy"), writer(bucket.server), http_options(bucket, lab_info),
+                        admin(bucket.server))
+    read, likely = _read_causes(checks)
+    assert likely[0]["cause"] == "bucket policy" and "Deny statement (NoMedia)" in likely[0]["evidence"]
+    assert "Deny" in read.fix
+
+
+def test_block_public_access_read_with_the_admin_credential_is_named_as_the_cause(bucket, lab_info):
+    if not bucket.server.capabilities.get("default_block_public_access"):
+        pytest.skip(f"{bucket.server.name} does not enforce Block Public Access")
+    setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+    bucket.admin_client.put_public_access_block(Bucket=bucket.name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    checks = run_probes(settings_for(bucket, "policy"), writer(bucket.server), http_options(bucket, lab_info),
+                        admin(bucket.server))
+    read, likely = _read_causes(checks)
+    assert likely[0]["cause"] == "Block Public Access" and "RestrictPublicBuckets is on" in likely[0]["evidence"]
+    assert "RestrictPublicBuckets" in read.fix

@@ -10,14 +10,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..results import Check
-from ..s3 import anonymous, probes
+from ..s3 import anonymous, probes, read_diagnosis
 from ..s3.credential import Credential
 from ..s3.probe_run import ProbeRun
 from ..secrets import Secret
@@ -349,6 +349,15 @@ class Checklist:
             self.add(chk.passed("200, image type, CORS and a long public Cache-Control on both", responses=seen))
             return
         first = problems[0]
+        causes = None
+        refused = next((r for r in seen if r["status"] in (401, 403, 404)), None)
+        if refused is not None and self.ctx.writer is not None:
+            causes = self.diagnose(refused["url"], refused["status"])
+        if causes is not None:
+            tail, fix = read_diagnosis.summary(causes)
+            self.add(chk.failed("; ".join(problems) + "; " + tail, fix, responses=seen,
+                                causes=[c.to_dict() for c in causes]))
+            return
         if "answered 403" in first or "answered 404" in first:
             fix = ("the object is not public, or S3_ALIAS_HOST does not serve this bucket: check the ACL or bucket "
                    "policy (`mastowizard probe`) and the media host's proxy target")
@@ -357,6 +366,19 @@ class Checklist:
         else:
             fix = "check the media host's DNS, TLS and proxy"
         self.add(chk.failed("; ".join(problems), fix, responses=seen))
+
+    def diagnose(self, url: str, status: int):
+        """The likely causes of a refused read of the test upload (read-only calls on the bucket)."""
+        s = self.ctx.settings
+        path = urlsplit(url).path.lstrip("/")
+        key = unquote(path if s.alias_host else path.split("/", 1)[-1])
+        run = ProbeRun(s, self.ctx.writer, self.ctx.http)
+        try:
+            return read_diagnosis.diagnose_read(run, key, url, status)
+        except Exception:  # noqa: BLE001 - the failure stands without a diagnosis
+            return None
+        finally:
+            run.close()
 
     def cors(self, seen: list[dict]) -> None:
         """Runs last: the bucket's CORS rules (group 1) and the headers the upload got (group 2)."""

@@ -9,7 +9,13 @@ from typing import Any, Mapping
 from ..errors import InputError
 from ..host.local import FileStat, Host, digest
 from ..secrets import is_secret_name, mask, mask_userinfo
-from ..settings import CHECKSUM_REASON, CHECKSUM_VARIABLES, S3_VARIABLES, Settings, from_env
+from ..settings import (
+    CHECKSUM_REASON,
+    CHECKSUM_VARIABLES,
+    S3_VARIABLES,
+    Settings,
+    from_env,
+)
 from .doc import EnvDocument
 
 CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")

@@ -74,11 +74,11 @@ def probe_read(run: ProbeRun) -> None:
             if r.status_code == 200 and r.content == tiny_png():
                 run.add(read.passed(f"{url} answered 200 with the object", **ev))
             elif r.status_code in (401, 403, 404):
-                fix = ("in ACL mode check that uploads keep public-read (writer.acl, Block Public Access)"
-                       if s.permission == "acl" else "apply the public-read bucket policy (`mastowizard policy`)")
-                if s.alias_host:
-                    fix += "; and that the media host proxies to this bucket"
-                run.add(read.failed(f"{url} answered {r.status_code}: media would not load", fix, **ev))
+                from .read_diagnosis import diagnose_read, summary
+                causes = diagnose_read(run, key, url, r.status_code)
+                tail, fix = summary(causes)
+                run.add(read.failed(f"{url} answered {r.status_code}: media would not load; {tail}", fix,
+                                    causes=[c.to_dict() for c in causes], **ev))
             else:
                 run.add(read.failed(f"{url} answered {r.status_code} without the object",
                                     "check that the media host (S3_ALIAS_HOST) proxies to this bucket", **ev))

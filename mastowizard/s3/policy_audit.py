@@ -130,3 +130,24 @@ def audit(policy: dict[str, Any] | str | None, bucket: str, key_prefix: str | No
         if _allows(st, "s3:GetObject", backup_arn):
             result.backups_readable = True
     return result
+
+
+def read_of_key(policy: dict[str, Any] | str | None, bucket: str, key: str) -> tuple[bool, list[str]]:
+    """For one key: does an anonymous Allow grant s3:GetObject on it unconditionally, and which
+    Deny statements (for anyone) name it? (allowed, the denying statements' ids)"""
+    if policy is None:
+        return False, []
+    doc = json.loads(policy) if isinstance(policy, str) else policy
+    arn = f"arn:aws:s3:::{bucket}/{key}"
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    allowed, denied = False, []
+    for index, st in enumerate(statements):
+        if not _allows(st, "s3:GetObject", arn):
+            continue
+        if st.get("Effect") == "Deny" and (is_anonymous(st) or st.get("Principal") is None):
+            denied.append(str(st.get("Sid") or index))
+        elif st.get("Effect") == "Allow" and is_anonymous(st) and not st.get("Condition"):
+            allowed = True
+    return allowed, denied
