@@ -18,7 +18,7 @@ from . import __version__
 from .env.apply import apply_plan, list_backups, rollback
 from .env.doc import EnvDocument
 from .env.file import DEFAULT_ENV_FILE, read_values
-from .env.plan import EnvFile, describe, make_plan, masked_lines
+from .env.plan import EnvFile, describe, make_announce_plan, make_plan, masked_lines
 from .errors import InputError, MastowizardError, TargetError
 from .host.local import LocalHost
 from .migrate.prune import DEFAULT_DAYS as PRUNE_DAYS
@@ -113,13 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     _ssh_options(p)
 
+    announce = ("only add the new media host to EXTRA_MEDIA_HOSTS (Mastodon 4.4+), a week before the switch: "
+                "browsers keep the web app's old Content-Security-Policy that long")
     p = sub.add_parser("plan", help="show the change to the env file as a diff, secrets masked")
     _common(p, http=False)
     _ssh_options(p)
+    p.add_argument("--announce-media-host", action="store_true", help=announce)
 
     p = sub.add_parser("apply", help="back up the env file, then write the planned change atomically")
     _common(p, http=False)
     _ssh_options(p)
+    p.add_argument("--announce-media-host", action="store_true", help=announce)
     p.add_argument("--yes", action="store_true", help="write without asking")
 
     p = sub.add_parser("rollback", help="restore the env file from a backup, byte for byte")
@@ -417,6 +421,11 @@ def _plan(args: argparse.Namespace):
     env = EnvFile.read(host, path)
     args.env_file = path
     settings, notes, values = load_settings(args, values=env.doc.values())
+    if getattr(args, "announce_media_host", False):
+        if not settings.alias_host:
+            raise InputError("--alias-host", "is needed to announce a media host",
+                             "give the new media host, e.g. --alias-host files.example.com")
+        return make_announce_plan(env, settings), notes
     key_id = os.environ.get("AWS_ACCESS_KEY_ID")
     secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
     if key_id or secret:

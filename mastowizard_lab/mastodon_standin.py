@@ -22,6 +22,7 @@ LAB_CONFIG_JSON: {"tokens": {"TOKEN": "read write:media"}, "processing_seconds":
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import email.parser
 import email.policy
@@ -30,12 +31,13 @@ import hmac
 import http.client
 import json
 import os
+import re
 import secrets
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 PUBLIC_KEYS = ("S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_ALIAS_HOST", "S3_PERMISSION",
                "LOCAL_DOMAIN")
@@ -121,6 +123,50 @@ class S3:
 
     def delete(self, key: str) -> None:
         self.request("DELETE", key)
+
+
+def _slash(url: str) -> str:
+    p = urlsplit(url)
+    return url + "/" if p.path and not p.path.endswith("/") else url
+
+
+def content_security_policy(env: dict[str, str], nonce: str) -> str:
+    """The Content-Security-Policy of Mastodon 4.4/4.5's web pages, built from the env as
+    config/initializers/content_security_policy.rb and app/lib/content_security_policy.rb do
+    (mastodon 33894db93f, fc42e2d48b): media hosts = assets host, the first of S3_ALIAS_HOST,
+    S3_CLOUDFRONT_HOST, AZURE_ALIAS_HOST, S3_HOSTNAME (https in production; S3_PROTOCOL and
+    S3_ENDPOINT are never used; S3_ENABLED is not consulted), then SWIFT_OBJECT_URL if https,
+    PAPERCLIP_ROOT_URL, EXTRA_MEDIA_HOSTS split on commas and/or spaces, verbatim."""
+    web = env.get("WEB_DOMAIN") or env.get("LOCAL_DOMAIN") or "localhost:3000"
+
+    def h2u(host):
+        return _slash(f"https://{host}") if host else None
+    assets = env.get("CDN_HOST") or h2u(web)
+    swift = env.get("SWIFT_OBJECT_URL") or ""
+    swift = (swift if swift.endswith("/") else swift + "/") if swift.startswith("https://") else None
+    cdn = next((h for h in (h2u(env.get(k)) for k in ("S3_ALIAS_HOST", "S3_CLOUDFRONT_HOST", "AZURE_ALIAS_HOST",
+                                                      "S3_HOSTNAME")) if h), swift)
+    root_url = env.get("PAPERCLIP_ROOT_URL")
+    root_url = _slash(urljoin(assets, root_url)) if root_url else None
+    extra = re.split(r"(?:\s*,\s*|\s+)", env.get("EXTRA_MEDIA_HOSTS", ""))
+    while extra and extra[-1] == "":
+        extra.pop()                        # Ruby's split drops trailing empty fields only
+    media = [h for h in (assets, cdn, root_url) if h] + extra
+    stream = env.get("STREAMING_API_BASE_URL") or f"wss://{web}"
+    directives = [
+        ("base-uri", ["'none'"]), ("default-src", ["'none'"]), ("frame-ancestors", ["'none'"]),
+        ("font-src", ["'self'", assets]), ("img-src", ["'self'", "data:", "blob:", *media]),
+        ("media-src", ["'self'", "data:", *media]), ("manifest-src", ["'self'", assets]),
+        ("form-action", ["'none'"]), ("child-src", ["'self'", "blob:", assets]),
+        ("worker-src", ["'self'", "blob:", assets]), ("connect-src", ["'self'", "data:", "blob:", *media, stream]),
+        ("script-src", ["'self'", assets, "'wasm-unsafe-eval'"]), ("frame-src", ["'self'", "https:"]),
+        ("style-src", ["'self'", assets, f"'nonce-{nonce}'"]),
+    ]
+    return "; ".join(f"{k} {' '.join(v)}" for k, v in directives)
+
+
+WEB_PAGE = (b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lab</title></head>"
+            b"<body class=\"app-body\"><div class=\"app-holder\" id=\"mastodon\"></div></body></html>")
 
 
 class Instance:
@@ -217,10 +263,13 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
         def log_message(self, *args):
             pass
 
-        def reply(self, status: int, doc, ctype: str = "application/json; charset=utf-8") -> None:
+        def reply(self, status: int, doc, ctype: str = "application/json; charset=utf-8",
+                  headers: dict | None = None) -> None:
             body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
             self.send_response(status)
             self.send_header("Content-Type", ctype)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
@@ -250,6 +299,10 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
             path = urlsplit(self.path).path
             if path == "/health":
                 return self.reply(200, b"OK", "text/plain; charset=utf-8")
+            if path in ("/", "/about", "/public", "/explore"):    # the web app, with the CSP web read at start
+                nonce = base64.b64encode(os.urandom(16)).decode()
+                return self.reply(200, WEB_PAGE, "text/html; charset=utf-8",
+                                  {"Content-Security-Policy": content_security_policy(inst.env, nonce)})
             if path == "/lab/env":
                 return self.reply(200, {k: inst.env[k] for k in PUBLIC_KEYS if k in inst.env})
             if path in ("/api/v1/instance", "/api/v2/instance"):

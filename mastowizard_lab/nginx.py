@@ -245,6 +245,24 @@ def add_index_site(name: str, server_name: str, upstream: str, directory: Path, 
     return f
 
 
+def add_redirect_site(name: str, server_name: str, target_base: str) -> Path:
+    """A media host that answers every key with a permanent redirect to TARGET_BASE (a CDN or another
+    host in front of the bucket, as some admins set it up)."""
+    f = root() / "sites" / f"{name}.conf"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"""server {{
+    listen {HOST}:{NGINX_HTTP_PORT};
+    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
+    server_name {server_name};
+    location = / {{ return 403; }}
+    location / {{ return 301 {target_base.rstrip('/')}$request_uri; }}
+}}
+""")
+    if is_running():
+        reload()
+    return f
+
+
 def remove_site(name: str) -> None:
     (root() / "sites" / f"{name}.conf").unlink(missing_ok=True)
     if is_running():

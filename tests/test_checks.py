@@ -66,7 +66,8 @@ class Lab:
             error, fix = f"{e.field}: {e.message}", e.fix
         writer = Credential(self.bucket.server.writer_access_key, Secret(self.bucket.server.writer_secret_key))
         http = HttpOptions.build(self.lab_info.resolve(), self.lab_info.ca_pem)
-        ctx = Context(settings, writer, instance or self.run.url, Secret(token), http, settings_error=error,
+        ctx = Context(settings, writer, instance or self.run.url, Secret(token) if token else None, http,
+                      settings_error=error,
                       settings_fix=fix or "", notes=notes, poll_timeout=poll_timeout, old_urls=list(old_urls))
         return run_checks(ctx)
 
@@ -105,7 +106,8 @@ def test_correct_setup_passes_every_check(lab):
     assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
     ids = by_id(checks)
     for cid in ("settings", "writer.write", "media_host", "anon.list", "anon.put", "anon.backups", "cors",
-                "instance.health", "instance.token", "upload", "urls", "objects", "public_fetch", "cleanup"):
+                "instance.health", "instance.token", "upload", "urls", "objects", "public_fetch", "cleanup",
+                "instance.csp"):
         assert ids[cid].status == "pass", (cid, ids[cid].to_dict())
     assert no_test_media_left(lab.bucket) == []
 
@@ -182,7 +184,8 @@ def test_alias_host_wrong(lab, tmp_path):
     lab.start()
     checks = lab.check()
     assert failing(checks) == {"public_fetch"}
-    assert "S3_ALIAS_HOST does not serve this bucket" in by_id(checks)["public_fetch"].fix
+    fetch = by_id(checks)["public_fetch"]
+    assert "S3_ALIAS_HOST does not serve this bucket" in fetch.fix and fetch.evidence["causes"][0]["cause"] == "media host"
 
 
 def test_alias_host_with_the_bucket_in_the_path(lab):
@@ -202,8 +205,9 @@ def test_instance_still_on_local_storage(lab, tmp_path):
     lab.start(base_url=f"http://127.0.0.1:{PORT}")        # Mastodon started before the change...
     lab.env_file.write_text(text)                          # ...and was not restarted after it
     checks = lab.check()
-    assert failing(checks) == {"urls"}
-    assert "restart" in by_id(checks)["urls"].fix
+    assert failing(checks) == {"urls", "instance.csp"}     # still local disk, and a policy without the host
+    assert "restart web and sidekiq" in by_id(checks)["urls"].fix
+    assert "has not been restarted" in by_id(checks)["instance.csp"].fix
 
 
 def test_token_without_write_media(lab):
@@ -278,3 +282,76 @@ def test_preflight_refused_at_the_media_host(lab):
     assert failing(checks) == {"cors"}
     assert "limit_except GET OPTIONS" in by_id(checks)["cors"].fix
     assert by_id(checks)["cors"].evidence["preflight"]["status"] == 403
+
+
+def test_a_restart_missed_is_named_with_the_services(lab):
+    """The env file moved to a new media host, but web and sidekiq still run with the old one: the
+    URLs and the web app's policy say so, and name what to restart."""
+    lab.setup()
+    lab.start()
+    new_host = f"{lab.bucket.name}.{lab.bucket.server.name}-docs.media.test:{lab.lab_info.https_port}"
+    lab.env_file.write_text(lab.env_text(alias=new_host))          # no restart
+    checks = lab.check()
+    assert failing(checks) == {"urls", "instance.csp"}, [c.to_dict() for c in checks if c.status == "fail"]
+    assert "sidekiq" in by_id(checks)["urls"].fix and "web" in by_id(checks)["urls"].fix
+    csp = by_id(checks)["instance.csp"]
+    assert f"https://{new_host}" in csp.detail and "img-src, media-src, connect-src" in csp.detail
+    assert "has not been restarted" in csp.fix and "a week" in csp.fix
+    assert no_test_media_left(lab.bucket) == []
+
+
+def test_a_media_host_that_redirects_needs_extra_media_hosts(lab):
+    """A media host that 301s every key to the real one: browsers follow it only where the policy
+    allows the target, which Mastodon lists only from EXTRA_MEDIA_HOSTS."""
+    from mastowizard_lab import nginx
+    if lab.permission == "acl":
+        pytest.skip("the redirect is the media host's, the same in both modes")
+    front = f"redirect-{lab.bucket.name}.lab.test"
+    target = lab.bucket.media_https_base
+    nginx.add_redirect_site(f"test-{front}", front, target)
+    try:
+        lab.setup()
+        lab.env_file.write_text(lab.env_text(alias=f"{front}:{lab.lab_info.https_port}"))
+        lab.start()
+        checks = lab.check()
+        csp = by_id(checks)["instance.csp"]
+        assert csp.status == "fail" and f"redirects to {target}" in csp.detail, csp.to_dict()
+        assert f"add {target} to EXTRA_MEDIA_HOSTS" in csp.fix
+        assert by_id(checks)["public_fetch"].status in ("pass", "warn")      # browsers follow it
+        lab.stop()
+        lab.env_file.write_text(lab.env_text(alias=f"{front}:{lab.lab_info.https_port}",
+                                             EXTRA_MEDIA_HOSTS=target))
+        lab.start()
+        assert by_id(lab.check())["instance.csp"].status == "pass"
+    finally:
+        nginx.remove_site(f"test-{front}")
+
+
+def test_http_media_on_an_https_instance_is_mixed_content(lab):
+    from mastowizard_lab import nginx
+    if lab.permission == "acl":
+        pytest.skip("mixed content is the URLs', the same in both modes")
+    lab.setup()
+    lab.env_file.write_text(lab.env_text(alias=lab.bucket.media_http_base.split("://")[1]).replace(
+        "S3_PROTOCOL=https", "S3_PROTOCOL=http"))
+    lab.start()
+    front = f"instance-{lab.bucket.name}.lab.test"
+    nginx.add_site(f"test-{front}", front, f"http://127.0.0.1:{PORT}")      # the instance behind https
+    try:
+        checks = lab.check(token=None, instance=f"https://{front}:{lab.lab_info.https_port}")
+        csp = by_id(checks)["instance.csp"]
+        assert csp.status == "fail" and "mixed content" in csp.detail and "S3_PROTOCOL=https" in csp.fix
+        assert by_id(checks)["settings"].status == "warn"
+    finally:
+        nginx.remove_site(f"test-{front}")
+
+
+def test_a_scheme_in_the_alias_host_is_a_settings_failure(lab):
+    if lab.permission == "acl":
+        pytest.skip("a settings value, the same in both modes")
+    lab.setup()
+    lab.env_file.write_text(lab.env_text(alias="https://" + lab.bucket.media_https_base.split("://")[1]))
+    lab.start()
+    checks = lab.check()
+    settings = by_id(checks)["settings"]
+    assert settings.status == "fail" and "S3_ALIAS_HOST" in settings.detail and "is a URL" in settings.detail

@@ -184,3 +184,29 @@ def test_an_empty_flag_is_refused_and_nothing_is_written(tmp_path, args, flag):
     line = one_line_error(p, flag, "empty")
     assert line.startswith(f"mastowizard: {flag}:")
     assert _snapshot(tmp_path) == before
+
+
+def test_announce_media_host_adds_only_extra_media_hosts(tmp_path):
+    """A week before the switch: the new media host goes into EXTRA_MEDIA_HOSTS (so into the web
+    app's Content-Security-Policy), nothing else changes, a rerun changes nothing."""
+    env = tmp_path / ".env.production"
+    before = "LOCAL_DOMAIN=example.org\nS3_ENABLED=false\nEXTRA_MEDIA_HOSTS=https://old.example.net\n"
+    env.write_text(before)
+    flags = ["--env-file", str(env), "--provider", "wasabi", "--region", "eu-central-1", "--bucket", "files-example",
+             "--alias-host", "files.example.com", "--announce-media-host"]
+    p = run("plan", *flags)
+    assert p.returncode == 0, p.stderr
+    changed = [ln for ln in p.stdout.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-EXTRA_MEDIA_HOSTS=https://old.example.net",
+                       "+EXTRA_MEDIA_HOSTS='https://old.example.net https://files.example.com'"] \
+        or changed == ["-EXTRA_MEDIA_HOSTS=https://old.example.net",
+                       '+EXTRA_MEDIA_HOSTS="https://old.example.net https://files.example.com"'], p.stdout
+    assert "a week" in p.stdout
+    p = run("apply", *flags, "--yes")
+    assert p.returncode == 0, p.stderr
+    after = env.read_text()
+    assert after.replace(after.splitlines()[2], "") == before.replace(before.splitlines()[2], "")
+    from mastowizard.env.file import parse_values
+    assert parse_values(after)["EXTRA_MEDIA_HOSTS"] == "https://old.example.net https://files.example.com"
+    assert "nothing to change" in run("plan", *flags).stdout
+    one_line_error(run("plan", "--env-file", str(env), "--announce-media-host"), "settings flags")

@@ -5,12 +5,13 @@ has an id, a status, a detail, evidence and a fix. The test upload is removed, w
 from __future__ import annotations
 
 import base64
+import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
@@ -22,6 +23,7 @@ from ..s3.credential import Credential
 from ..s3.probe_run import ProbeRun
 from ..secrets import Secret
 from ..settings import Settings
+from . import csp
 
 # A 16x16 JPEG made for this tool (287 bytes): what the checklist uploads.
 TEST_JPEG = base64.b64decode(
@@ -50,6 +52,7 @@ TITLES = {
     "public_fetch": "Media host serves the upload publicly with the right headers",
     "cleanup": "Test upload deleted",
     "old_urls": "Old /system/ URLs still answer",
+    "instance.csp": "The web app's Content-Security-Policy allows the media host",
 }
 ORDER = list(TITLES)
 BUCKET_GROUP = {"settings", "writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
@@ -185,7 +188,7 @@ class Checklist:
         health = _check("instance.health")
         if not ctx.instance:
             self.add(health.skipped("no --instance URL"))
-            self.skip(later + ["old_urls"], "needs --instance")
+            self.skip(later + ["old_urls", "instance.csp"], "needs --instance")
             return
         base = ctx.instance.rstrip("/")
         with http_client(ctx.http) as c:
@@ -193,7 +196,7 @@ class Checklist:
                 r = c.get(base + "/health")
             except httpx.HTTPError as e:
                 self.add(health.failed(f"{base}/health: {describe_error(e)}", "check the instance URL and that web runs"))
-                self.skip(later + ["old_urls"], "the instance does not answer")
+                self.skip(later + ["old_urls", "instance.csp"], "the instance does not answer")
                 return
             if r.status_code != 200 or r.text.strip() != "OK":
                 html = "html" in r.headers.get("content-type", "")
@@ -201,28 +204,35 @@ class Checklist:
                                        + (" with an HTML page: not Mastodon's web process" if html else f" {r.text[:60]!r}"),
                                        "give the instance's own URL (--instance), and check that mastodon-web runs",
                                        status=r.status_code))
-                self.skip(later + ["old_urls"], "the instance is not healthy")
+                self.skip(later + ["old_urls", "instance.csp"], "the instance is not healthy")
                 return
             self.add(health.passed(f"{base}/health answered OK"))
             self.old_urls(c, base)
-            if ctx.token is None:
-                self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
-                return
-            auth = {"Authorization": f"Bearer {ctx.token.reveal()}"}
-            token = _check("instance.token")
-            r = c.get(base + "/api/v1/apps/verify_credentials", headers=auth)
-            if r.status_code == 401:
-                self.add(token.failed("the access token is invalid (401)",
-                                      "create a token under Preferences > Development with the write:media scope"))
-                self.skip(later, "needs a valid token")
-                return
-            media_id = None
             try:
-                media_id = self.upload(c, base, auth, token)
+                self.token_group(c, base, later)
             finally:
-                if media_id:
-                    self.cleanup(c, base, auth, media_id)
-            self.skip(later, "needs a finished upload")
+                self.csp(c, base)
+
+    def token_group(self, c: httpx.Client, base: str, later: list[str]) -> None:
+        ctx = self.ctx
+        if ctx.token is None:
+            self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
+            return
+        auth = {"Authorization": f"Bearer {ctx.token.reveal()}"}
+        token = _check("instance.token")
+        r = c.get(base + "/api/v1/apps/verify_credentials", headers=auth)
+        if r.status_code == 401:
+            self.add(token.failed("the access token is invalid (401)",
+                                  "create a token under Preferences > Development with the write:media scope"))
+            self.skip(later, "needs a valid token")
+            return
+        media_id = None
+        try:
+            media_id = self.upload(c, base, auth, token)
+        finally:
+            if media_id:
+                self.cleanup(c, base, auth, media_id)
+        self.skip(later, "needs a finished upload")
 
     def upload(self, c: httpx.Client, base: str, auth: dict, token: Check) -> str | None:
         up = _check("upload")
@@ -278,8 +288,11 @@ class Checklist:
             return
         bad = [u for u in (url, preview) if urlsplit(u).path.lstrip("/").split("/", 1)[0] == s.bucket]
         if s.alias_host and hosts != {s.alias_host}:
-            self.add(urls.failed(f"media URLs are on {', '.join(sorted(hosts))}, not on {s.alias_host}",
-                                 "restart Mastodon after changing S3_ALIAS_HOST", url=url))
+            self.add(urls.failed(f"media URLs are on {', '.join(sorted(hosts))}, not on {s.alias_host}: the running "
+                                 "Mastodon has not read the env file since S3_ALIAS_HOST changed",
+                                 "restart web and sidekiq (mastodon-web and mastodon-sidekiq, or Compose's web and "
+                                 "sidekiq): they read the env file only when they start (`mastowizard restart`)",
+                                 url=url))
         elif bad:
             self.add(urls.failed(f"{url} has the bucket name in the path",
                                  "set S3_ALIAS_HOST to a media host that serves the bucket at its root", url=url))
@@ -316,15 +329,16 @@ class Checklist:
         chk = _check("public_fetch")
         problems, seen, no_cors = [], [], []
         for u in (url, preview):
-            try:
-                r = c.head(u, headers={"Origin": ORIGIN})
+            try:   # as a browser does: a redirect is followed (the CSP check judges where it goes)
+                r = c.head(u, headers={"Origin": ORIGIN}, follow_redirects=True)
             except httpx.HTTPError as e:
                 problems.append(f"{u}: {describe_error(e)}")
                 continue
             cc = r.headers.get("cache-control", "")
             acao = r.headers.get("access-control-allow-origin")
             seen.append({"url": u, "status": r.status_code, "content_type": r.headers.get("content-type"),
-                         "cache_control": cc, "access_control_allow_origin": acao})
+                         "cache_control": cc, "access_control_allow_origin": acao,
+                         **({"redirected_to": _followed(u, r)} if r.history else {})})
             if r.status_code != 200:
                 problems.append(f"{u} answered {r.status_code}")
                 continue
@@ -336,7 +350,8 @@ class Checklist:
                 problems.append(f"{u} has Cache-Control {cc!r}")
         self.fetched = seen
         try:   # the CORS preflight a browser sends before a non-simple request
-            pre = c.options(url, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+            final = next((r["redirected_to"] for r in seen if r["url"] == url and "redirected_to" in r), url)
+            pre = c.options(final, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
             self.preflight = {"status": pre.status_code,
                               "access_control_allow_origin": pre.headers.get("access-control-allow-origin")}
         except httpx.HTTPError as e:
@@ -427,6 +442,97 @@ class Checklist:
             self.add(chk.failed(f"DELETE /api/v1/media/{media_id} answered {r.status_code}",
                                 f"delete it by hand: DELETE /api/v1/media/{media_id}"))
 
+    def csp(self, c: httpx.Client, base: str) -> None:
+        """The CSP of the web app's page must let browsers fetch media from where Mastodon's URLs
+        point (and from where the media host redirects to)."""
+        chk = _check("instance.csp")
+        s = self.ctx.settings
+        if s is None:
+            self.add(chk.skipped("needs S3 settings"))
+            return
+        upload = self.results.get("upload")
+        uploaded = upload.evidence.get("url") if upload is not None and upload.status == "pass" else None
+        # where the settings put media (what Mastodon builds after a restart), and where the upload landed
+        url = s.public_url(s.key("media_attachments/files/000/000/001/original/mastowizard.png"))
+        try:
+            page = c.get(base + "/")
+        except httpx.HTTPError as e:
+            self.add(chk.skipped(f"{base}/: {describe_error(e)}"))
+            return
+        header = page.headers.get("content-security-policy")
+        if not header:
+            self.add(chk.warned(f"{base}/ answered {page.status_code} without a Content-Security-Policy header",
+                                "Mastodon sends one on every page: check that a proxy in front of it does not drop it",
+                                status=page.status_code))
+            return
+        policy = csp.parse(header)
+        origin = f"{urlsplit(base).scheme}://{urlsplit(base).netloc}"
+        media_origin = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
+        ev = {"url": base + "/", "media_url": url, "csp": {d: policy.get(d) for d in csp.MEDIA_DIRECTIVES}}
+        version = self.instance_version(c, base)
+        extra_ok = version is None or version >= (4, 4)
+        week = ("Browsers that ran the web app keep the old policy in its service worker for up to a week "
+                "(Mastodon's docs): announce a new media host that long before the switch"
+                + (" with EXTRA_MEDIA_HOSTS (`mastowizard plan --announce-media-host`)." if extra_ok else
+                   ": on Mastodon before 4.4 (no EXTRA_MEDIA_HOSTS) by setting S3_ALIAS_HOST while S3_ENABLED is "
+                   "still false."))
+        if urlsplit(url).scheme == "http" and origin.startswith("https://"):
+            self.add(chk.failed(f"media URLs are http ({media_origin}) on an https instance: browsers block them "
+                                "as mixed content (and the policy lists only https media hosts)",
+                                "serve the media host over https and set S3_PROTOCOL=https", **ev))
+            return
+        blocked = [d for d, ok in csp.allowed_in(policy, url, origin).items() if not ok]
+        if blocked:
+            self.add(chk.failed(
+                f"the instance's policy does not allow {media_origin} in {', '.join(blocked)}: browsers block "
+                "every image and video from it", "Mastodon builds the policy from S3_ALIAS_HOST (then "
+                "S3_CLOUDFRONT_HOST, S3_HOSTNAME) and EXTRA_MEDIA_HOSTS, never from S3_ENDPOINT: set S3_ALIAS_HOST "
+                f"to {urlsplit(url).netloc} and restart web (if the env file already says so, web has not been "
+                f"restarted since: `mastowizard restart`). {week}", blocked=blocked, **ev))
+            return
+        if uploaded and urlsplit(uploaded).netloc != urlsplit(url).netloc:
+            blocked = [d for d, ok in csp.allowed_in(policy, uploaded, origin).items() if not ok]
+            if blocked:
+                self.add(chk.failed(f"the test upload's URL ({uploaded}) is not allowed in {', '.join(blocked)}",
+                                    "restart web and sidekiq so that URLs and the policy follow the env file "
+                                    "(`mastowizard restart`)", blocked=blocked, **ev))
+                return
+        target = self.redirect_target(c, uploaded) if uploaded else None
+        if target:
+            blocked = [d for d, ok in csp.allowed_in(policy, target, origin).items() if not ok]
+            if blocked:
+                host = f"{urlsplit(target).scheme}://{urlsplit(target).netloc}"
+                self.add(chk.failed(
+                    f"{media_origin} redirects to {host}, which the policy does not allow in {', '.join(blocked)}: "
+                    "browsers block the redirected media",
+                    (f"add {host} to EXTRA_MEDIA_HOSTS (Mastodon 4.4+) and restart web" if extra_ok else
+                     f"serve the media from {media_origin} without the redirect (Mastodon {'.'.join(map(str, version))} "
+                     "has no EXTRA_MEDIA_HOSTS)") + f". {week}", redirect=target, blocked=blocked, **ev))
+                return
+        self.add(chk.passed(f"img-src, media-src and connect-src allow {media_origin}"
+                            + (f" and the host it redirects to ({urlsplit(target).netloc})" if target else ""), **ev))
+
+    def instance_version(self, c: httpx.Client, base: str) -> tuple[int, int] | None:
+        try:
+            v = c.get(base + "/api/v2/instance").json().get("version", "")
+        except Exception:  # noqa: BLE001 - unknown: assume a current Mastodon
+            return None
+        m = re.match(r"(\d+)\.(\d+)", str(v))
+        return (int(m[1]), int(m[2])) if m else None
+
+    def redirect_target(self, c: httpx.Client, url: str) -> str | None:
+        """Where the media host sends a browser for URL, when it redirects to another host."""
+        try:
+            r = c.head(url, follow_redirects=False)
+        except httpx.HTTPError:
+            return None
+        location = r.headers.get("location")
+        if r.status_code in (301, 302, 303, 307, 308) and location:
+            target = urljoin(url, location)
+            if urlsplit(target).netloc != urlsplit(url).netloc:
+                return target
+        return None
+
     def old_urls(self, c: httpx.Client, base: str) -> None:
         chk = _check("old_urls")
         if not self.ctx.old_urls:
@@ -465,6 +571,13 @@ class Checklist:
             self.cors(self.fetched)
         from .knowledge import link_failures
         return link_failures([self.results[cid] for cid in ORDER if cid in self.results])
+
+
+def _followed(url: str, r: httpx.Response) -> str:
+    """Where the redirects of R led, as the server named it (the pinned transport rewrites r.url)."""
+    for hop in r.history:
+        url = urljoin(url, hop.headers.get("location", ""))
+    return url
 
 
 def _max_age(cache_control: str) -> int:

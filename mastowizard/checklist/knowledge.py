@@ -101,15 +101,20 @@ ENTRIES = (
           "(some previews, audio and video features break).",
           "Apply the CORS configuration (GET and HEAD from any origin) or add the header at the media host.",
           (r"Access-Control-Allow-Origin",), ("cors", "bucket.cors")),
-    Entry("csp", "A Content-Security-Policy blocks the media host",
-          "A proxy in front of Mastodon sets its own Content-Security-Policy whose img-src/media-src lack the media "
-          "host, or Mastodon runs with an old S3_ALIAS_HOST (not restarted).",
-          "Restart Mastodon after changing S3_ALIAS_HOST (it adds the host to its CSP); do not override the CSP at "
-          "the proxy; list extra hosts in EXTRA_MEDIA_HOSTS (4.4+).",
-          (r"Content-Security-Policy", r"Refused to load the (image|media)"), ()),
+    Entry("csp", "The web app's Content-Security-Policy blocks the media host",
+          "Mastodon builds the policy of its pages from S3_ALIAS_HOST (then S3_CLOUDFRONT_HOST, AZURE_ALIAS_HOST, "
+          "S3_HOSTNAME), PAPERCLIP_ROOT_URL and EXTRA_MEDIA_HOSTS (4.4+), always as https, never from S3_ENDPOINT; "
+          "img-src, media-src and connect-src must allow where media URLs point. It fails when web has not been "
+          "restarted since S3_ALIAS_HOST changed, when the media host redirects to a host the policy does not "
+          "list, or when a proxy in front of Mastodon sets its own policy.",
+          "Set S3_ALIAS_HOST and restart web; list a redirect's target in EXTRA_MEDIA_HOSTS (4.4+); do not "
+          "override the policy at the proxy. Browsers that ran the web app keep the old policy in its service "
+          "worker for up to a week (Mastodon's docs): announce a new host that long before the switch "
+          "(`mastowizard plan --announce-media-host` writes only EXTRA_MEDIA_HOSTS).",
+          (r"Content-Security-Policy", r"Refused to load the (image|media)"), ("instance.csp",)),
     Entry("mixed-content", "Mixed content",
           "The instance is served over https but media URLs use http (S3_PROTOCOL=http): browsers block them.",
-          "Serve the media host over https and set S3_PROTOCOL=https.", (r"mixed content",), ()),
+          "Serve the media host over https and set S3_PROTOCOL=https.", (r"mixed content",), ("instance.csp",)),
     Entry("local-storage", "Mastodon still stores media on disk",
           "The running web and sidekiq processes started before the env file changed.",
           "Restart them (`mastowizard restart`); on Docker Compose the containers must be recreated.",

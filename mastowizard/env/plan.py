@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -184,6 +185,34 @@ def make_plan(env: EnvFile, settings: Settings) -> Plan:
         notes.append(CHECKSUM_REASON)
     plan = Plan(env, doc.text(), changes, notes)
     _check_round_trip(plan, desired_values(settings))
+    return plan
+
+
+def media_origin(settings: Settings) -> str:
+    """The media host as Mastodon's policy lists it: always https (its production policy)."""
+    return f"https://{settings.alias_host or settings.url_hostname}"
+
+
+def make_announce_plan(env: EnvFile, settings: Settings) -> Plan:
+    """Only EXTRA_MEDIA_HOSTS, with the new media host added (nothing else changes, storage stays
+    where it is): browsers that ran the web app keep the old Content-Security-Policy for up to a
+    week, so the new host is announced that long before the switch. Mastodon 4.4+."""
+    doc = EnvDocument.from_bytes(env.data, source=env.doc.source)
+    current = doc.values().get("EXTRA_MEDIA_HOSTS")
+    hosts = [h for h in re.split(r"(?:\s*,\s*|\s+)", current or "") if h]
+    origin = media_origin(settings)
+    notes = [f"EXTRA_MEDIA_HOSTS puts {origin} in the web app's Content-Security-Policy (Mastodon 4.4+) while "
+             "media stays where it is; restart web, then switch a week later (browsers cache the old policy in "
+             "the service worker for up to a week)"]
+    changes: list[Change] = []
+    if origin not in hosts:
+        occurrences = doc.occurrences("EXTRA_MEDIA_HOSTS")
+        value = " ".join([*hosts, origin])
+        doc.set("EXTRA_MEDIA_HOSTS", value)
+        changes.append(Change("EXTRA_MEDIA_HOSTS", "change" if occurrences else "add", current, value,
+                              occurrences[-1].line if occurrences else None))
+    plan = Plan(env, doc.text(), changes, notes)
+    _check_round_trip(plan, {"EXTRA_MEDIA_HOSTS": doc.values().get("EXTRA_MEDIA_HOSTS")})
     return plan
 
 

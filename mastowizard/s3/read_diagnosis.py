@@ -43,7 +43,9 @@ def _media_host(run: ProbeRun, key: str, url: str, status: int) -> Cause | None:
     if r.status_code == 200:
         return Cause("media host", True, f"the bucket's own URL {direct} answers 200, but the media host answered "
                      f"{status}: it proxies somewhere else (another bucket, a wrong path or a stale cache)",
-                     f"point the media host's proxy at {bucket_url(s, '')} (keys at its root) and purge its cache")
+                     f"S3_ALIAS_HOST does not serve this bucket: point {s.alias_host}'s proxy at "
+                     f"{bucket_url(s, '')} (keys at its root) and purge its cache, or set S3_ALIAS_HOST to the "
+                     "host that serves this bucket")
     return Cause("media host", False, f"the bucket's own URL answers {r.status_code} too: the bucket refuses the "
                  "read, not the media host")
 
