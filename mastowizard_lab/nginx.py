@@ -1,6 +1,6 @@
 """nginx from Debian as the public media host in front of the lab's buckets, over http and https.
 
-`BUCKET.SERVER.media.test` serves BUCKET of SERVER (rgw or ministack) at its root, as Mastodon's
+`BUCKET.SERVER.media.test` serves BUCKET of SERVER (rgw, ministack or seaweedfs) at its root, as Mastodon's
 docs proxy a media host: GET/HEAD/OPTIONS only, no Authorization upstream, no Set-Cookie or
 x-amz-* headers back. The root and CORS are left to the bucket, so a listable bucket or one with
 no CORS configuration shows through, as it would in production. Extra sites (for example a demo's
@@ -25,11 +25,12 @@ from .config import (
     RGW_PORT,
     home,
 )
+from .seaweedfs import SEAWEEDFS_PORT
 
 PACKAGES = ["nginx-light", "libnginx-mod-http-headers-more-filter", "openssl"]
 HEADERS_MORE = "/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so"
 NGINX = "/usr/sbin/nginx"
-BACKENDS = {"rgw": RGW_PORT, "ministack": MINISTACK_PORT}
+BACKENDS = {"rgw": RGW_PORT, "ministack": MINISTACK_PORT, "seaweedfs": SEAWEEDFS_PORT}
 
 
 def root() -> Path:

@@ -2,8 +2,10 @@
 `weed server` process, every port on 127.0.0.1, telemetry off.
 
 A provider that silently ignores `x-amz-acl`: an upload with ACL=public-read succeeds and the
-object stays private. Public media needs a bucket policy. Identities (an admin, and a writer that
-is not an admin) come from an `-s3.config` file; a wrong secret gives SignatureDoesNotMatch.
+object stays private. Public media needs a bucket policy (PutBucketPolicy, public s3:GetObject on
+BUCKET/*: anonymous GET works, anonymous list, PUT and DELETE stay refused). Identities (an admin,
+and a writer with Read, Write, List and Tagging but not Admin) come from an `-s3.config` file; a
+wrong secret gives SignatureDoesNotMatch. No Block Public Access API (NotImplemented).
 
 `weed server` rather than `weed mini`: mini also starts an admin server whose UI has no password
 by default (it can manage S3 identities) and maintenance workers, and has no flag to leave them out.
@@ -30,19 +32,25 @@ ADMIN_KEY, ADMIN_SECRET = "LABSWADMIN0000000001", "labSwAdminSecret0000000000000
 WRITER_KEY, WRITER_SECRET = "LABSWWRITER000000001", "labSwWriterSecret00000000000000000000001"
 
 CAPABILITIES = {
-    "acl": False,                          # x-amz-acl is accepted and ignored; GetObjectAcl says owner-only
+    "acl": False,                          # object ACLs: accepted and ignored (see acl_ignored)
     "default_block_public_access": False,
-    "default_acls_disabled": False,
-    "ownership_controls": False,           # filled in from the probe below
-    "block_public_access_api": False,
-    "bucket_policy": True,
+    "default_acls_disabled": False,        # an upload with ACL=public-read is not refused...
+    "ownership_controls": True,            # ...though Get/Put/DeleteBucketOwnershipControls work,
+    "block_public_access_api": False,      # Get/PutPublicAccessBlock: NotImplemented (501)
+    "bucket_policy": True,                 # public GetObject on BUCKET/*: read yes, list/put/delete no
     "cors": True,
-    "missing_key_status": 404,
+    "missing_key_status": 404,             # with only GetObject public; 403 without a policy
     "multipart_acl": False,
     "anonymous_list_buckets_status": 403,
     "enforces_region": False,
-    "acl_ignored": True,                   # ACL=public-read succeeds, the object stays private
-    "auto_create_bucket": False,           # turned off (-s3.autoCreateBucket=false), as on AWS
+    # found on SeaweedFS 4.48
+    "acl_ignored": True,                   # ACL=public-read on PUT, multipart, copy or PutObjectAcl: 200, still private
+    "ownership_controls_enforced": False,  # ...and a new bucket reports BucketOwnerEnforced, stored, never enforced
+    "default_object_ownership": "BucketOwnerEnforced",
+    "bucket_acl_public_read_exposes_all": True,  # PutBucketAcl public-read: anyone reads every object AND lists
+    "cors_preflight_checks_method": False, # a preflight for a method no rule allows still gets 200 and ACAO
+    "writer_can_set_bucket_cors": True,    # the Write action covers Put/DeleteBucketCors and PutBucketVersioning
+    "auto_create_bucket": False,           # off here (-s3.autoCreateBucket=false), as on AWS
 }
 
 
@@ -102,14 +110,15 @@ def command(d: Path | None = None) -> list[str]:
     return [
         str(weed()), "server", f"-dir={d / 'data'}", f"-ip={HOST}", f"-ip.bind={HOST}",
         "-master.telemetry=false",
-        f"-master.port={m}", f"-master.port.grpc={m + 1}",
+        f"-master.port={m}", f"-master.port.grpc={m + 1}", "-master.peers=none",  # one master: no election wait
         f"-volume.port={v}", f"-volume.port.grpc={v + 1}",
         "-volume.max=0", "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0",
         "-filer", f"-filer.port={f}", f"-filer.port.grpc={f + 1}",
         f"-filer.localSocket={d / 'filer.sock'}",
         "-s3", f"-s3.port={s}", f"-s3.port.grpc={s + 1}", f"-s3.config={d / 's3.json'}",
+        "-s3.domainName=localhost",   # BUCKET.localhost:PORT works too, as on MiniStack
         f"-s3.localSocket={d / 's3.sock'}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-        "-s3.autoCreateBucket=false",
+        "-s3.autoCreateBucket=false", "-s3.allowedOrigins=",   # CORS only from a bucket's own rules
         "-webdav=false", "-sftp=false", "-iam=false",
     ]
 
@@ -132,16 +141,25 @@ def start() -> ServerInfo:
 
 
 def _s3_ready() -> bool:
-    """The S3 port opens before the filer has a volume to write to: wait for a signed answer."""
+    """S3 answers, and the master knows the volume server (else the first upload waits for it)."""
     import httpx
     try:
-        return httpx.get(f"{endpoint()}/", timeout=2).status_code in (200, 403)
-    except httpx.HTTPError:
+        if httpx.get(f"{endpoint()}/", timeout=2).status_code != 403:   # anonymous ListBuckets
+            return False
+        status = httpx.get(f"http://{HOST}:{SEAWEEDFS_MASTER_PORT}/dir/status", timeout=2).json()
+        return status.get("Topology", {}).get("Max", 0) > 0
+    except (httpx.HTTPError, ValueError):
         return False
 
 
 def stop() -> None:
-    procs.stop(_pidfile())
+    # TERM makes the filer wait 15 s for its gRPC streams before it exits; nothing is kept across a
+    # restart anyway, so KILL comes sooner than for the other servers.
+    if procs.stop(_pidfile(), grace=3):
+        # the gRPC servers' Unix sockets, named by port, that a killed weed leaves in /tmp
+        for kind, p in (("master", SEAWEEDFS_MASTER_PORT), ("volume", SEAWEEDFS_VOLUME_PORT),
+                        ("filer", SEAWEEDFS_FILER_PORT), ("s3", SEAWEEDFS_PORT)):
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{p + 1}.sock").unlink(missing_ok=True)
 
 
 def remove() -> list[str]:

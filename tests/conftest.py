@@ -77,6 +77,16 @@ def bucket(s3server, lab_info) -> Bucket:
 
 
 @pytest.fixture
+def seaweed_bucket(lab_info) -> Bucket:
+    """A bucket on SeaweedFS, the lab's server that accepts x-amz-acl and silently ignores it."""
+    srv = _ensure("seaweedfs")
+    name = f"mw-{uuid.uuid4().hex[:10]}"
+    buckets.create_bucket(srv, name)
+    yield Bucket(srv, name, media_host(srv.name, name))
+    buckets.empty_and_delete_bucket(srv, name)
+
+
+@pytest.fixture
 def anon_http(lab_info):
     from mastowizard.net import HttpOptions, client
     with client(HttpOptions.build(lab_info.resolve(), lab_info.ca_pem)) as c:

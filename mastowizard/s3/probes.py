@@ -148,14 +148,42 @@ def probe_acl(run: ProbeRun) -> None:
         pass
     if s.permission == "acl":
         if honoured is False and not _bucket_grants_read(run):
-            run.add(chk.failed("the provider accepted public-read but the object is not public (ACL ignored, "
-                               "or Block Public Access IgnorePublicAcls)",
-                               "lift IgnorePublicAcls, or use --permission policy", acl_honoured=False))
+            bpa = run.checks.get("bucket.public_access_block")
+            flags = bpa.evidence.get("flags") if bpa is not None else None
+            if flags and flags.get("IgnorePublicAcls"):
+                run.add(chk.failed("the provider accepted public-read but Block Public Access IgnorePublicAcls "
+                                   "hides it", "lift IgnorePublicAcls, or use --permission policy",
+                                   acl_honoured=False))
+            elif flags is None:      # no Block Public Access here: the server itself drops the ACL
+                run.add(chk.failed("the provider ignores object ACLs: it accepted public-read, but the object "
+                                   "is not public (MinIO and SeaweedFS do this; the ACL was not rejected)",
+                                   "use --permission policy (S3_PERMISSION empty, a bucket policy for public "
+                                   "reads): ACL mode cannot work on this server", acl_honoured=False))
+            else:
+                run.add(chk.failed("the provider accepted public-read but the object is not public (ACL ignored, "
+                                   "or Block Public Access IgnorePublicAcls)",
+                                   "lift IgnorePublicAcls, or use --permission policy", acl_honoured=False))
         else:
             run.add(chk.passed("public-read accepted" + (" and honoured" if honoured else ""), acl_honoured=honoured))
+    elif _acl_read_back_public(run, key) is False:     # the bucket policy hides it: read the ACL itself
+        run.add(chk.passed("public-read accepted but ignored (the ACL read back grants everyone nothing): "
+                           "policy mode is the right choice here", acl_honoured=False, acl_supported=False))
     else:
         run.add(chk.passed("public-read accepted: ACL mode would also work here", acl_honoured=honoured,
                            acl_supported=True))
+
+
+def _acl_read_back_public(run: ProbeRun, key: str) -> bool | None:
+    """Does the object's ACL, read back, grant everyone READ? None when it cannot be read."""
+    from .read_diagnosis import ALL_USERS
+    for client in filter(None, (run.s3, run.s3_admin)):
+        try:
+            grants = client.get_object_acl(Bucket=run.settings.bucket, Key=key).get("Grants", [])
+        except Exception:  # noqa: BLE001
+            continue
+        return any(g.get("Grantee", {}).get("URI") == ALL_USERS and g.get("Permission") in ("READ", "FULL_CONTROL")
+                   for g in grants)
+    return None
 
 
 def _bucket_grants_read(run: ProbeRun) -> bool:

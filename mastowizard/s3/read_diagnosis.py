@@ -58,11 +58,16 @@ def _acl(run: ProbeRun, key: str) -> Cause | None:
         return Cause("object ACL", True, f"S3_PERMISSION={s.acl}: Mastodon uploads every file with ACL {s.acl}",
                      "set S3_PERMISSION=public-read (ACL mode), or empty it and apply the bucket policy from "
                      "`mastowizard policy` (policy mode)")
-    try:
-        grants = run.s3.get_object_acl(Bucket=s.bucket, Key=key).get("Grants", [])
-    except Exception as exc:  # noqa: BLE001
-        code = _code(run, exc)
-        return Cause("object ACL", False, f"the object's ACL could not be read back ({code})")
+    grants, code = None, ""
+    for client in filter(None, (run.s3, run.s3_admin)):     # the writer where it may, else the admin
+        try:
+            grants = client.get_object_acl(Bucket=s.bucket, Key=key).get("Grants", [])
+            break
+        except Exception as exc:  # noqa: BLE001
+            code = _code(run, exc)
+    if grants is None:
+        return Cause("object ACL", False, f"the object's ACL could not be read back ({code})"
+                     + ("; an admin credential may read it" if run.s3_admin is None else ""))
     public = [g for g in grants if g.get("Grantee", {}).get("URI") == ALL_USERS
               and g.get("Permission") in ("READ", "FULL_CONTROL")]
     if public:
