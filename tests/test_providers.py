@@ -35,7 +35,7 @@ def test_entry_fields(p):
     if p.object_acls in ("no", "ignored", "bucket-level", "fine-grained-only"):
         assert p.default_permission == "policy", "ACL mode recommended where ACLs do not work"
     assert set(p.mastodon_env) <= {"S3_FORCE_SINGLE_REQUEST", "S3_PERMISSION", "S3_BATCH_DELETE_LIMIT",
-                                   "S3_ENABLE_CHECKSUM_MODE", "S3_STORAGE_CLASS"}
+                                   "S3_ENABLE_CHECKSUM_MODE", "S3_STORAGE_CLASS", "S3_MULTIPART_THRESHOLD"}
     if p.id != "aws":
         assert p.checksum_when_required
 
@@ -95,3 +95,31 @@ def test_provider_docs_are_generated_from_the_catalog():
     from mastowizard.checklist.provider_docs import render
     page = Path(__file__).resolve().parent.parent / "docs" / "providers.md"
     assert page.read_text() == render(), "run: python -m mastowizard.checklist.provider_docs > docs/providers.md"
+
+
+@pytest.mark.parametrize("provider, extra, expected", [
+    ("wasabi", {}, {"S3_MULTIPART_THRESHOLD": "52428800", "S3_FORCE_SINGLE_REQUEST": "true"}),
+    ("scaleway", {}, {"S3_MULTIPART_THRESHOLD": "5242880000"}),
+    ("linode", {}, {"S3_OVERRIDE_PATH_STYLE": "true"}),
+    ("b2", {}, {"S3_PERMISSION": ""}),
+    ("r2", {"endpoint": "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com"}, {"S3_PERMISSION": ""}),
+    ("digitalocean", {"region": "fra1"}, {"S3_HOSTNAME": "fra1.digitaloceanspaces.com"}),
+])
+def test_what_admins_hit_per_provider_is_in_the_env_it_writes(provider, extra, expected):
+    """provider-quirks.md, as the env file gets it (each fact's source is in the catalog entry)."""
+    from mastowizard.settings import Settings
+    p = get_provider(provider)
+    kw = {"region": p.default_region} if p.default_region else {}
+    kw.update(extra)
+    s = Settings.build(bucket="media-example", provider=provider, alias_host="files.example.com", **kw)
+    env = s.to_env(include_secrets=False)
+    for key, value in expected.items():
+        assert env.get(key) == value, (provider, key, env.get(key))
+    assert env["AWS_REQUEST_CHECKSUM_CALCULATION"] == "WHEN_REQUIRED"
+    assert any("mastodon" in src or "http" in src for src in p.sources)
+
+
+def test_garage_is_path_style_only_and_hetzner_says_it_has_no_custom_domains():
+    assert get_provider("garage").addressing == ("path",) or list(get_provider("garage").addressing) == ["path"]
+    assert any("no custom domains" in q for q in get_provider("hetzner").quirks)
+    assert any("mc anonymous set download" in q for q in get_provider("minio").quirks)
