@@ -256,10 +256,13 @@ class Session:
         return run_prune(self._runner(), cmd, on_line=on_line)
 
     # -- step 6: the env file -----------------------------------------------------------------
-    def make_plan(self) -> Plan:
+    def make_plan(self, announce: bool = False) -> Plan:
+        """The env change for the switch; with ANNOUNCE only the new media host in EXTRA_MEDIA_HOSTS
+        (a week ahead, while media stays where it is: browsers keep the old policy that long)."""
+        from .env.plan import make_announce_plan
         if self.env is None:
             self.read_instance()
-        self.plan = make_plan(self.env, self.settings())
+        self.plan = (make_announce_plan if announce else make_plan)(self.env, self.settings())
         return self.plan
 
     def apply(self) -> str | None:

@@ -1,4 +1,5 @@
-"""Step 5: the env file change as a masked diff, the backup path, and the write on confirmation."""
+"""Step 6: the env file change as a masked diff, the backup path, and the write on confirmation; or,
+a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOSTS."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
 
 from .base import StepScreen
+
+ANNOUNCE = "Plan only the announcement (EXTRA_MEDIA_HOSTS)"
+SWITCH = "Plan the whole switch instead"
 
 
 class ReviewScreen(StepScreen):
@@ -19,9 +23,20 @@ class ReviewScreen(StepScreen):
         yield Static("planning ...", id="diff")
         yield Button("Write it (a backup is made first)", id="write", variant="warning")
         yield Button("Roll back", id="rollback")
+        yield Static("A week ahead of the switch: browsers keep the web app's old Content-Security-Policy that "
+                     "long, so media from a new host can break until then. Mastodon 4.4+ can list the new host "
+                     "early (EXTRA_MEDIA_HOSTS) while media stays where it is.", classes="hint")
+        yield Button(ANNOUNCE, id="announce")
 
     def on_mount(self) -> None:
+        self.announce = False
         self.call_engine(self.session.make_plan, self.show)
+
+    @on(Button.Pressed, "#announce")
+    def announce_pressed(self) -> None:
+        self.announce = not self.announce
+        self.query_one("#announce", Button).label = SWITCH if self.announce else ANNOUNCE
+        self.call_engine(lambda: self.session.make_plan(announce=self.announce), self.show)
 
     def show(self, plan) -> None:
         diff = self.query_one("#diff", Static)

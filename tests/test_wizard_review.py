@@ -1,0 +1,49 @@
+"""The wizard's Review step on this machine's own env file (no lab): a week ahead of the switch it
+plans and writes only EXTRA_MEDIA_HOSTS, with a backup, and storage stays where it is."""
+
+import asyncio
+
+from textual.widgets import Static
+
+from mastowizard.env.file import parse_values
+from mastowizard.session import Answers, Session
+from screens.app import WizardApp
+
+
+class AtReview(WizardApp):
+    def start(self, step: str = "target") -> None:
+        super().start("review")
+
+
+def test_announcing_the_media_host_writes_only_extra_media_hosts(tmp_path):
+    env = tmp_path / ".env.production"
+    env.write_text("LOCAL_DOMAIN=example.org\nS3_ENABLED=false\n")
+    session = Session(Answers(env_file=str(env), provider="wasabi", bucket="files-example", region="eu-central-1",
+                              alias_host="files.example.com"))
+    session.connect()
+    session.read_instance()
+    app = AtReview(session, save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(100, 40)) as pilot:
+            async def settle():
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+
+            def diff():
+                return session.plan.diff()
+            await settle()
+            assert "+S3_ENABLED=true" in diff()
+            app.screen.query_one("#announce").press()
+            await settle()
+            assert "+EXTRA_MEDIA_HOSTS=https://files.example.com" in diff() and "+S3_ENABLED" not in diff()
+            assert "a week" in str(app.screen.query_one("#status", Static).render())
+            app.screen.query_one("#write").press()
+            await settle()
+            assert "backup:" in str(app.screen.query_one("#status", Static).render())
+    asyncio.run(drive())
+    values = parse_values(env.read_text())
+    assert values == {"LOCAL_DOMAIN": "example.org", "S3_ENABLED": "false",
+                      "EXTRA_MEDIA_HOSTS": "https://files.example.com"}
+    assert session.backup and open(session.backup).read() == "LOCAL_DOMAIN=example.org\nS3_ENABLED=false\n"
