@@ -144,6 +144,18 @@ class Settings:
         return f"{self.protocol}://{self.url_hostname}/{self.bucket}/{key}"
 
     @property
+    def planned_acl(self) -> str:
+        """S3_PERMISSION as the plan writes it: an env file's own value (e.g. private) is kept, except
+        where the provider takes no object ACL of that kind (R2, B2): there it must be empty."""
+        if self.acl_override is not None:
+            try:
+                if get_provider(self.provider).object_acls in ("no", "bucket-level"):
+                    return ""
+            except InputError:
+                pass
+        return self.acl
+
+    @property
     def needs_checksum_when_required(self) -> bool:
         """Every provider but AWS: the SDK's default checksums are AWS's, not every S3's."""
         try:
@@ -164,7 +176,7 @@ class Settings:
             "S3_HOSTNAME": self.endpoint_host if self.endpoint else None,
             "S3_ALIAS_HOST": self.alias_host,
             "S3_CLOUDFRONT_HOST": None,  # outdated name; S3_ALIAS_HOST replaces it
-            "S3_PERMISSION": self.acl,
+            "S3_PERMISSION": self.planned_acl,
             "S3_KEY_PREFIX": self.key_prefix,
         }
         if self.needs_checksum_when_required:
@@ -216,12 +228,17 @@ def from_env(env: Mapping[str, str]) -> EnvReading:
                          "set the media host name, or remove the line")
     raw_acl = env.get("S3_PERMISSION", "public-read")
     permission = "acl" if raw_acl == "public-read" else "policy"
-    if raw_acl not in ("public-read", ""):
-        notes.append(f"S3_PERMISSION={raw_acl!r}: uploads get that ACL, so media is public only through a bucket policy")
     if endpoint is not None and alias is None and "S3_HOSTNAME" not in env:
         notes.append("S3_ENDPOINT is set without S3_ALIAS_HOST or S3_HOSTNAME: "
                      f"media URLs would point at s3-{region}.amazonaws.com")
     prov = guess_provider(endpoint)
+    if raw_acl not in ("public-read", ""):
+        if prov.object_acls in ("no", "bucket-level"):
+            notes.append(f"S3_PERMISSION={raw_acl!r}: {prov.name} does not take that object ACL (uploads may be "
+                         "refused): S3_PERMISSION must be empty there (`mastowizard plan` empties it)")
+        else:
+            notes.append(f"S3_PERMISSION={raw_acl!r}: uploads get that ACL, so media is public only through a "
+                         "bucket policy")
     secret = env.get("AWS_SECRET_ACCESS_KEY")
     try:
         s = Settings(

@@ -299,3 +299,17 @@ def test_block_public_access_read_with_the_admin_credential_is_named_as_the_caus
     read, likely = _read_causes(checks)
     assert likely[0]["cause"] == "Block Public Access" and "RestrictPublicBuckets is on" in likely[0]["evidence"]
     assert "RestrictPublicBuckets" in read.fix
+
+
+def test_a_policy_that_does_not_cover_media_attachments_is_named_as_the_cause(bucket, lab_info):
+    s = settings_for(bucket, "policy")
+    setup_bucket(s, admin(bucket.server))
+    narrow = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "AvatarsOnly", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket.name}/accounts/*"}]}
+    bucket.admin_client.put_bucket_policy(Bucket=bucket.name, Policy=json.dumps(narrow))
+    checks = run_probes(s, writer(bucket.server), http_options(bucket, lab_info), admin(bucket.server))
+    assert failing(checks) == {"bucket.policy", "anon.read"}
+    read, likely = _read_causes(checks)
+    assert likely[0]["cause"] == "bucket policy" and "does not cover this key" in likely[0]["evidence"]
+    assert "GetObject on every media prefix" in read.fix

@@ -171,3 +171,14 @@ def test_round_trip_settings_env_settings():
     for name in ("bucket", "provider", "region", "endpoint", "addressing", "permission", "alias_host",
                  "protocol", "key_prefix", "access_key_id", "secret_access_key"):
         assert getattr(back, name) == getattr(s, name), name
+
+
+def test_an_r2_env_file_with_s3_permission_private_is_told_and_planned_empty():
+    from mastowizard.settings import from_env
+    r = from_env({"S3_ENABLED": "true", "S3_BUCKET": "media-files", "S3_REGION": "auto",
+                  "S3_ENDPOINT": "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+                  "S3_PERMISSION": "private", "S3_ALIAS_HOST": "files.example.com"})
+    assert r.settings.provider == "r2"
+    assert any("must be empty" in n for n in r.notes), r.notes
+    assert r.settings.to_env(include_secrets=False)["S3_PERMISSION"] == ""
+    assert r.settings.acl == "private"          # the checks still see what the running Mastodon sends
