@@ -264,6 +264,36 @@ def add_redirect_site(name: str, server_name: str, target_base: str) -> Path:
     return f
 
 
+NOT_IMPLEMENTED = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header or '
+                   'query you provided requested a function that is not implemented.</Message></Error>')
+
+
+def add_no_batch_delete_endpoint(name: str, server_name: str, upstream_port: int) -> Path:
+    """An S3 endpoint in front of a lab server that answers multi-object delete (POST ?delete) with
+    501 NotImplemented, as Google Cloud Storage's XML API does; everything else goes through
+    unchanged (Host kept, so signatures still verify)."""
+    f = root() / "sites" / f"{name}.conf"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"""server {{
+    listen {HOST}:{NGINX_HTTP_PORT};
+    server_name {server_name};
+    client_max_body_size 0;
+    location / {{
+        set $batch "";
+        if ($request_method = POST) {{ set $batch "P"; }}
+        if ($args ~ "(^|&)delete(=|&|$)") {{ set $batch "${{batch}}D"; }}
+        if ($batch = "PD") {{ return 501 '{NOT_IMPLEMENTED}'; }}
+        proxy_set_header Host $http_host;
+        proxy_request_buffering off;
+        proxy_pass http://{HOST}:{upstream_port};
+    }}
+}}
+""")
+    if is_running():
+        reload()
+    return f
+
+
 def remove_site(name: str) -> None:
     (root() / "sites" / f"{name}.conf").unlink(missing_ok=True)
     if is_running():

@@ -313,3 +313,27 @@ def test_a_policy_that_does_not_cover_media_attachments_is_named_as_the_cause(bu
     read, likely = _read_causes(checks)
     assert likely[0]["cause"] == "bucket policy" and "does not cover this key" in likely[0]["evidence"]
     assert "GetObject on every media prefix" in read.fix
+
+
+def test_a_provider_without_multi_object_delete_is_a_warning_that_names_the_cleanup(bucket, lab_info):
+    """Google Cloud Storage's XML API has no DeleteObjects: the lab's nginx stands in front of the
+    server as the endpoint and answers POST ?delete with 501 NotImplemented, as GCS does."""
+    from mastowizard_lab import nginx
+    # RGW takes any other Host for a bucket's name (virtual-host style): give it its own `rgw dns name`
+    name = "s3.local" if bucket.server.name == "rgw" else f"nobatch-{bucket.server.name}.lab.test"
+    port = int(bucket.server.endpoint.rsplit(":", 1)[1])
+    nginx.add_no_batch_delete_endpoint(f"test-nobatch-{bucket.server.name}", name, port)
+    try:
+        setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
+        s = settings_for(bucket, "policy", endpoint=f"http://{name}:{lab_info.http_port}")
+        http = HttpOptions.build(lab_info.resolve() + [f"{name}:{lab_info.http_port}:127.0.0.1"], lab_info.ca_pem)
+        checks = run_probes(s, writer(bucket.server), http)
+        batch = next(c for c in checks if c.id == "writer.batch_delete")
+        assert batch.status == "warn" and "no multi-object delete" in batch.detail, batch.to_dict()
+        assert "tootctl media remove" in batch.detail and batch.evidence["error"] == "NotImplemented"
+        assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
+        assert leftover_probe_keys(bucket) == []          # removed one by one instead
+    finally:
+        nginx.remove_site(f"test-nobatch-{bucket.server.name}")
+    v = verdict(probe(bucket, lab_info, "policy"))                    # the server itself has it
+    assert v["writer.batch_delete"] == "pass"

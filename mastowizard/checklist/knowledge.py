@@ -59,6 +59,13 @@ ENTRIES = (
           "S3_BUCKET does not exist at S3_ENDPOINT (a typo, or the endpoint of another region).",
           "Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.",
           (r"NoSuchBucket", r"does not exist at this endpoint"), ()),
+    Entry("batch-delete", "The provider has no multi-object delete",
+          "Mastodon removes media in batches with DeleteObjects (tootctl media remove, account deletions, the "
+          "scheduled media cleanup). Google Cloud Storage's XML API has no DeleteObjects; a writer without "
+          "s3:DeleteObject gets AccessDenied for each key.",
+          "Grant the writer s3:DeleteObject. On a provider without DeleteObjects, removed media stays in the "
+          "bucket: choose one that has it (S3_BATCH_DELETE_LIMIT does not help, every batch is a DeleteObjects).",
+          (r"DeleteObjects", r"Aws::S3::Errors::MalformedXML"), ("writer.batch_delete",)),
     Entry("checksum", "Checksum errors from S3-compatible providers",
           "The AWS SDK Mastodon uses (aws-sdk-core 3.216+, 2025) sends CRC checksum headers on every upload; "
           "B2, R2 and other S3-compatible providers rejected or mishandled them (mastodon#33624). Mastodon no "

@@ -104,6 +104,7 @@ ALL_PROBES = [
     ("writer.credentials", "Writer credential is valid"),
     ("writer.bucket", "Bucket reachable with this region and addressing"),
     ("writer.write", "Writer can write and delete an object"),
+    ("writer.batch_delete", "Writer can delete objects in a batch (DeleteObjects), as Mastodon's cleanup does"),
     ("writer.acl", "Provider accepts a public-read object ACL"),
     ("bucket.public_access_block", "Block Public Access fits the permission mode"),
     ("bucket.ownership", "Object ownership fits the permission mode"),
