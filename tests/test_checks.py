@@ -355,3 +355,12 @@ def test_a_scheme_in_the_alias_host_is_a_settings_failure(lab):
     checks = lab.check()
     settings = by_id(checks)["settings"]
     assert settings.status == "fail" and "S3_ALIAS_HOST" in settings.detail and "is a URL" in settings.detail
+
+
+def test_a_media_host_root_that_answers_a_page_is_a_warning_that_says_what_it_holds(lab_info):
+    from mastowizard.checklist.checks import check_media_host
+    s = Settings.build(bucket="any-bucket", provider="other", endpoint="http://127.0.0.1:9",
+                       alias_host=f"{HTML_HOST}:{lab_info.https_port}")
+    c = check_media_host(s, HttpOptions.build(lab_info.resolve(), lab_info.ca_pem))
+    assert c.status == "warn" and "answered 200 (text/html" in c.detail and "Welcome to nginx!" in c.detail, c.detail
+    assert "deny /" in c.fix
