@@ -145,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", metavar="FILE")
     _ssh_options(p)
 
+    p = sub.add_parser("token", help="get a user token with write:media for `check` (the OAuth flow: you "
+                       "authorize in your browser and paste the code); prints only the token on stdout")
+    p.add_argument("--instance", metavar="URL", required=True, help="the instance, e.g. https://mastodon.example")
+    p.add_argument("--json", action="store_true", help="print {\"access_token\": ..., \"scope\": ...} instead")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[],
+                   help="pin a host name to an address for every HTTP request, as curl does (repeatable)")
+    p.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates for HTTPS")
+
     p = sub.add_parser("prune-cache", help="before a migration: shrink the remote media cache with Mastodon's "
                        "`tootctl media remove --days N` (asks first)")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
@@ -573,6 +582,40 @@ def cmd_prune_cache(args: argparse.Namespace) -> int:
             host.close()
 
 
+def _browser_available() -> bool:
+    """A graphical browser this process may open (never a text browser inside the terminal)."""
+    return sys.platform == "darwin" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from .instance import oauth
+    from .net import HttpOptions
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+    auth = oauth.start(args.instance, http)
+    print(f"1. Open this URL, logged in as the account the test upload may use, and press Authorize "
+          f"(scope write:media only{', PKCE' if auth.pkce else ''}):\n\n   {auth.url}\n", file=sys.stderr)
+    if not args.no_browser and _browser_available():
+        import webbrowser
+        if webbrowser.open(auth.url):
+            print("   (opened in your browser)", file=sys.stderr)
+    print("2. Paste the code the instance shows: ", end="", file=sys.stderr, flush=True)
+    code = sys.stdin.readline()
+    if not code:
+        raise InputError("authorization code", "nothing was pasted (stdin closed)",
+                         "run it in a terminal and paste the code")
+    token = oauth.finish(auth, code, http)
+    print(f"got a token with scope {token.scope!r}; it is not saved anywhere: keep it in a variable, "
+          "e.g. MASTODON_ACCESS_TOKEN=$(mastowizard token ...)", file=sys.stderr)
+    # stdout carries the token and nothing else (the CLI's stdout masks secrets: write past it)
+    real = sys.stdout._inner if isinstance(sys.stdout, ScrubbedStream) else sys.stdout
+    if args.json:
+        real.write(json.dumps({"access_token": token.access_token.reveal(), "scope": token.scope}) + "\n")
+    else:
+        real.write(token.access_token.reveal() + "\n")
+    real.flush()
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .checklist.knowledge import for_check, match_logs
     from .host.commands import LocalRunner
@@ -731,7 +774,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return cmd_probe(args, setup=True)
         commands = {"show": cmd_show, "plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback,
                     "restart": cmd_restart, "check": cmd_check, "doctor": cmd_doctor, "providers": cmd_providers,
-                    "migrate": cmd_migrate, "prune-cache": cmd_prune_cache}
+                    "migrate": cmd_migrate, "prune-cache": cmd_prune_cache,
+                    "token": cmd_token}
         if args.command in commands:
             return commands[args.command](args)
         raise InputError("command", f"unknown command {args.command!r}", "see `mastowizard --help`")

@@ -13,6 +13,12 @@
   when attached to a status), `POST /api/v1/statuses` (to attach), `GET /health`,
   `GET /api/v1|v2/instance`, `GET /api/v1/accounts/verify_credentials`, with bearer tokens,
   scopes (`write:media`, or `write`) and Mastodon's error bodies.
+- OAuth as Mastodon 4.3+ does it (Doorkeeper): `POST /api/v1/apps` (confidential apps, the OOB
+  redirect), `GET /oauth/authorize` (the consent form, a box per scope, for the logged-in lab
+  admin) and `POST /oauth/authorize` (the OOB page that shows the code), `POST /oauth/token`
+  (authorization_code, one-time codes valid 10 minutes, PKCE S256, the granted scope in the
+  answer), `POST /oauth/revoke` (needs the client secret), `/.well-known/oauth-authorization-server`.
+- Serves its web pages with the Content-Security-Policy Mastodon 4.4 builds from the env.
 
 Stdlib only: the lab's systemctl and docker stand-ins run it with /usr/bin/python3 as any user.
     python3 mastodon_standin.py ENV_FILE PORT PIDFILE [LAB_CONFIG_JSON]
@@ -28,6 +34,7 @@ import email.parser
 import email.policy
 import hashlib
 import hmac
+import html
 import http.client
 import json
 import os
@@ -255,7 +262,94 @@ class Instance:
                 "description": entry["description"], "blurhash": "UAAAAAAAAAAA"}
 
 
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+SCOPES = ("read", "write", "follow", "push", "profile", "read:accounts", "read:statuses", "write:media",
+          "write:statuses", "admin:read")
+
+
+class OAuth:
+    """Apps, one-time codes and tokens, as Mastodon's Doorkeeper keeps them."""
+
+    def __init__(self, tokens: dict[str, set[str]]):
+        self.tokens = tokens                 # shared with the API: a new token works at once
+        self.apps: dict[str, dict] = {}
+        self.codes: dict[str, dict] = {}
+        self.lock = threading.Lock()
+
+    def register(self, name: str, redirect_uris, scopes: str) -> dict:
+        uris = redirect_uris if isinstance(redirect_uris, list) else str(redirect_uris).split()
+        app = {"id": str(len(self.apps) + 1), "name": name, "website": None, "scopes": scopes.split(),
+               "redirect_uris": uris, "redirect_uri": "\n".join(uris), "client_id": secrets.token_urlsafe(32),
+               "client_secret": secrets.token_urlsafe(32), "client_secret_expires_at": 0}
+        with self.lock:
+            self.apps[app["client_id"]] = app
+        return app
+
+    def issue_code(self, app: dict, scopes: list[str], redirect_uri: str, challenge: str | None,
+                   method: str | None) -> str:
+        code = secrets.token_urlsafe(32)
+        with self.lock:
+            self.codes[code] = {"app": app["client_id"], "scopes": scopes, "redirect_uri": redirect_uri,
+                                "challenge": challenge, "method": method, "expires": time.time() + 600}
+        return code
+
+    def exchange(self, form: dict) -> tuple[int, dict]:
+        app = self.apps.get(form.get("client_id", ""))
+        if app is None or not hmac.compare_digest(app["client_secret"], form.get("client_secret", "")):
+            return 401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
+                         "unknown client, no client authentication included, or unsupported authentication method."}
+        if form.get("grant_type") != "authorization_code":
+            return 400, {"error": "unsupported_grant_type",
+                         "error_description": "The authorization grant type is not supported by the authorization server."}
+        with self.lock:
+            grant = self.codes.pop(form.get("code", ""), None)          # a code works once
+        bad = {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid, expired, "
+               "revoked, does not match the redirection URI used in the authorization request, or was issued to "
+               "another client."}
+        if grant is None or grant["expires"] < time.time() or grant["app"] != app["client_id"] \
+                or grant["redirect_uri"] != form.get("redirect_uri"):
+            return 400, bad
+        if grant["challenge"]:
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if not hmac.compare_digest(digest, grant["challenge"]):
+                return 400, bad
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.tokens[token] = set(grant["scopes"])
+        return 200, {"access_token": token, "token_type": "Bearer", "scope": " ".join(grant["scopes"]),
+                     "created_at": int(time.time())}
+
+    def revoke(self, form: dict) -> tuple[int, dict]:
+        app = self.apps.get(form.get("client_id", ""))
+        if app is None or not hmac.compare_digest(app["client_secret"], form.get("client_secret", "")):
+            return 403, {"error": "unauthorized_client",
+                         "error_description": "You are not authorized to revoke this token"}
+        with self.lock:
+            self.tokens.pop(form.get("token", ""), None)
+        return 200, {}
+
+
+def consent_page(app: dict, query: dict, scopes: list[str]) -> bytes:
+    """Mastodon's authorize page for a logged-in user: a box per requested scope, ticked."""
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in query.items()
+                     if k != "scope")
+    boxes = "".join(f'<label><input type="checkbox" name="scope[]" value="{html.escape(s)}" checked> {html.escape(s)}'
+                    "</label>" for s in scopes)
+    return (f'<!DOCTYPE html><html><head><title>Authorization required</title></head><body>'
+            f'<h1>{html.escape(app["name"])} would like permission to access your account (lab admin)</h1>'
+            f'<form method="post" action="/oauth/authorize">{hidden}{boxes}'
+            f'<button type="submit">Authorize</button></form></body></html>').encode()
+
+
+def code_page(code: str) -> bytes:
+    return ('<!DOCTYPE html><html><head><title>Authorization code</title></head><body>'
+            '<p>Copy this authorization code and paste it to the application.</p>'
+            f'<input class="oauth-code" readonly type="text" value="{code}"></body></html>').encode()
+
+
 def make_handler(inst: Instance, tokens: dict[str, set[str]]):
+    oauth = OAuth(tokens)
     class Handler(BaseHTTPRequestHandler):
         server_version = "Mastodon"
         sys_version = ""
@@ -296,13 +390,35 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
             self.do_GET()
 
         def do_GET(self):
-            path = urlsplit(self.path).path
+            path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
             if path == "/health":
                 return self.reply(200, b"OK", "text/plain; charset=utf-8")
             if path in ("/", "/about", "/public", "/explore"):    # the web app, with the CSP web read at start
                 nonce = base64.b64encode(os.urandom(16)).decode()
                 return self.reply(200, WEB_PAGE, "text/html; charset=utf-8",
                                   {"Content-Security-Policy": content_security_policy(inst.env, nonce)})
+            if path == "/.well-known/oauth-authorization-server":       # Mastodon 4.3+
+                base = inst.base_url
+                return self.reply(200, {
+                    "issuer": base + "/", "authorization_endpoint": base + "/oauth/authorize",
+                    "token_endpoint": base + "/oauth/token", "revocation_endpoint": base + "/oauth/revoke",
+                    "app_registration_endpoint": base + "/api/v1/apps", "scopes_supported": list(SCOPES),
+                    "response_types_supported": ["code"], "response_modes_supported": ["query", "fragment", "form_post"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "grant_types_supported": ["authorization_code", "client_credentials"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"]})
+            if path == "/oauth/authorize":
+                from urllib.parse import parse_qsl
+                query = dict(parse_qsl(urlsplit(self.path).query))
+                app = oauth.apps.get(query.get("client_id", ""))
+                if app is None:
+                    return self.reply(401, b"<h1>The client is unknown</h1>", "text/html; charset=utf-8")
+                wanted = (query.get("scope") or "read").split()
+                if query.get("redirect_uri") not in app["redirect_uris"] or not set(wanted) <= set(app["scopes"]) \
+                        or query.get("response_type") != "code" \
+                        or query.get("code_challenge_method", "S256") != "S256":
+                    return self.reply(400, b"<h1>The request is invalid</h1>", "text/html; charset=utf-8")
+                return self.reply(200, consent_page(app, query, wanted), "text/html; charset=utf-8")
             if path == "/lab/env":
                 return self.reply(200, {k: inst.env[k] for k in PUBLIC_KEYS if k in inst.env})
             if path in ("/api/v1/instance", "/api/v2/instance"):
@@ -356,8 +472,56 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                     fields.setdefault(k, ("text/plain", v.encode(), None))
             return fields
 
+        def _fields(self) -> dict:
+            """A form or JSON body as name -> text; repeated names (scope[]) as lists."""
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                doc = json.loads(raw or b"{}")
+                return {k: v if isinstance(v, list) else str(v) for k, v in doc.items()}
+            from urllib.parse import parse_qsl
+            out: dict = {}
+            for k, v in parse_qsl(raw.decode(), keep_blank_values=True):
+                if k.endswith("[]"):
+                    out.setdefault(k[:-2], []).append(v)
+                else:
+                    out[k] = v
+            return out
+
         def do_POST(self):
-            path = urlsplit(self.path).path
+            path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
+            if path == "/api/v1/apps":
+                form = self._fields()
+                uris = form.get("redirect_uris")
+                if not form.get("client_name"):
+                    return self.reply(422, {"error": "Validation failed: Application name can't be blank"})
+                if not uris or any(u != OOB and "://" not in u for u in (uris if isinstance(uris, list) else [uris])):
+                    return self.reply(422, {"error": "Validation failed: Redirect URI must be an absolute URI."})
+                scopes = form.get("scopes") or "read"
+                if any(sc not in SCOPES for sc in scopes.split()):
+                    return self.reply(422, {"error": "Validation failed: Scopes must be a valid scope"})
+                return self.reply(200, oauth.register(form["client_name"], uris, scopes))
+            if path == "/oauth/authorize":        # the consent form was submitted: the OOB page shows the code
+                form = self._fields()
+                app = oauth.apps.get(form.get("client_id", ""))
+                if app is None or form.get("redirect_uri") not in app["redirect_uris"]:
+                    return self.reply(400, b"<h1>The request is invalid</h1>", "text/html; charset=utf-8")
+                granted = [sc for sc in form.get("scope", []) if sc in app["scopes"]]
+                code = oauth.issue_code(app, granted, form["redirect_uri"], form.get("code_challenge"),
+                                        form.get("code_challenge_method"))
+                return self.reply(200, code_page(code), "text/html; charset=utf-8")
+            if path == "/oauth/token":
+                form = self._fields()
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Basic "):          # client_secret_basic
+                    from urllib.parse import unquote
+                    cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+                    form.update(client_id=unquote(cid), client_secret=unquote(secret))
+                status, doc = oauth.exchange(form)
+                return self.reply(status, doc)
+            if path == "/oauth/revoke":
+                status, doc = oauth.revoke(self._fields())
+                return self.reply(status, doc)
             if path in ("/api/v2/media", "/api/v1/media"):
                 if not self.need("write:media"):
                     return
@@ -388,7 +552,7 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
             return self.reply(404, {"error": "Not found"})
 
         def do_DELETE(self):
-            path = urlsplit(self.path).path
+            path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
             if path.startswith("/api/v1/media/"):
                 if not self.need("write:media"):
                     return

@@ -41,7 +41,7 @@ def test_no_option_takes_a_secret():
 LAYERS = [
     {"session", "cli", "__main__"},
     {"checklist", "migrate"},
-    {"s3", "env"},
+    {"s3", "env", "instance"},
     {"settings", "host"},
     {"providers", "validate", "net", "secrets", "results", "errors", "__init__"},
 ]
