@@ -582,11 +582,6 @@ def cmd_prune_cache(args: argparse.Namespace) -> int:
             host.close()
 
 
-def _browser_available() -> bool:
-    """A graphical browser this process may open (never a text browser inside the terminal)."""
-    return sys.platform == "darwin" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def cmd_token(args: argparse.Namespace) -> int:
     from .instance import oauth
     from .net import HttpOptions
@@ -594,10 +589,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     auth = oauth.start(args.instance, http)
     print(f"1. Open this URL, logged in as the account the test upload may use, and press Authorize "
           f"(scope write:media only{', PKCE' if auth.pkce else ''}):\n\n   {auth.url}\n", file=sys.stderr)
-    if not args.no_browser and _browser_available():
-        import webbrowser
-        if webbrowser.open(auth.url):
-            print("   (opened in your browser)", file=sys.stderr)
+    if not args.no_browser and oauth.open_in_browser(auth.url):
+        print("   (opened in your browser)", file=sys.stderr)
     print("2. Paste the code the instance shows: ", end="", file=sys.stderr, flush=True)
     code = sys.stdin.readline()
     if not code:

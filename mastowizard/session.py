@@ -88,6 +88,8 @@ class Session:
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
     copied: Any = None                    # (CopyResult, Verification) of the last copy
+    oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
+    oauth_token: Any = None               # instance.oauth.Token got here (memory only), to revoke after
 
     # -- step 1: where is the instance -------------------------------------------------------
     def connect(self, prompt=None) -> str:
@@ -283,6 +285,32 @@ class Session:
         runner = self.host if hasattr(self.host, "run") else LocalRunner()
         install = detect(self.host, runner, self.answers.env_file)
         return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
+
+    # -- step 7: the access token (OAuth, memory only) ------------------------------------
+    def start_token(self) -> tuple[str, bool, bool]:
+        """Register the app; (the authorize URL, PKCE used, opened in a browser)."""
+        from .instance import oauth
+        self.oauth_pending = oauth.start(self.answers.instance, self.http())
+        url = self.oauth_pending.url
+        return url, self.oauth_pending.pkce, oauth.open_in_browser(url)
+
+    def finish_token(self, code: str) -> str:
+        """Exchange the pasted code; the token becomes the checklist's. Returns the granted scope."""
+        from .instance import oauth
+        if self.oauth_pending is None:
+            raise InputError("authorization code", "no authorization is waiting for it", "press Get a token first")
+        token = oauth.finish(self.oauth_pending, code, self.http())
+        self.oauth_pending, self.oauth_token, self.token = None, token, token.access_token
+        return token.scope
+
+    def revoke_token(self) -> bool:
+        from .instance import oauth
+        if self.oauth_token is None:
+            raise InputError("token", "no token was got here", "tokens pasted by hand are revoked in Development")
+        ok = oauth.revoke(self.oauth_token, self.http())
+        if ok:
+            self.oauth_token = self.token = None
+        return ok
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:

@@ -1,5 +1,7 @@
-"""Step 7: the live checklist. Each row turns from running to pass, warn or fail; selecting one shows
-its evidence and fix. The access token is entered here and never stored."""
+"""Step 8: the live checklist. Each row turns from running to pass, warn or fail; selecting one shows
+its evidence and fix. The access token is got here the OAuth way (Get a token: authorize in the
+browser, paste the code) or pasted by hand; it lives in memory only, and one got here is revoked
+on request after the checklist."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from mastowizard.results import Check
@@ -23,9 +26,22 @@ class VerifyScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         yield Label("Verify from the outside", classes="title")
-        yield Input(self.app.session.answers.instance, placeholder="instance URL", id="instance")
-        yield Input(placeholder="access token with write:media (not stored)", password=True, id="token")
+        yield Label("Instance URL:")
+        yield Input(self.app.session.answers.instance, placeholder="https://mastodon.example", id="instance")
+        yield Label("Access token with write:media (memory only, never saved):")
+        with Horizontal(classes="row"):
+            yield Input(placeholder="paste one, or press Get a token", password=True, id="token")
+            yield Button("Get a token", id="get-token")
+        yield Static("By hand: Preferences > Development > New application, tick write:media only, Submit, "
+                     "open the application and copy \"Your access token\".", classes="hint")
+        with Vertical(id="oauth", classes="hidden"):
+            yield Static("", id="oauth-url")
+            yield Label("Authorization code the instance shows:")
+            with Horizontal(classes="row"):
+                yield Input(placeholder="paste the code", password=True, id="code")
+                yield Button("Use this code", id="use-code")
         yield Button("Run the checklist", id="run", variant="primary")
+        yield Button("Revoke the token got here", id="revoke", classes="hidden")
         yield Button("Retry the selected check", id="retry")
         yield CheckTable(id="checks")
         yield Static("", id="detail")
@@ -44,6 +60,49 @@ class VerifyScreen(StepScreen):
 
     selected = ""
 
+    @on(Button.Pressed, "#get-token")
+    def get_token_pressed(self) -> None:
+        self.session.answers.instance = self.query_one("#instance", Input).value.strip()
+        self.say("registering the app on the instance ...")
+        self.call_engine(self.session.start_token, self.show_authorize)
+
+    def show_authorize(self, result) -> None:
+        url, pkce, opened = result
+        self.query_one("#oauth").remove_class("hidden")
+        self.query_one("#oauth-url", Static).update(Text.assemble(
+            ("Open this URL ", "bold"), "(logged in as the account the test upload may use), press Authorize"
+            + (", and copy the code it shows" if not opened else "; it is open in your browser") + ":\n",
+            (url, "underline")))
+        self.query_one("#code", Input).focus()
+        self.say("waiting for the code" + (" (PKCE)" if pkce else "") + ": paste it, then Use this code")
+
+    @on(Button.Pressed, "#use-code")
+    @on(Input.Submitted, "#code")
+    def use_code_pressed(self) -> None:
+        code = self.query_one("#code", Input).value
+        self.call_engine(lambda: self.session.finish_token(code), self.got_token)
+
+    def got_token(self, scope: str) -> None:
+        self.query_one("#code", Input).value = ""
+        self.query_one("#oauth").add_class("hidden")
+        self.query_one("#token", Input).value = ""
+        self.query_one("#token", Input).placeholder = f"a token with {scope} (got here, memory only)"
+        self.query_one("#revoke").remove_class("hidden")
+        self.say(f"got a token with {scope}: ctrl+r runs the checklist", "ok")
+
+    @on(Button.Pressed, "#revoke")
+    def revoke_pressed(self) -> None:
+        self.call_engine(self.session.revoke_token, self.revoked)
+
+    def revoked(self, ok: bool) -> None:
+        if ok:
+            self.query_one("#revoke").add_class("hidden")
+            self.query_one("#token", Input).placeholder = "paste one, or press Get a token"
+            self.say("the token is revoked", "ok")
+        else:
+            self.say("the instance did not confirm the revocation: revoke it under Development > "
+                     "Authorized apps", "error")
+
     @on(Button.Pressed, "#retry")
     def retry_pressed(self) -> None:
         if not self.selected:
@@ -60,7 +119,8 @@ class VerifyScreen(StepScreen):
     def done(self, checks) -> None:
         self.query_one("#checks", CheckTable).set_checks(checks)
         bad = [c for c in checks if c.status == "fail"]
-        self.say(f"{len(bad)} check(s) failed: select one for its fix" if bad else "every check passed",
+        revoke = "; Revoke the token when you are done" if self.session.oauth_token is not None else ""
+        self.say((f"{len(bad)} check(s) failed: select one for its fix" if bad else "every check passed") + revoke,
                  "error" if bad else "ok")
 
     @on(DataTable.RowHighlighted, "#checks")

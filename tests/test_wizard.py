@@ -5,11 +5,13 @@ import asyncio
 import json
 import os
 import pwd
+import re
 
 import pytest
+from test_token import authorize, works
 from textual.widgets import Input, OptionList, RadioButton, Static
 
-from mastowizard.session import Answers, Session
+from mastowizard.session import Answers, Session, save_answers
 from mastowizard_lab import sshd
 from mastowizard_lab.nginx import media_host
 from screens.app import WizardApp
@@ -171,7 +173,19 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             await pilot.pause()
             # 6 Verify: the live checklist
             assert app.screen.STEP == "verify"
-            app.screen.query_one("#token", Input).value = TOKEN
+            if where == "local":    # the token the OAuth way: authorize in "the browser", paste the code
+                await press(app, pilot, "#get-token")
+                await wait(app, pilot)
+                shown = str(app.screen.query_one("#oauth-url", Static).render())
+                url = re.search(r"(http://\S+/oauth/authorize\?\S+)", shown.replace("\n", ""))[1]
+                app.screen.query_one("#code", Input).value = authorize(url)
+                await press(app, pilot, "#use-code")
+                await wait(app, pilot)
+                assert "got a token with write:media" in status(app), status(app)
+                token = app.session.token.reveal()
+            else:                   # pasted by hand
+                app.screen.query_one("#token", Input).value = TOKEN
+                token = TOKEN
             await press(app, pilot, "#run")
             await wait(app, pilot)
             assert "every check passed" in status(app), [c.to_dict() for c in app.session.checks
@@ -186,6 +200,14 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             after = {c.id: c for c in app.session.checks}
             assert after.keys() == before.keys() and after["anon.list"] is not before["anon.list"]
             assert after["upload"] is before["upload"] and "every check passed" in status(app)
+            # the profile never holds the token; one got here is revoked on request
+            profile = tmp_path / "profile.json"
+            save_answers(app.session.answers, profile)
+            assert token not in profile.read_text()
+            if where == "local":
+                await press(app, pilot, "#revoke")
+                await wait(app, pilot)
+                assert "revoked" in status(app) and works(f"http://127.0.0.1:{sshd.MASTODON_PORT}", token) == 401
     asyncio.run(drive())
     assert "S3_PERMISSION=\n" in instance.read_text() and f"S3_BUCKET={bucket.name}" in instance.read_text()
     assert media_host(srv.name, bucket.name) in instance.read_text()

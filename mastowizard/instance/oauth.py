@@ -57,6 +57,20 @@ class Token:
     instance: str
 
 
+def open_in_browser(url: str) -> bool:
+    """Open URL in a graphical browser where one is available (never a text browser in the terminal
+    the wizard runs in); False when the operator must open it by hand."""
+    import os
+    import sys
+    if not (sys.platform == "darwin" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    import webbrowser
+    try:
+        return webbrowser.open(url)
+    except Exception:  # noqa: BLE001 - no browser after all: the URL is shown
+        return False
+
+
 def instance_url(raw: str | None) -> str:
     """The instance's own URL: https://host[:port] (http only for a loopback test instance)."""
     value = (raw or "").strip().rstrip("/")
