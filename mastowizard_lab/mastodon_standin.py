@@ -180,6 +180,7 @@ class Instance:
     def __init__(self, env: dict[str, str], env_file: str, lab: dict):
         self.env, self.lab = env, lab
         self.domain = env.get("LOCAL_DOMAIN", "lab.example")
+        self.version = str(lab.get("version") or VERSION)       # what /api/v1|v2/instance says
         self.base_url = lab.get("base_url") or f"https://{env.get('WEB_DOMAIN') or self.domain}"
         self.s3 = S3(env) if env.get("S3_ENABLED") == "true" else None
         self.root = os.path.join(os.path.dirname(os.path.abspath(env_file)), "public", "system")
@@ -423,7 +424,7 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                 return self.reply(200, {k: inst.env[k] for k in PUBLIC_KEYS if k in inst.env})
             if path in ("/api/v1/instance", "/api/v2/instance"):
                 return self.reply(200, {
-                    "domain": inst.domain, "uri": inst.domain, "title": "Lab", "version": VERSION,
+                    "domain": inst.domain, "uri": inst.domain, "title": "Lab", "version": inst.version,
                     "configuration": {"media_attachments": {
                         "supported_mime_types": sorted(IMAGE_TYPES) + sorted(LATER_TYPES),
                         "image_size_limit": 16777216, "image_matrix_limit": 33177600,
@@ -553,6 +554,8 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
 
         def do_DELETE(self):
             path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
+            if path.startswith("/api/v1/media/") and tuple(map(int, inst.version.split(".")[:2])) < (4, 4):
+                return self.reply(404, {"error": "Not found"})       # the route came with 4.4
             if path.startswith("/api/v1/media/"):
                 if not self.need("write:media"):
                     return

@@ -424,6 +424,12 @@ class Checklist:
 
     def cleanup(self, c: httpx.Client, base: str, auth: dict, media_id: str) -> None:
         chk = _check("cleanup")
+        version = self.instance_version(c, base)
+        if version is not None and version < (4, 4):
+            self.add(chk.passed(f"Mastodon {'.'.join(map(str, version))} has no DELETE /api/v1/media (4.4+): the test "
+                                f"upload {media_id} is attached to nothing, and Mastodon itself removes it about a "
+                                "day later (its scheduled cleanup of unattached media)", version=list(version)))
+            return
         try:
             r = c.delete(f"{base}/api/v1/media/{media_id}", headers=auth)
             if r.status_code == 404 and "Record not found" not in r.text:
