@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import CheckTable
+from .widgets import CheckTable, labelled
 
 CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by its own ACL, and Mastodon can "
                "hide a suspended account's media. Policy mode: a bucket policy makes media public; a suspended "
@@ -41,8 +41,11 @@ class PermissionScreen(StepScreen):
             yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
         yield Static("", id="docs")
         yield Button("Save the documents as JSON files", id="save-docs")
-        yield Input(placeholder="admin access key id (optional, not saved)", id="admin-id")
-        yield Input(placeholder="admin secret (not saved)", password=True, id="admin-secret")
+        yield from labelled("Admin access key id (optional, not saved)",
+                            Input(placeholder="admin access key id", id="admin-id"),
+                            "a key that may change the bucket's settings; Mastodon never gets it")
+        yield from labelled("Admin secret (memory only, never saved)",
+                            Input(placeholder="admin secret", password=True, id="admin-secret"))
         yield Button("Apply to the bucket", id="apply-bucket")
         yield CheckTable(id="setup")
 

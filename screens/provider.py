@@ -12,9 +12,19 @@ from mastowizard.providers import all_providers, get_provider, search_providers
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import CheckTable
+from .widgets import CheckTable, labelled
 
 FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
+LABELS = {
+    "bucket": ("Bucket (S3_BUCKET)", ""),
+    "region": ("Region (S3_REGION)", "the bucket's region as the provider names it, e.g. eu-central-1 (auto on R2)"),
+    "endpoint": ("S3 API endpoint (S3_ENDPOINT; empty for AWS)",
+                 "the provider's S3 API URL, not the public media host"),
+    "addressing": ("Addressing: path or virtual",
+                   "path: ENDPOINT/BUCKET/KEY; virtual: BUCKET.ENDPOINT/KEY (S3_OVERRIDE_PATH_STYLE=true)"),
+    "key_prefix": ("Key prefix (S3_KEY_PREFIX, optional)", ""),
+    "access_key_id": ("Writer access key id (AWS_ACCESS_KEY_ID)", "the key Mastodon writes with, not an admin key"),
+}
 
 
 class ProviderScreen(StepScreen):
@@ -28,8 +38,10 @@ class ProviderScreen(StepScreen):
         yield OptionList(*[Option(p.name, id=p.id) for p in all_providers()], id="providers")
         yield Label("", id="hint")
         for name in FIELDS:
-            yield Input(getattr(a, name), placeholder=name.replace("_", " "), id=name)
-        yield Input(placeholder="writer secret access key", password=True, id="secret")
+            label, hint = LABELS[name]
+            yield from labelled(label, Input(getattr(a, name), placeholder=name.replace("_", " "), id=name), hint)
+        yield from labelled("Writer secret access key (memory only, never saved)",
+                            Input(placeholder="writer secret access key", password=True, id="secret"))
         yield Button("Test the bucket", id="test")
         yield CheckTable(id="probes")
 

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
-from .widgets import CheckTable
+from .widgets import CheckTable, labelled
 
 
 class RestartScreen(StepScreen):
@@ -16,7 +16,9 @@ class RestartScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         yield Label("Restart Mastodon so it reads the new env file", classes="title")
-        yield Input(self.app.session.answers.instance, placeholder="instance URL (https://...)", id="instance")
+        yield from labelled("Instance URL (for the health wait)",
+                            Input(self.app.session.answers.instance, placeholder="https://mastodon.example",
+                                  id="instance"))
         yield Button("Restart now", id="restart", variant="warning")
         yield RichLog(id="log", max_lines=2000, wrap=True)
         yield CheckTable(id="health")

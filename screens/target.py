@@ -11,6 +11,7 @@ from mastowizard.host.ssh import UnknownHostKey
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
+from .widgets import labelled
 
 
 class TargetScreen(StepScreen):
@@ -23,10 +24,14 @@ class TargetScreen(StepScreen):
         with RadioSet(id="where"):
             yield RadioButton("This machine", value=a.target == "local", id="local")
             yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
-        yield Input(a.ssh, placeholder="[user@]host[:port]", id="ssh-target")
-        yield Input(a.sudo_user, placeholder="sudo user for the env file (e.g. mastodon), or empty", id="sudo-user")
-        yield Input(placeholder="sudo password (not saved)", password=True, id="sudo-password")
-        yield Input(a.env_file, placeholder="path of .env.production", id="env-file")
+        yield from labelled("SSH host ([user@]host[:port])", Input(a.ssh, placeholder="admin@mastodon.example",
+                                                                   id="ssh-target"))
+        yield from labelled("Sudo user for the env file (optional)",
+                            Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
+                            "when your login may not read the instance's files: they are read as this user")
+        yield from labelled("Sudo password (memory only, never saved)",
+                            Input(placeholder="sudo password", password=True, id="sudo-password"))
+        yield from labelled("Env file", Input(a.env_file, placeholder="path of .env.production", id="env-file"))
         yield Button("Read the instance", id="read")
         yield Button("Trust this host key", id="trust", classes="hidden")
         yield Static("", id="found")

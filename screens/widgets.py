@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Label, Static
 
 STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
          ("copymedia", "Copy media"), ("review", "Review"),
          ("restart", "Restart"), ("verify", "Verify")]
 MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
+
+
+def labelled(label: str, widget: Widget, hint: str = ""):
+    """An input with its visible label above it (a placeholder vanishes once a field is filled),
+    and a one-line hint below where a value is easy to get wrong."""
+    yield Label(label, classes="field-label")
+    yield widget
+    if hint:
+        yield Static(hint, classes="hint")
 
 
 class StepIndicator(Static):
