@@ -1,5 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) pin each step screen's look at 80x24, in the dark theme
-and once in the light one. Regenerate deliberately: pytest tests/test_snapshots.py --snapshot-update"""
+"""Snapshot tests (pytest-textual-snapshot) pin each step screen's look: at 80x24 and 120x40, in the
+dark and the light theme. Regenerate deliberately: pytest tests/test_snapshots.py --snapshot-update"""
 
 import pytest
 
@@ -23,10 +23,11 @@ class OneScreen(WizardApp):
         super().start(self.start_step)
 
 
-@pytest.mark.parametrize("step", ["target", "provider", "permission", "mediahost", "copymedia", "restart", "verify"])
-def test_step_screens(snap_compare, step):
-    assert snap_compare(OneScreen(step), terminal_size=(80, 24))
+STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review", "restart", "verify"]
 
 
-def test_light_theme(snap_compare):
-    assert snap_compare(OneScreen("permission", "textual-light"), terminal_size=(80, 24))
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"], ids=["dark", "light"])
+@pytest.mark.parametrize("step", STEPS)
+def test_every_step_in_both_themes_and_sizes(snap_compare, step, theme, size):
+    assert snap_compare(OneScreen(step, theme), terminal_size=size)
