@@ -1,6 +1,7 @@
 """The docs' screenshots, taken for real: the wizard walked through the demo lab (as the quick
-start's demo does: each step's main action, then Next) and each step saved as an SVG after its
-action, in docs/img/wizard-STEP.svg, starting from a new demo bucket (the demo's is emptied first).
+start's demo does: each step's main action, then Next) and each step saved after its action as
+docs/img/wizard-STEP.svg and .png (PNG shows on any forge; rsvg-convert from Debian's
+librsvg2-bin makes it, installed when missing), starting from a new demo bucket (the demo's is emptied first).
 The env file is rolled back at the end, as `demo --smoke` does.
 
     sudo python3 scripts/screenshots.py [--size 100x32] [--out docs/img]
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
-from mastowizard_lab import buckets, demo, rgw  # noqa: E402
+from mastowizard_lab import buckets, demo, procs, rgw  # noqa: E402
 from screens.app import WizardApp  # noqa: E402
 
 # what each step's status line says when its action is done (as test_demo_tmux waits for)
@@ -40,6 +42,7 @@ def main() -> int:
             buckets.empty_and_delete_bucket(rgw.info(), demo.BUCKET)
         except Exception:  # noqa: BLE001 - there is none yet
             pass
+    procs.ensure_debian(["librsvg2-bin"], ["rsvg-convert"])
     session = demo.prepare()
     secrets = [s.reveal() for s in (session.secret_access_key, session.token, session.admin.secret_access_key)]
     app = WizardApp(session, save_profile=False)
@@ -64,7 +67,10 @@ def main() -> int:
                 if leaked:
                     raise SystemExit(f"screenshots: a secret is on the {step} screen: not saved")
                 path.write_text(svg)
-                saved.append(str(path.relative_to(HERE) if path.is_relative_to(HERE) else path))
+                png = path.with_suffix(".png")
+                subprocess.run(["rsvg-convert", "--width", str(cols * 11), "--output", str(png), str(path)],
+                               check=True)
+                saved.append(str(png.relative_to(HERE) if png.is_relative_to(HERE) else png))
                 app.screen.action_next()
                 await pilot.pause()
     try:
