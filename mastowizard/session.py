@@ -267,11 +267,44 @@ class Session:
         self.plan = (make_announce_plan if announce else make_plan)(self.env, self.settings())
         return self.plan
 
+    def describe_write(self) -> list[str]:
+        """What Write will do, exactly: for the confirmation."""
+        from .env.apply import next_backup
+        plan = self.plan
+        keys = ", ".join(dict.fromkeys(c.key for c in plan.changes))
+        return [f"write {plan.env.path} on {self.host.describe()}",
+                f"changing {len(plan.changes)} variable(s): {keys}",
+                f"after copying it to {next_backup(plan.env.host, plan.env.path)} (Roll back restores it byte "
+                "for byte)",
+                "atomically (a temporary file, fsync, rename), with the same mode and owner"]
+
+    def describe_restart(self) -> list[str]:
+        """What Restart will do, exactly: for the confirmation."""
+        import shlex
+
+        from .host.restart import detect, restart_argv
+        install = detect(self.host, self._runner(), self.answers.env_file)
+        return [f"on {self.host.describe()}: {shlex.join(restart_argv(install))}",
+                f"restarting {', '.join(install.services)} ({install.kind}): the instance is briefly unavailable",
+                "then waiting until web answers /health" + (f" at {self.answers.instance}" if self.answers.instance
+                                                           else "")]
+
     def apply(self) -> str | None:
         result = apply_plan(self.plan)
         self.backup = result.backup
         self.env = EnvFile.read(self.host, self.answers.env_file)
         return result.backup
+
+    def describe_rollback(self) -> list[str]:
+        """What Roll back will do, exactly: for the confirmation."""
+        from .env.apply import list_backups
+        backup = self.backup or next(iter(list_backups(self.host, self.answers.env_file)), None)
+        if backup is None:
+            raise InputError("rollback", f"{self.answers.env_file} has no backup to restore",
+                             "nothing was written by mastowizard yet")
+        return [f"restore {self.answers.env_file} on {self.host.describe()} from {backup}, byte for byte, "
+                "with its mode and owner", "the file it replaces is kept beside it",
+                "then restart Mastodon so it reads it"]
 
     def rollback(self) -> str:
         r = rollback(self.host, self.answers.env_file, self.backup)

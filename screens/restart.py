@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
+from .confirm import ConfirmScreen
 from .widgets import CheckTable, labelled
 
 
@@ -27,6 +28,14 @@ class RestartScreen(StepScreen):
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
+        self.say("reading how Mastodon runs ...")
+        self.call_engine(self.session.describe_restart, lambda lines: self.app.push_screen(
+            ConfirmScreen("Restart Mastodon?", lines, "Yes, restart"), self.restart_confirmed))
+
+    def restart_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            self.say("not restarted")
+            return
         self.say("restarting ...")
         log = self.query_one("#log", RichLog)
         self.call_engine(lambda: self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line)),

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
 
 from .base import StepScreen
+from .confirm import ConfirmScreen
 
 ANNOUNCE = "Plan only the announcement (EXTRA_MEDIA_HOSTS)"
 SWITCH = "Plan the whole switch instead"
@@ -49,13 +50,38 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#write")
     def write_pressed(self) -> None:
+        plan = self.session.plan
+        if plan is None:
+            self.say("still planning ...")
+            return
+        if plan.empty:
+            self.say("nothing to change", "ok")
+            return
+        try:
+            lines = self.session.describe_write()
+        except Exception as e:  # noqa: BLE001 - one line, never a traceback
+            self.fail(e)
+            return
+        self.app.push_screen(ConfirmScreen("Write the env file?", lines, "Yes, write it"), self.write_confirmed)
+
+    def write_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            self.say("not written")
+            return
         self.say("writing ...")
         self.call_engine(self.session.apply,
                          lambda backup: self.say(f"written; backup: {backup}" if backup else "nothing to change", "ok"))
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        self.call_engine(self.session.rollback, lambda restored: self.say(f"restored from {restored}", "ok"))
+        try:
+            lines = self.session.describe_rollback()
+        except Exception as e:  # noqa: BLE001 - one line, never a traceback
+            self.fail(e)
+            return
+        self.app.push_screen(ConfirmScreen("Roll back the env file?", lines, "Yes, roll back"),
+                             lambda ok: self.call_engine(self.session.rollback, lambda restored: self.say(
+                                 f"restored from {restored}", "ok")) if ok else self.say("not rolled back"))
 
     def collect(self) -> bool:
         if self.session.plan is not None and not self.session.plan.empty and self.session.backup is None:

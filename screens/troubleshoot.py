@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 
 from mastowizard.errors import MastowizardError
 
+from .confirm import ConfirmScreen
 from .widgets import CheckTable
 
 
@@ -80,13 +81,27 @@ class TroubleshootScreen(Screen):
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        self.rollback()
+        self.confirm("Roll back the env file?", self.session_rollback_lines, "Yes, roll back", self.rollback)
+
+    def session_rollback_lines(self) -> list[str]:
+        if self.session.host is None:
+            self.session.connect()
+        return self.session.describe_rollback()
+
+    @work(thread=True, exclusive=True)
+    def confirm(self, title: str, describe, yes: str, then) -> None:
+        """Say exactly what will happen (read in this worker), then run THEN only on `y`."""
+        try:
+            lines = describe()
+        except Exception as e:  # noqa: BLE001 - one line
+            self.app.call_from_thread(self.say, str(e), "error")
+            return
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(title, lines, yes),
+                                  lambda ok: then() if ok else self.say("nothing was done"))
 
     @work(thread=True, exclusive=True)
     def rollback(self) -> None:
         try:
-            if self.session.host is None:
-                self.session.connect()
             restored = self.session.rollback()
         except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.say, str(e), "error")
@@ -95,7 +110,12 @@ class TroubleshootScreen(Screen):
 
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
-        self.restart()
+        self.confirm("Restart Mastodon?", self.session_restart_lines, "Yes, restart", self.restart)
+
+    def session_restart_lines(self) -> list[str]:
+        if self.session.host is None:
+            self.session.connect()
+        return self.session.describe_restart()
 
     @work(thread=True, exclusive=True)
     def restart(self) -> None:

@@ -66,6 +66,12 @@ async def press(app, pilot, selector):
     await pilot.pause()
 
 
+def confirmation(app) -> str:
+    """The text of the confirmation on screen (it must be one)."""
+    assert app.screen.__class__.__name__ == "ConfirmScreen", app.screen
+    return str(app.screen.query_one("#what", Static).render())
+
+
 def status(app) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
@@ -160,7 +166,12 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             shown = app.screen.query_one("#diff", Static).render()
             diff = app.session.plan.diff()
             assert "Syntax" in str(shown) and "+S3_BUCKET=" in diff and srv.writer_secret_key not in diff
-            await press(app, pilot, "#write")
+            await press(app, pilot, "#write")          # a confirmation says exactly what will happen
+            await wait(app, pilot)
+            asked = confirmation(app)
+            assert str(instance) in asked and ".before-s3" in asked and "S3_BUCKET" in asked, asked
+            assert "S3_BUCKET=" not in instance.read_text()                # nothing written yet
+            await pilot.press("y")
             await wait(app, pilot)
             assert "backup:" in status(app), status(app)
             await press(app, pilot, "#next")
@@ -169,6 +180,10 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             assert app.screen.STEP == "restart"
             app.screen.query_one("#instance", Input).value = f"http://127.0.0.1:{sshd.MASTODON_PORT}"
             await press(app, pilot, "#restart")
+            await wait(app, pilot)
+            asked = confirmation(app)
+            assert "systemctl restart" in asked and "mastodon-sidekiq" in asked, asked
+            await pilot.press("y")
             await wait(app, pilot)
             assert "healthy" in status(app), status(app)
             await press(app, pilot, "#next")
@@ -280,8 +295,14 @@ def test_failing_path_into_troubleshoot_and_rollback(bucket, lab_info, instance)
             assert "does not serve this bucket" in diagnosis or "403 on media objects" in diagnosis, diagnosis
             await press(app, pilot, "#rollback")
             await wait(app, pilot)
+            assert "byte for byte" in confirmation(app)
+            await pilot.press("y")
+            await wait(app, pilot)
             assert "restored from" in status(app)
             await press(app, pilot, "#restart")
+            await wait(app, pilot)
+            assert "systemctl restart" in confirmation(app)
+            await pilot.press("y")
             await wait(app, pilot)
             assert "healthy" in status(app), status(app)
     asyncio.run(drive())

@@ -41,6 +41,15 @@ def test_announcing_the_media_host_writes_only_extra_media_hosts(tmp_path):
             assert "a week" in str(app.screen.query_one("#status", Static).render())
             app.screen.query_one("#write").press()
             await settle()
+            assert "EXTRA_MEDIA_HOSTS" in str(app.screen.query_one("#what", Static).render())
+            await pilot.press("n")                     # cancelled: nothing is written
+            await settle()
+            assert "not written" in str(app.screen.query_one("#status", Static).render())
+            assert env.read_text() == "LOCAL_DOMAIN=example.org\nS3_ENABLED=false\n"
+            app.screen.query_one("#write").press()
+            await settle()
+            await pilot.press("y")
+            await settle()
             assert "backup:" in str(app.screen.query_one("#status", Static).render())
     asyncio.run(drive())
     values = parse_values(env.read_text())

@@ -63,6 +63,11 @@ class ApplyResult:
     changed: bool
 
 
+def next_backup(host: Host, path: str) -> str:
+    """Where apply_plan would back PATH up now (shown before the operator confirms)."""
+    return _free_name(host, path + BACKUP_SUFFIX)
+
+
 def apply_plan(plan: Plan, now: float | None = None) -> ApplyResult:
     """Back up the file beside it (never over an existing backup), then write the new text
     atomically with the same mode and owner. Refuses if the file changed since it was read."""
