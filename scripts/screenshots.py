@@ -58,6 +58,15 @@ def main() -> int:
                 await pilot.pause()
                 await app.workers.wait_for_complete()
                 await pilot.pause(0.3)
+                if app.screen.__class__.__name__ == "ConfirmScreen":    # Write and Restart ask first
+                    asked = out / f"wizard-{step}-confirm.svg"
+                    asked.write_text(app.export_screenshot(title=f"mastowizard: {step}, confirm"))
+                    subprocess.run(["rsvg-convert", "--width", str(cols * 11), "--output",
+                                    str(asked.with_suffix(".png")), str(asked)], check=True)
+                    await pilot.press("y")
+                    await pilot.pause()
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.3)
                 status = str(app.screen.query_one("#status").render())
                 if DONE[step] not in status:
                     raise SystemExit(f"screenshots: step {step} did not finish: {status}")
