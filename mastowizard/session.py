@@ -88,6 +88,7 @@ class Session:
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
     copied: Any = None                    # (CopyResult, Verification) of the last copy
+    bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
     oauth_token: Any = None               # instance.oauth.Token got here (memory only), to revoke after
 
@@ -197,7 +198,8 @@ class Session:
         if self.admin is None:
             raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
                              "the documents in the provider's console")
-        return setup_bucket(self.settings(), self.admin, self.http())
+        self.bucket_setup = setup_bucket(self.settings(), self.admin, self.http())
+        return self.bucket_setup
 
     # -- step 5: the media already on disk ---------------------------------------------------
     def media_source(self) -> str:

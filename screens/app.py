@@ -16,13 +16,15 @@ from .permission import PermissionScreen
 from .provider import ProviderScreen
 from .restart import RestartScreen
 from .review import ReviewScreen
+from .summary import SummaryScreen
 from .target import TargetScreen
 from .verify import VerifyScreen
 from .widgets import STEPS
 
 SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": PermissionScreen,
            "mediahost": MediaHostScreen, "copymedia": CopyMediaScreen,
-           "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen}
+           "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen,
+           "summary": SummaryScreen}
 
 
 class WizardApp(App):

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Label, Static
 
 STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
          ("copymedia", "Copy media"), ("review", "Review"),
-         ("restart", "Restart"), ("verify", "Verify")]
+         ("restart", "Restart"), ("verify", "Verify"), ("summary", "Summary")]
 MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
 

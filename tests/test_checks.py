@@ -287,6 +287,8 @@ def test_preflight_refused_at_the_media_host(lab):
 def test_a_restart_missed_is_named_with_the_services(lab):
     """The env file moved to a new media host, but web and sidekiq still run with the old one: the
     URLs and the web app's policy say so, and name what to restart."""
+    if lab.permission == "acl":
+        pytest.skip("a missed restart is the instance's, the same in both modes")
     lab.setup()
     lab.start()
     new_host = f"{lab.bucket.name}.{lab.bucket.server.name}-docs.media.test:{lab.lab_info.https_port}"

@@ -140,7 +140,7 @@ def test_a_copy_killed_at_random_points_resumes_to_a_complete_copy(bucket, lab_i
     """SIGKILL during the copy, several times, then a rerun: every object complete and byte-identical,
     and what was complete before a kill is not uploaded again."""
     s = prepared("acl")
-    tree = make_tree(tmp_path / "system", 600, big=1)    # one video above the multipart threshold
+    tree = make_tree(tmp_path / "system", 400, big=1)    # one video above the multipart threshold
     rng = random.Random(7)
     killed, rows = 0, 0
     for _ in range(3):

@@ -230,6 +230,8 @@ def test_a_media_host_with_autoindex_is_a_listing_whatever_the_format(bucket, la
     import shutil
 
     from mastowizard_lab import nginx, sshd
+    if bucket.server.name != "rgw":
+        pytest.skip("the listing is the media host's (nginx), whatever the S3 server behind it")
     tree = sshd.shared() / "test-autoindex" / fmt       # where nginx's workers (nobody) may read
     shutil.rmtree(tree, ignore_errors=True)
     (tree / "media_attachments" / "files").mkdir(parents=True)

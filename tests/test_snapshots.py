@@ -23,7 +23,7 @@ class OneScreen(WizardApp):
         super().start(self.start_step)
 
 
-STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review", "restart", "verify"]
+STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review", "restart", "verify", "summary"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -1,0 +1,43 @@
+"""The last step: what this run changed (the env file and its backup, the bucket, the media copied),
+how to roll back, and the checklist's result; saved as a Markdown report on request."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Button, Label, Static
+
+from mastowizard import summary
+
+from .base import StepScreen
+
+
+class SummaryScreen(StepScreen):
+    STEP = "summary"
+    MAIN = "#save-report"
+
+    def body(self) -> ComposeResult:
+        yield Label("What this run did", classes="title")
+        yield Static("", id="summary")
+        yield Button("Save as a Markdown report (secrets masked)", id="save-report")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        text = Text()
+        for s in summary.sections(self.session):
+            text.append(f"{s.title}\n", style="bold")
+            for line in s.lines:
+                text.append(f"  • {line}\n")
+        self.query_one("#summary", Static).update(text)
+        failed = [c for c in self.session.checks if c.status == "fail"]
+        if not self.session.checks:
+            self.say("the checklist was not run: Back to Verify runs it")
+        elif failed:
+            self.say(f"{len(failed)} check(s) failed: Back to Verify, or ctrl+t to troubleshoot", "error")
+        else:
+            self.say("every check passed: media is on object storage", "ok")
+
+    @on(Button.Pressed, "#save-report")
+    def save_pressed(self) -> None:
+        self.call_engine(lambda: summary.save_markdown(self.session), lambda path: self.say(f"saved {path}", "ok"))
