@@ -55,6 +55,11 @@ class StepScreen(Screen):
             return
         self.app.call_from_thread(done, result)
 
+    def bring_into_view(self, selector: str) -> None:
+        """Scroll a step's result to where the eye is, once it is drawn (the form above it may be long)."""
+        widget = self.query_one(selector)
+        self.call_after_refresh(widget.scroll_visible, animate=False)
+
     def settings_ok(self) -> bool:
         """The answers make valid settings; else the field and fix are shown."""
         try:

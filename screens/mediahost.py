@@ -49,6 +49,7 @@ class MediaHostScreen(StepScreen):
         check, proxy, redirect = result
         self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
                                                         + (f"\nfix: {check.fix}" if check.fix else "")))
+        self.bring_into_view("#result")
         self.query_one("#snippets", Static).update(Group(
             "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=True),
             "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=True)))

@@ -111,5 +111,6 @@ class PermissionScreen(StepScreen):
 
     def done(self, checks) -> None:
         self.query_one("#setup", CheckTable).set_checks(checks)
+        self.bring_into_view("#setup")
         bad = [c for c in checks if c.status == "fail"]
         self.say(bad[0].detail if bad else "the bucket is set up for this mode", "error" if bad else "ok")

@@ -95,6 +95,7 @@ class ProviderScreen(StepScreen):
 
     def show(self, checks) -> None:
         self.query_one("#probes", CheckTable).set_checks(checks)
+        self.bring_into_view("#probes")
         bad = [c for c in checks if c.status == "fail"]
         self.say(f"{len(bad)} probe(s) failed: {bad[0].fix}" if bad else "every probe passed",
                  "error" if bad else "ok")

@@ -47,6 +47,7 @@ class RestartScreen(StepScreen):
 
     def done(self, report) -> None:
         self.query_one("#health", CheckTable).set_checks(report.checks)
+        self.bring_into_view("#health")
         self.say("Mastodon is back and healthy" if report.ok else "a service did not come back: see below",
                  "ok" if report.ok else "error")
         if report.ok and self.session.copied is not None:
