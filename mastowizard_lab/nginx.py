@@ -210,58 +210,36 @@ def _status(host: str) -> int | None:
         c.close()
 
 
-def add_site(name: str, server_name: str, upstream: str) -> Path:
-    """A fixed-name media host (e.g. media.lab.test for a demo) proxying to UPSTREAM (http://host:port/bucket)."""
+def _write_site(name: str, server_name: str, body: str, tls: bool = True) -> Path:
+    """One server block under sites/ (http, and https unless TLS is False), picked up at once."""
     f = root() / "sites" / f"{name}.conf"
     f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(f"""server {{
-    listen {HOST}:{NGINX_HTTP_PORT};
-    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
-    server_name {server_name};
-    {media_location(upstream.rstrip('/') + '$lab_path')}
-}}
-""")
+    listen = f"    listen {HOST}:{NGINX_HTTP_PORT};\n" + (f"    listen {HOST}:{NGINX_HTTPS_PORT} ssl;\n" if tls else "")
+    f.write_text(f"server {{\n{listen}    server_name {server_name};\n{body}\n}}\n")
     if is_running():
         reload()
     return f
+
+
+def add_site(name: str, server_name: str, upstream: str) -> Path:
+    """A fixed-name media host (e.g. media.lab.test for a demo) proxying to UPSTREAM (http://host:port/bucket)."""
+    return _write_site(name, server_name, f"    {media_location(upstream.rstrip('/') + '$lab_path')}")
 
 
 def add_index_site(name: str, server_name: str, upstream: str, directory: Path, fmt: str = "html") -> Path:
     """A media host misconfigured the way admins do it: keys proxied to the bucket, but directory
     paths (`/`, `/media_attachments/`) served from DIRECTORY with nginx's autoindex in FMT
     (html, json or xml)."""
-    f = root() / "sites" / f"{name}.conf"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(f"""server {{
-    listen {HOST}:{NGINX_HTTP_PORT};
-    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
-    server_name {server_name};
-    root {directory};
+    return _write_site(name, server_name, f"""    root {directory};
     location ~ /$ {{ autoindex on; autoindex_format {fmt}; }}
-    {media_location(upstream.rstrip('/') + '$lab_path')}
-}}
-""")
-    if is_running():
-        reload()
-    return f
+    {media_location(upstream.rstrip('/') + '$lab_path')}""")
 
 
 def add_redirect_site(name: str, server_name: str, target_base: str) -> Path:
     """A media host that answers every key with a permanent redirect to TARGET_BASE (a CDN or another
     host in front of the bucket, as some admins set it up)."""
-    f = root() / "sites" / f"{name}.conf"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(f"""server {{
-    listen {HOST}:{NGINX_HTTP_PORT};
-    listen {HOST}:{NGINX_HTTPS_PORT} ssl;
-    server_name {server_name};
-    location = / {{ return 403; }}
-    location / {{ return 301 {target_base.rstrip('/')}$request_uri; }}
-}}
-""")
-    if is_running():
-        reload()
-    return f
+    return _write_site(name, server_name, f"""    location = / {{ return 403; }}
+    location / {{ return 301 {target_base.rstrip('/')}$request_uri; }}""")
 
 
 NOT_IMPLEMENTED = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header or '
@@ -272,12 +250,7 @@ def add_no_batch_delete_endpoint(name: str, server_name: str, upstream_port: int
     """An S3 endpoint in front of a lab server that answers multi-object delete (POST ?delete) with
     501 NotImplemented, as Google Cloud Storage's XML API does; everything else goes through
     unchanged (Host kept, so signatures still verify)."""
-    f = root() / "sites" / f"{name}.conf"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(f"""server {{
-    listen {HOST}:{NGINX_HTTP_PORT};
-    server_name {server_name};
-    client_max_body_size 0;
+    return _write_site(name, server_name, f"""    client_max_body_size 0;
     location / {{
         set $batch "";
         if ($request_method = POST) {{ set $batch "P"; }}
@@ -286,12 +259,7 @@ def add_no_batch_delete_endpoint(name: str, server_name: str, upstream_port: int
         proxy_set_header Host $http_host;
         proxy_request_buffering off;
         proxy_pass http://{HOST}:{upstream_port};
-    }}
-}}
-""")
-    if is_running():
-        reload()
-    return f
+    }}""", tls=False)
 
 
 def remove_site(name: str) -> None:

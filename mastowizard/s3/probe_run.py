@@ -17,6 +17,7 @@ from ..settings import Settings
 from .client import S3Error, explain, make_client
 from .credential import Credential
 
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
 ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
@@ -64,6 +65,22 @@ class ProbeRun:
         self.created.append(key)
         (client or self.s3).put_object(Bucket=self.settings.bucket, Key=key, Body=tiny_png(),
                                        ContentType="image/png", CacheControl=CACHE_CONTROL, **extra)
+
+    @property
+    def config_client(self):
+        """The client for reading the bucket's settings: the admin's when given, else the writer's."""
+        return self.s3_admin or self.s3
+
+    def object_grants(self, key: str) -> tuple[list | None, str]:
+        """The object's ACL grants, read with the writer where it may, else the admin; (None, the
+        error code) when neither may."""
+        code = ""
+        for client in filter(None, (self.s3, self.s3_admin)):
+            try:
+                return client.get_object_acl(Bucket=self.settings.bucket, Key=key).get("Grants", []), ""
+            except Exception as exc:  # noqa: BLE001
+                code = self.err(exc).code
+        return None, code
 
     def get(self, url: str, method: str = "GET", **kw) -> httpx.Response:
         return self.web.request(method, url, **kw)
@@ -121,3 +138,9 @@ TITLES = dict(ALL_PROBES)
 
 def check(cid: str) -> Check:
     return Check(cid, TITLES[cid])
+
+
+def public_read(grants: list) -> bool:
+    """Do these ACL grants let everyone read?"""
+    return any(g.get("Grantee", {}).get("URI") == ALL_USERS and g.get("Permission") in ("READ", "FULL_CONTROL")
+               for g in grants)

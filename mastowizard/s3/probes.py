@@ -17,7 +17,14 @@ from . import cors_risk, policy_audit
 from .anonymous import probe_backups, probe_list, probe_put, probe_read
 from .client import bucket_url
 from .credential import Credential
-from .probe_run import ACL_REJECTED, ALL_PROBES, NOT_SUPPORTED, ProbeRun, tiny_png
+from .probe_run import (
+    ACL_REJECTED,
+    ALL_PROBES,
+    NOT_SUPPORTED,
+    ProbeRun,
+    public_read,
+    tiny_png,
+)
 from .probe_run import check as _check
 
 
@@ -227,15 +234,8 @@ def probe_acl(run: ProbeRun) -> None:
 
 def _acl_read_back_public(run: ProbeRun, key: str) -> bool | None:
     """Does the object's ACL, read back, grant everyone READ? None when it cannot be read."""
-    from .read_diagnosis import ALL_USERS
-    for client in filter(None, (run.s3, run.s3_admin)):
-        try:
-            grants = client.get_object_acl(Bucket=run.settings.bucket, Key=key).get("Grants", [])
-        except Exception:  # noqa: BLE001
-            continue
-        return any(g.get("Grantee", {}).get("URI") == ALL_USERS and g.get("Permission") in ("READ", "FULL_CONTROL")
-                   for g in grants)
-    return None
+    grants, _ = run.object_grants(key)
+    return None if grants is None else public_read(grants)
 
 
 def _bucket_grants_read(run: ProbeRun) -> bool:
@@ -244,15 +244,11 @@ def _bucket_grants_read(run: ProbeRun) -> bool:
 
 
 # -- bucket configuration -------------------------------------------------------------------
-def _config_client(run: ProbeRun):
-    return run.s3_admin or run.s3
-
-
 def probe_bpa(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.public_access_block")
     try:
-        cfg = _config_client(run).get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
+        cfg = run.config_client.get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
         if e.code == "NoSuchPublicAccessBlockConfiguration":
@@ -281,7 +277,7 @@ def probe_ownership(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.ownership")
     try:
-        answer = _config_client(run).get_bucket_ownership_controls(Bucket=s.bucket)
+        answer = run.config_client.get_bucket_ownership_controls(Bucket=s.bucket)
         rules = answer.get("OwnershipControls", {}).get("Rules", [])
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
@@ -306,7 +302,7 @@ def probe_policy(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.policy")
     try:
-        text = _config_client(run).get_bucket_policy(Bucket=s.bucket)["Policy"]
+        text = run.config_client.get_bucket_policy(Bucket=s.bucket)["Policy"]
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
         if e.code == "NoSuchBucketPolicy":
@@ -345,7 +341,7 @@ def probe_cors(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.cors")
     try:
-        cors = _config_client(run).get_bucket_cors(Bucket=s.bucket)
+        cors = run.config_client.get_bucket_cors(Bucket=s.bucket)
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
         if e.code == "NoSuchCORSConfiguration":

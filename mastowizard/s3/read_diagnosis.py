@@ -10,9 +10,8 @@ import httpx
 
 from . import policy_audit
 from .client import bucket_url
-from .probe_run import NOT_SUPPORTED, ProbeRun
+from .probe_run import NOT_SUPPORTED, ProbeRun, public_read
 
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 ORDER = ("media host", "object ACL", "bucket policy", "Block Public Access", "object ownership")
 
 
@@ -58,19 +57,11 @@ def _acl(run: ProbeRun, key: str) -> Cause | None:
         return Cause("object ACL", True, f"S3_PERMISSION={s.acl}: Mastodon uploads every file with ACL {s.acl}",
                      "set S3_PERMISSION=public-read (ACL mode), or empty it and apply the bucket policy from "
                      "`mastowizard policy` (policy mode)")
-    grants, code = None, ""
-    for client in filter(None, (run.s3, run.s3_admin)):     # the writer where it may, else the admin
-        try:
-            grants = client.get_object_acl(Bucket=s.bucket, Key=key).get("Grants", [])
-            break
-        except Exception as exc:  # noqa: BLE001
-            code = _code(run, exc)
+    grants, code = run.object_grants(key)
     if grants is None:
         return Cause("object ACL", False, f"the object's ACL could not be read back ({code})"
                      + ("; an admin credential may read it" if run.s3_admin is None else ""))
-    public = [g for g in grants if g.get("Grantee", {}).get("URI") == ALL_USERS
-              and g.get("Permission") in ("READ", "FULL_CONTROL")]
-    if public:
+    if public_read(grants):
         return Cause("object ACL", False, "the object's ACL grants everyone READ, as S3_PERMISSION asks")
     shown = ", ".join(f"{g.get('Grantee', {}).get('DisplayName') or g.get('Grantee', {}).get('ID') or '?'}:"
                       f"{g.get('Permission')}" for g in grants) or "none"
@@ -83,7 +74,7 @@ def _acl(run: ProbeRun, key: str) -> Cause | None:
 
 def _policy(run: ProbeRun, key: str) -> Cause | None:
     s = run.settings
-    client = run.s3_admin or run.s3
+    client = run.config_client
     try:
         text = client.get_bucket_policy(Bucket=s.bucket)["Policy"]
     except Exception as exc:  # noqa: BLE001
@@ -113,7 +104,7 @@ def _policy(run: ProbeRun, key: str) -> Cause | None:
 
 def _bpa(run: ProbeRun) -> Cause | None:
     s = run.settings
-    client = run.s3_admin or run.s3
+    client = run.config_client
     try:
         cfg = client.get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
     except Exception as exc:  # noqa: BLE001
@@ -141,7 +132,7 @@ def _ownership(run: ProbeRun) -> Cause | None:
     if s.permission != "acl":
         return None
     try:
-        rules = (run.s3_admin or run.s3).get_bucket_ownership_controls(Bucket=s.bucket) \
+        rules = run.config_client.get_bucket_ownership_controls(Bucket=s.bucket) \
             .get("OwnershipControls", {}).get("Rules", [])
     except Exception:  # noqa: BLE001 - none set, or no such API here
         return None
