@@ -58,7 +58,8 @@ class StepScreen(Screen):
     def bring_into_view(self, selector: str) -> None:
         """Scroll a step's result to where the eye is, once it is drawn (the form above it may be long)."""
         widget = self.query_one(selector)
-        self.call_after_refresh(widget.scroll_visible, animate=False)
+        # after the next refresh the result's rows are laid out; scrolling earlier stops short of them
+        self.call_after_refresh(lambda: self.call_after_refresh(widget.scroll_visible, animate=False))
 
     def settings_ok(self) -> bool:
         """The answers make valid settings; else the field and fix are shown."""

@@ -23,12 +23,10 @@ class MediaHostScreen(StepScreen):
         yield Label("Public media host", classes="title")
         yield Static("Media URLs become PROTOCOL://MEDIA_HOST/KEY: the host must serve the bucket at its root "
                      "(a proxy or CDN), with Access-Control-Allow-Origin: *.")
-        yield from labelled("Media host (S3_ALIAS_HOST)",
-                            Input(a.alias_host, placeholder="files.example.com", id="alias_host"),
-                            "a host name only, no https://: it serves the bucket's keys at its root")
-        yield from labelled("Protocol (S3_PROTOCOL)", Input(a.protocol or "https", placeholder="https or http",
-                                                            id="protocol"), "https: http media is blocked on an "
-                            "https instance")
+        yield from labelled("Media host", Input(a.alias_host, placeholder="files.example.com", id="alias_host"),
+                            hint="S3_ALIAS_HOST: a host name only, no https://")
+        yield from labelled("Protocol", Input(a.protocol or "https", placeholder="https or http", id="protocol"),
+                            hint="S3_PROTOCOL: https (http media is blocked on an https instance)")
         yield Button("Check the media host", id="check-media")
         yield Static("", id="result")
         yield Static("", id="snippets")

@@ -6,7 +6,15 @@ from __future__ import annotations
 from rich.syntax import Syntax
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Collapsible,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 
 from mastowizard.secrets import Secret
 
@@ -39,15 +47,16 @@ class PermissionScreen(StepScreen):
         with RadioSet(id="mode"):
             yield RadioButton("ACL mode", value=mode == "acl", id="acl")
             yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
-        yield Static("", id="docs")
-        yield Button("Save the documents as JSON files", id="save-docs")
-        yield from labelled("Admin access key id (optional, not saved)",
-                            Input(placeholder="admin access key id", id="admin-id"),
-                            "a key that may change the bucket's settings; Mastodon never gets it")
-        yield from labelled("Admin secret (memory only, never saved)",
-                            Input(placeholder="admin secret", password=True, id="admin-secret"))
+        yield from labelled("Admin key id", Input(placeholder="admin access key id", id="admin-id"),
+                            hint="optional: a key that may change the bucket's settings; not saved, Mastodon "
+                                 "never gets it")
+        yield from labelled("Admin secret", Input(placeholder="admin secret", password=True, id="admin-secret"),
+                            hint="memory only, never saved")
         yield Button("Apply to the bucket", id="apply-bucket")
         yield CheckTable(id="setup")
+        with Collapsible(title="The bucket's documents (JSON), to apply by hand or review", id="docs-box"):
+            yield Static("", id="docs")
+            yield Button("Save the documents as JSON files", id="save-docs")
 
     def on_mount(self) -> None:
         if not self.incomplete:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Button, Input, Label, OptionList
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mastowizard.providers import all_providers, get_provider, search_providers
@@ -16,14 +17,14 @@ from .widgets import CheckTable, labelled
 
 FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
 LABELS = {
-    "bucket": ("Bucket (S3_BUCKET)", ""),
-    "region": ("Region (S3_REGION)", "the bucket's region as the provider names it, e.g. eu-central-1 (auto on R2)"),
-    "endpoint": ("S3 API endpoint (S3_ENDPOINT; empty for AWS)",
-                 "the provider's S3 API URL, not the public media host"),
-    "addressing": ("Addressing: path or virtual",
-                   "path: ENDPOINT/BUCKET/KEY; virtual: BUCKET.ENDPOINT/KEY (S3_OVERRIDE_PATH_STYLE=true)"),
-    "key_prefix": ("Key prefix (S3_KEY_PREFIX, optional)", ""),
-    "access_key_id": ("Writer access key id (AWS_ACCESS_KEY_ID)", "the key Mastodon writes with, not an admin key"),
+    "bucket": ("Bucket", "S3_BUCKET: the bucket's name"),
+    "region": ("Region", "S3_REGION: the bucket's region as the provider names it, e.g. eu-central-1 (auto on R2)"),
+    "endpoint": ("Endpoint", "S3_ENDPOINT: the provider's S3 API URL (empty for AWS), not the public media host"),
+    "addressing": ("Addressing", "path: ENDPOINT/BUCKET/KEY; virtual: BUCKET.ENDPOINT/KEY "
+                                 "(S3_OVERRIDE_PATH_STYLE=true for path)"),
+    "key_prefix": ("Key prefix", "S3_KEY_PREFIX: optional, a folder in the bucket for every key"),
+    "access_key_id": ("Writer key id", "AWS_ACCESS_KEY_ID: the key Mastodon writes with, not an admin key"),
+    "secret": ("Writer secret", "AWS_SECRET_ACCESS_KEY of the writer key: memory only, never saved"),
 }
 
 
@@ -33,20 +34,32 @@ class ProviderScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         a = self.app.session.answers
-        yield Label("Provider", classes="title")
-        yield Input(placeholder="search providers", id="search")
-        yield OptionList(*[Option(p.name, id=p.id) for p in all_providers()], id="providers")
-        yield Label("", id="hint")
-        for name in FIELDS:
-            label, hint = LABELS[name]
-            yield from labelled(label, Input(getattr(a, name), placeholder=name.replace("_", " "), id=name), hint)
-        yield from labelled("Writer secret access key (memory only, never saved)",
-                            Input(placeholder="writer secret access key", password=True, id="secret"))
-        yield Button("Test the bucket", id="test")
+        yield Label("Provider, bucket and the writer key", classes="title")
+        with Horizontal(id="provider-cols"):
+            with Vertical(id="provider-pick"):
+                yield Input(placeholder="search providers", id="search")
+                yield OptionList(*[Option(p.name, id=p.id) for p in all_providers()], id="providers")
+            with Vertical(id="provider-fields"):
+                yield Static("", id="provider-hint")
+                for name in FIELDS:
+                    yield from labelled(LABELS[name][0],
+                                        Input(getattr(a, name), placeholder=name.replace("_", " "), id=name))
+                yield from labelled(LABELS["secret"][0],
+                                    Input(placeholder="writer secret access key", password=True, id="secret"))
+                yield Static(LABELS["bucket"][1], id="field-hint", classes="note")
+                yield Button("Test the bucket", id="test")
         yield CheckTable(id="probes")
+
+    def on_descendant_focus(self, event) -> None:
+        """One hint line under the fields, for the field being edited (its variable, what goes in it)."""
+        hint = LABELS.get((event.widget.id or ""))
+        if hint:
+            self.query_one("#field-hint", Static).update(hint[1])
 
     def on_mount(self) -> None:
         self.pick(self.session.answers.provider)
+        ol = self.query_one("#providers", OptionList)
+        ol.highlighted = next((i for i, p in enumerate(all_providers()) if p.id == self.session.answers.provider), 0)
 
     def pick(self, pid: str) -> None:
         p = get_provider(pid)
@@ -64,7 +77,7 @@ class ProviderScreen(StepScreen):
         addressing = self.query_one("#addressing", Input)
         if changed or not addressing.value:
             addressing.value = p.default_addressing
-        self.query_one("#hint", Label).update(
+        self.query_one("#provider-hint", Static).update(
             f"{p.name}: region {p.region_value_note}; object ACLs: {p.object_acls}; recommended: "
             f"{p.default_permission} mode" + (f"; endpoint {p.endpoint_pattern}" if p.endpoint_pattern else ""))
 

@@ -17,9 +17,9 @@ class RestartScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         yield Label("Restart Mastodon so it reads the new env file", classes="title")
-        yield from labelled("Instance URL (for the health wait)",
-                            Input(self.app.session.answers.instance, placeholder="https://mastodon.example",
-                                  id="instance"))
+        yield from labelled("Instance URL", Input(self.app.session.answers.instance,
+                                                  placeholder="https://mastodon.example", id="instance"),
+                            hint="for the health wait after the restart")
         yield Button("Restart now", id="restart", variant="warning")
         yield RichLog(id="log", max_lines=2000, wrap=True)
         yield CheckTable(id="health")

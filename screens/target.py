@@ -24,13 +24,13 @@ class TargetScreen(StepScreen):
         with RadioSet(id="where"):
             yield RadioButton("This machine", value=a.target == "local", id="local")
             yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
-        yield from labelled("SSH host ([user@]host[:port])", Input(a.ssh, placeholder="admin@mastodon.example",
-                                                                   id="ssh-target"))
-        yield from labelled("Sudo user for the env file (optional)",
-                            Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
-                            "when your login may not read the instance's files: they are read as this user")
-        yield from labelled("Sudo password (memory only, never saved)",
-                            Input(placeholder="sudo password", password=True, id="sudo-password"))
+        yield from labelled("SSH host", Input(a.ssh, placeholder="admin@mastodon.example", id="ssh-target"),
+                            hint="[user@]host[:port], or a Host from ~/.ssh/config")
+        yield from labelled("Sudo user", Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
+                            hint="optional: when your login may not read the instance's files, they are read "
+                                 "as this user")
+        yield from labelled("Sudo password", Input(placeholder="sudo password", password=True, id="sudo-password"),
+                            hint="memory only, never saved")
         yield from labelled("Env file", Input(a.env_file, placeholder="path of .env.production", id="env-file"))
         yield Button("Read the instance", id="read")
         yield Button("Trust this host key", id="trust", classes="hidden")

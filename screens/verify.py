@@ -10,14 +10,15 @@ import json
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from mastowizard.results import Check
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import CheckTable
+from .detail import CheckDetailScreen
+from .widgets import CheckTable, labelled
 
 
 class VerifyScreen(StepScreen):
@@ -26,25 +27,24 @@ class VerifyScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         yield Label("Verify from the outside", classes="title")
-        yield Label("Instance URL:")
-        yield Input(self.app.session.answers.instance, placeholder="https://mastodon.example", id="instance")
-        yield Label("Access token with write:media (memory only, never saved):")
-        with Horizontal(classes="row"):
-            yield Input(placeholder="paste one, or press Get a token", password=True, id="token")
-            yield Button("Get a token", id="get-token")
+        yield from labelled("Instance URL", Input(self.app.session.answers.instance,
+                                                  placeholder="https://mastodon.example", id="instance"))
+        yield from labelled("Access token", Input(placeholder="paste one, or press Get a token", password=True,
+                                                  id="token"), Button("Get a token", id="get-token"),
+                            hint="with write:media; memory only, never saved")
         yield Static("By hand: Preferences > Development > New application, tick write:media only, Submit, "
-                     "open the application and copy \"Your access token\".", classes="hint")
+                     "open the application and copy \"Your access token\".", classes="note")
         with Vertical(id="oauth", classes="hidden"):
-            yield Static("", id="oauth-url")
-            yield Label("Authorization code the instance shows:")
-            with Horizontal(classes="row"):
-                yield Input(placeholder="paste the code", password=True, id="code")
-                yield Button("Use this code", id="use-code")
-        yield Button("Run the checklist", id="run", variant="primary")
-        yield Button("Revoke the token got here", id="revoke", classes="hidden")
-        yield Button("Retry the selected check", id="retry")
+            yield Static("", id="oauth-url", classes="note")
+            yield from labelled("Authorization code", Input(placeholder="paste the code", password=True, id="code"),
+                                Button("Use this code", id="use-code"))
+        with Horizontal(classes="buttons"):
+            yield Button("Run the checklist", id="run", variant="primary")
+            yield Button("Retry the selected check", id="retry")
+            yield Button("Revoke the token got here", id="revoke", classes="hidden")
         yield CheckTable(id="checks")
-        yield Static("", id="detail")
+        with VerticalScroll(id="detail"):
+            yield Static("select a check for its evidence and fix (enter: all of it)", id="detail-text")
 
     @on(Button.Pressed, "#run")
     def run_pressed(self) -> None:
@@ -118,27 +118,47 @@ class VerifyScreen(StepScreen):
 
     def done(self, checks) -> None:
         self.query_one("#checks", CheckTable).set_checks(checks)
+        self.bring_into_view("#detail")
         bad = [c for c in checks if c.status == "fail"]
         revoke = "; Revoke the token when you are done" if self.session.oauth_token is not None else ""
-        self.say((f"{len(bad)} check(s) failed: select one for its fix" if bad else "every check passed") + revoke,
+        self.say((f"{len(bad)} check(s) failed: select one, its fix shows under the table (enter: all of it)"
+                  if bad else "every check passed") + revoke,
                  "error" if bad else "ok")
 
     @on(DataTable.RowHighlighted, "#checks")
     def show(self, event: DataTable.RowHighlighted) -> None:
         cid = event.row_key.value if event.row_key else None
         self.selected = cid or ""
-        c = next((c for c in self.session.checks if c.id == cid), None)
-        if c is None:
-            return
-        text = Text.assemble((c.title, "bold"), f" ({c.status})\n{c.detail}")
-        if c.fix:
-            text.append("\nfix: ", style="bold").append(c.fix)
-        if c.evidence.get("doc"):
-            text.append(f"\nsee: {c.evidence['doc']}")
-        evidence = {k: v for k, v in c.evidence.items() if k != "doc"}
-        if evidence:
-            text.append("\n" + json.dumps(evidence, indent=1, default=str)[:1500])
-        self.query_one("#detail", Static).update(text)
+        c = self.check(cid)
+        if c is not None:
+            self.query_one("#detail-text", Static).update(check_text(c))
+            self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
+
+    @on(DataTable.RowSelected, "#checks")
+    def open_detail(self, event: DataTable.RowSelected) -> None:
+        c = self.check(event.row_key.value if event.row_key else None)
+        if c is not None:
+            self.app.push_screen(CheckDetailScreen(c.title, check_text(c)))
+
+    def check(self, cid: str | None) -> Check | None:
+        return next((c for c in self.session.checks if c.id == cid), None)
 
     def collect(self) -> bool:
         return True
+
+
+def check_text(c: Check) -> Text:
+    """A check's whole story: status, the fix first, what was seen, the doc to read and the evidence."""
+    text = Text.assemble((c.title, "bold"), f" ({c.status})")
+    if c.fix:
+        text.append("\nfix: ", style="bold").append(c.fix)
+    text.append(f"\n{c.detail}")
+    if c.evidence.get("doc"):
+        text.append(f"\nsee: {c.evidence['doc']}")
+    evidence = {k: v for k, v in c.evidence.items() if k != "doc"}
+    if evidence:
+        text.append("\nevidence:", style="bold")
+        for key, value in evidence.items():
+            shown = value if isinstance(value, str) else json.dumps(value, default=str)
+            text.append(f"\n• {key}: ", style="bold").append(shown)
+    return text

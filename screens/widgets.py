@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
@@ -13,11 +14,11 @@ MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
 
 
-def labelled(label: str, widget: Widget, hint: str = ""):
-    """An input with its visible label above it (a placeholder vanishes once a field is filled),
-    and a one-line hint below where a value is easy to get wrong."""
-    yield Label(label, classes="field-label")
-    yield widget
+def labelled(label: str, *widgets: Widget, hint: str = ""):
+    """An input with its visible label on its left (a placeholder vanishes once a field is filled),
+    and a one-line hint under it where a value is easy to get wrong. More widgets (a button) may
+    follow the input on its row."""
+    yield Horizontal(Label(label, classes="field-label"), *widgets, classes="field")
     if hint:
         yield Static(hint, classes="hint")
 

@@ -31,3 +31,43 @@ STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review",
 @pytest.mark.parametrize("step", STEPS)
 def test_every_step_in_both_themes_and_sizes(snap_compare, step, theme, size):
     assert snap_compare(OneScreen(step, theme), terminal_size=size)
+
+
+def _checklist():
+    """A checklist as a live run ends (one failure, one warning), for the Verify step's look."""
+    from mastowizard.checklist.checks import TITLES
+    from mastowizard.results import Check
+    checks = [Check(cid, title).passed("as Mastodon needs it") for cid, title in TITLES.items()]
+    checks[2].failed("GET https://files.example.com/media_attachments/files/110/000/000/original/probe.png "
+                     "answered 403 AccessDenied (the object is private, its ACL grants no one but the owner)",
+                     "S3_PERMISSION=public-read in the env file, restart web and sidekiq, then copy the existing "
+                     "media again with `mastowizard migrate` so every object gets the ACL",
+                     doc="docs/troubleshooting.md#403", status=403, key="media_attachments/files/110/000/000/"
+                     "original/probe.png", headers={"content-type": "application/xml", "x-amz-request-id": "tx0"})
+    checks[5].warned("the root answered 200 with a page (text/html, 612 bytes, title 'Welcome to nginx!')")
+    return checks
+
+
+class VerifyResults(OneScreen):
+    """Verify after a run: the table and, under it, the selected check's panel (the cursor on the failure)."""
+
+    def __init__(self, theme: str = "textual-dark"):
+        super().__init__("verify", theme)
+
+    def start(self, step: str = "target") -> None:
+        super().start()
+        self.session.checks = _checklist()
+        self.call_after_refresh(self.show_results)
+
+    def show_results(self) -> None:
+        self.screen.done(self.session.checks)
+        self.screen.query_one("#checks").move_cursor(row=2)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"], ids=["dark", "light"])
+def test_verify_shows_the_selected_checks_fix_under_the_table_at_80x24(snap_compare, theme):
+    assert snap_compare(VerifyResults(theme), terminal_size=(80, 24))
+
+
+def test_enter_opens_the_whole_detail_in_a_panel_that_fits_80x24(snap_compare):
+    assert snap_compare(VerifyResults(), press=["enter"], terminal_size=(80, 24))
