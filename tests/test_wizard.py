@@ -3,6 +3,7 @@ read the instance, test the bucket, apply the bucket policy, write the env file,
 
 import asyncio
 import json
+import logging
 import os
 import pwd
 import re
@@ -77,7 +78,8 @@ def status(app) -> str:
 
 
 @pytest.mark.parametrize("where", ["local", "ssh"])
-def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_path):
+def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)     # every library's log (httpx, paramiko, botocore) must not hold the token
     srv = bucket.server
     if where == "ssh" and srv.name != "rgw":
         pytest.skip("the SSH way does not depend on the S3 server: the rgw run covers it")
@@ -212,6 +214,8 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             table = app.screen.query_one("#checks", CheckTable)
             table.move_cursor(row=[c.id for c in app.session.checks].index("anon.list"))
             await pilot.pause()
+            panel = str(app.screen.query_one("#detail-text", Static).render())
+            assert panel.startswith("Nobody can list the bucket anonymously (pass)"), panel
             await press(app, pilot, "#retry")
             await wait(app, pilot)
             after = {c.id: c for c in app.session.checks}
@@ -223,10 +227,27 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             assert token not in profile.read_text()
             import subprocess
             assert token not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+            secrets = [token]
             if where == "local":
+                secrets.append(app.session.oauth_token.app.client_secret.reveal())
                 await press(app, pilot, "#revoke")
                 await wait(app, pilot)
                 assert "revoked" in status(app) and works(f"http://127.0.0.1:{sshd.MASTODON_PORT}", token) == 401
+            # the selected check's panel, the summary and its saved report: masked, as every log
+            seen.append(app.export_screenshot())
+            await press(app, pilot, "#next")
+            await pilot.pause()
+            assert app.screen.STEP == "summary" and "every check passed" in status(app), status(app)
+            monkeypatch.chdir(tmp_path)
+            await press(app, pilot, "#save-report")
+            await wait(app, pilot)
+            report = re.search(r"saved (\S+)", status(app))[1]
+            seen.extend([app.export_screenshot(), (tmp_path / report).read_text()])
+            logs = caplog.text
+            assert "HTTP Request: POST" in logs     # the capture works: httpx logged the OAuth requests
+            for secret in secrets:
+                assert secret not in logs and not any(secret in text for text in seen)
+    seen = []
     asyncio.run(drive())
     assert "S3_PERMISSION=\n" in instance.read_text() and f"S3_BUCKET={bucket.name}" in instance.read_text()
     assert media_host(srv.name, bucket.name) in instance.read_text()
