@@ -94,7 +94,10 @@ def _ssh_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mastowizard",
-                     description="Move a Mastodon instance's media to S3 object storage, and prove it works.")
+                     description="Move a Mastodon instance's media to S3 object storage, and prove it works.",
+                     epilog="The wizard: `mastowizard` alone in a terminal (or `mastowizard wizard --ssh HOST ...`, see "
+                            "`mastowizard wizard --help`); `mastowizard web` serves it to a browser (see "
+                            "`mastowizard web --help`); `mastowizard demo` opens it against the embedded demo lab.")
     parser.add_argument("--version", action="version", version=f"mastowizard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

@@ -322,12 +322,13 @@ class Session:
         return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
 
     # -- step 7: the access token (OAuth, memory only) ------------------------------------
-    def start_token(self) -> tuple[str, bool, bool]:
-        """Register the app; (the authorize URL, PKCE used, opened in a browser)."""
+    def start_token(self, open_browser: bool = True) -> tuple[str, bool, bool]:
+        """Register the app; (the authorize URL, PKCE used, opened in a browser). OPEN_BROWSER False:
+        the caller opens it (the wizard served in a browser opens it in that browser, not on this host)."""
         from .instance import oauth
         self.oauth_pending = oauth.start(self.answers.instance, self.http())
         url = self.oauth_pending.url
-        return url, self.oauth_pending.pkce, oauth.open_in_browser(url)
+        return url, self.oauth_pending.pkce, open_browser and oauth.open_in_browser(url)
 
     def finish_token(self, code: str) -> str:
         """Exchange the pasted code; the token becomes the checklist's. Returns the granted scope."""

@@ -42,6 +42,9 @@ class WizardApp(App):
 
     def on_mount(self) -> None:
         self.start()
+        if self.is_web:
+            self.notify("To paste a key, a token or a code, use right-click > Paste (or the browser's Edit > Paste): "
+                        "ctrl+v pastes only what was copied inside the wizard.", title="In the browser", timeout=20)
 
     def start(self, step: str = "target") -> None:
         """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the

@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import sys
 
+from .args import FLAGS as WIZARD_FLAGS
+
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args in ([], ["wizard"]) and sys.stdin.isatty() and sys.stdout.isatty():
-        from mastowizard.session import Session, load_answers
-
-        from .app import WizardApp
-        WizardApp(Session(load_answers())).run()
-        return 0
+    args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["demo"]:
         return demo(args[1:])
+    if args[:1] == ["web"]:
+        from .web import main as web_main
+        return web_main(args[1:])
+    if args[:1] == ["wizard"] or (args and args[0].split("=")[0] in WIZARD_FLAGS) or \
+            (not args and sys.stdin.isatty() and sys.stdout.isatty()):
+        return wizard(args[1:] if args[:1] == ["wizard"] else args)
     from mastowizard.cli import main as cli_main
     return cli_main(args or ["--help"])
+
+
+def wizard(args: list[str]) -> int:
+    """The terminal wizard, its answers prefilled from the profile and the flags given."""
+    from mastowizard.errors import MastowizardError
+    from mastowizard.session import Session, load_answers
+
+    from .args import apply, wizard_parser
+    try:
+        parsed = wizard_parser().parse_args(args)
+    except MastowizardError as e:
+        print(f"mastowizard: {e}", file=sys.stderr)
+        return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("mastowizard: the wizard needs a terminal (stdin and stdout are not one): run it in a terminal, "
+              "use `mastowizard web` for a browser, or the commands in `mastowizard --help` in a script",
+              file=sys.stderr)
+        return 2
+    from .app import WizardApp
+    WizardApp(Session(apply(load_answers(), parsed))).run()
+    return 0
 
 
 def demo(args: list[str]) -> int:

@@ -64,10 +64,13 @@ class VerifyScreen(StepScreen):
     def get_token_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
         self.say("registering the app on the instance ...")
-        self.call_engine(self.session.start_token, self.show_authorize)
+        self.call_engine(lambda: self.session.start_token(open_browser=not self.app.is_web), self.show_authorize)
 
     def show_authorize(self, result) -> None:
         url, pkce, opened = result
+        if self.app.is_web:         # served in a browser: a new tab of that browser, not one on this host
+            self.app.open_url(url)
+            opened = True
         self.query_one("#oauth").remove_class("hidden")
         self.query_one("#oauth-url", Static).update(Text.assemble(
             ("Open this URL ", "bold"), "(logged in as the account the test upload may use), press Authorize"

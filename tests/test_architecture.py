@@ -26,13 +26,16 @@ def test_engine_never_imports_textual_or_screens():
 
 
 def test_no_option_takes_a_secret():
-    parser = build_parser()
+    from screens.args import wizard_parser
+    from screens.web import parser as web_parser
     options = set()
-    for action in parser._actions:
-        options |= set(action.option_strings)
-        for sub in getattr(action, "choices", None) or {}:
-            for a in action.choices[sub]._actions:
-                options |= set(a.option_strings)
+    for parser in (build_parser(), wizard_parser(), web_parser()):
+        for action in parser._actions:
+            options |= set(action.option_strings)
+            for sub in getattr(action, "choices", None) or {}:
+                for a in action.choices[sub]._actions:
+                    options |= set(a.option_strings)
+    assert {"--ssh", "--sessions", "--allow-remote"} <= options
     assert not [o for o in options if any(w in o.lower() for w in ("secret", "password", "token", "key-id"))]
 
 

@@ -64,7 +64,7 @@ def test_demo_walks_to_a_green_checklist(fresh_demo):
     tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "45", cmd)
     wait_for("1 Target", 120)
     # a fresh bucket has no CORS yet: the provider step's probes say so, the permission step fixes it
-    steps = [("read the instance", "Target"), (("every probe passed", "probe(s) failed"), "Provider"),
+    steps = [("media storage: local disk", "Target"), (("every probe passed", "probe(s) failed"), "Provider"),
              ("the bucket is set up for this mode", "Permission"), ("media host pass", "Media host"),
              ("every file is in the bucket and verified", "Copy media"), ("backup:", "Review"),
              ("Mastodon is back and healthy", "Restart"), ("every check passed", "Verify")]
