@@ -15,6 +15,8 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
+from .argv import Parser as _Parser
+from .argv import refuse_empty_values  # noqa: F401 - part of the CLI's interface
 from .env.apply import apply_plan, list_backups, rollback
 from .env.doc import EnvDocument
 from .env.file import DEFAULT_ENV_FILE, read_values
@@ -32,28 +34,6 @@ from .settings import Settings, from_env
 
 SETTINGS_FLAGS = ("provider", "bucket", "region", "endpoint", "addressing", "permission", "alias_host",
                   "protocol", "key_prefix")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad usage as one line with the fix, exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError("usage", message, f"see `{self.prog} --help`")
-
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
-        parsed = super().parse_args(args, namespace)
-        refuse_empty_values(parsed)
-        return parsed
-
-
-def refuse_empty_values(args: argparse.Namespace) -> None:
-    """A flag given with an empty value is a mistake, never "not given": `--ssh ""` must not mean this
-    machine, nor `--bucket ""` the env file's bucket."""
-    for dest, value in sorted(vars(args).items()):
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and not v.strip() for v in values):
-            flag = "--" + dest.replace("_", "-")
-            raise InputError(flag, "is empty", f"give a value, or leave {flag} out")
 
 
 def _common(p: argparse.ArgumentParser, settings: bool = True, http: bool = True) -> None:

@@ -9,16 +9,17 @@ import os
 import posixpath
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .env.apply import apply_plan, rollback
 from .env.file import DEFAULT_ENV_FILE
-from .env.plan import EnvFile, Plan, describe, make_plan
 from .errors import InputError
 from .host.local import LocalHost
 from .results import Check
 from .secrets import Secret
-from .settings import Settings, from_env
+
+if TYPE_CHECKING:     # the env file's plan and the settings load when a step needs them (a fast first screen)
+    from .env.plan import EnvFile, Plan
+    from .settings import Settings
 
 
 @dataclass
@@ -110,6 +111,8 @@ class Session:
 
     def read_instance(self) -> dict:
         """What the env file says now; prefills the answers from an instance already on S3."""
+        from .env.plan import EnvFile, describe
+        from .settings import from_env
         self.env = EnvFile.read(self.host, self.answers.env_file)
         self.found = describe(self.env)
         from .checklist.checks import sample_local_media
@@ -154,6 +157,7 @@ class Session:
 
     # -- steps 2-4: the bucket ----------------------------------------------------------------
     def settings(self) -> Settings:
+        from .settings import Settings
         a = self.answers
         s = Settings.build(bucket=a.bucket, provider=a.provider, region=a.region or None, endpoint=a.endpoint or None,
                            addressing=a.addressing or None, permission=a.permission or None,
@@ -263,7 +267,7 @@ class Session:
     def make_plan(self, announce: bool = False) -> Plan:
         """The env change for the switch; with ANNOUNCE only the new media host in EXTRA_MEDIA_HOSTS
         (a week ahead, while media stays where it is: browsers keep the old policy that long)."""
-        from .env.plan import make_announce_plan
+        from .env.plan import make_announce_plan, make_plan
         if self.env is None:
             self.read_instance()
         self.plan = (make_announce_plan if announce else make_plan)(self.env, self.settings())
@@ -292,6 +296,8 @@ class Session:
                                                            else "")]
 
     def apply(self) -> str | None:
+        from .env.apply import apply_plan
+        from .env.plan import EnvFile
         result = apply_plan(self.plan)
         self.backup = result.backup
         self.env = EnvFile.read(self.host, self.answers.env_file)
@@ -309,6 +315,8 @@ class Session:
                 "then restart Mastodon so it reads it"]
 
     def rollback(self) -> str:
+        from .env.apply import rollback
+        from .env.plan import EnvFile
         r = rollback(self.host, self.answers.env_file, self.backup)
         self.env = EnvFile.read(self.host, self.answers.env_file)
         return r.restored_from
@@ -351,7 +359,9 @@ class Session:
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
         from .checklist.checks import Context, run_checks, sample_local_media
+        from .env.plan import EnvFile
         from .s3.credential import Credential
+        from .settings import from_env
         s = None
         error = fix = ""
         try:

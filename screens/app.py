@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 from textual.app import App
@@ -10,21 +11,19 @@ from textual.binding import Binding
 from mastowizard.session import Session, save_answers
 
 from .commands import StepCommands
-from .copymedia import CopyMediaScreen
-from .mediahost import MediaHostScreen
-from .permission import PermissionScreen
-from .provider import ProviderScreen
-from .restart import RestartScreen
-from .review import ReviewScreen
-from .summary import SummaryScreen
-from .target import TargetScreen
-from .verify import VerifyScreen
 from .widgets import STEPS
 
-SCREENS = {"target": TargetScreen, "provider": ProviderScreen, "permission": PermissionScreen,
-           "mediahost": MediaHostScreen, "copymedia": CopyMediaScreen,
-           "review": ReviewScreen, "restart": RestartScreen, "verify": VerifyScreen,
-           "summary": SummaryScreen}
+# step -> (module, class): a step's screen (and what it imports) loads when the wizard reaches it
+SCREENS = {"target": ("target", "TargetScreen"), "provider": ("provider", "ProviderScreen"),
+           "permission": ("permission", "PermissionScreen"), "mediahost": ("mediahost", "MediaHostScreen"),
+           "copymedia": ("copymedia", "CopyMediaScreen"), "review": ("review", "ReviewScreen"),
+           "restart": ("restart", "RestartScreen"), "verify": ("verify", "VerifyScreen"),
+           "summary": ("summary", "SummaryScreen")}
+
+
+def screen_class(step: str):
+    module, name = SCREENS[step]
+    return getattr(import_module(f"screens.{module}"), name)
 
 
 class WizardApp(App):
@@ -50,7 +49,7 @@ class WizardApp(App):
         """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the
         target, since the instance must be read (and an SSH host connected) first."""
         self.step = [s for s, _ in STEPS].index(step)
-        self.push_screen(SCREENS[step]())
+        self.push_screen(screen_class(step)())
 
     def goto(self, sid: str) -> None:
         self.go([s for s, _ in STEPS].index(sid) - self.step)
@@ -68,7 +67,7 @@ class WizardApp(App):
         self.session.answers.step = sid
         if self.save_profile:
             save_answers(self.session.answers)
-        self.switch_screen(SCREENS[sid]())
+        self.switch_screen(screen_class(sid)())
 
 
 def run(session: Session | None = None) -> None:

@@ -5,9 +5,10 @@ keys and the token are typed into the wizard, memory only)."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from mastowizard.cli import _Parser
-from mastowizard.session import Answers
+if TYPE_CHECKING:        # the launcher reads FLAGS before the wizard starts: nothing heavy at import
+    from mastowizard.session import Answers
 
 # (flag, Answers field, metavar, help); every one is a value, none a secret
 OPTIONS = [
@@ -33,6 +34,7 @@ def add_wizard_options(p: argparse.ArgumentParser) -> None:
 
 
 def wizard_parser() -> argparse.ArgumentParser:
+    from mastowizard.argv import Parser as _Parser
     p = _Parser(prog="mastowizard wizard", description="The terminal wizard (also `mastowizard` alone).")
     add_wizard_options(p)
     return p

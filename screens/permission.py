@@ -19,7 +19,8 @@ from textual.widgets import (
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import CheckTable, labelled
+from .checktable import CheckTable
+from .widgets import labelled
 
 CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by its own ACL, and Mastodon can "
                "hide a suspended account's media. Policy mode: a bucket policy makes media public; a suspended "

@@ -13,7 +13,8 @@ from mastowizard.providers import all_providers, get_provider, search_providers
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import CheckTable, labelled
+from .checktable import CheckTable
+from .widgets import labelled
 
 FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
 LABELS = {

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
+from .checktable import CheckTable
 from .confirm import ConfirmScreen
-from .widgets import CheckTable, labelled
+from .widgets import labelled
 
 
 class RestartScreen(StepScreen):

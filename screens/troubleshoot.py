@@ -13,8 +13,8 @@ from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 
 from mastowizard.errors import MastowizardError
 
+from .checktable import CheckTable
 from .confirm import ConfirmScreen
-from .widgets import CheckTable
 
 
 class TroubleshootScreen(Screen):

@@ -17,8 +17,9 @@ from mastowizard.results import Check
 from mastowizard.secrets import Secret
 
 from .base import StepScreen
+from .checktable import CheckTable
 from .detail import CheckDetailScreen
-from .widgets import CheckTable, labelled
+from .widgets import labelled
 
 
 class VerifyScreen(StepScreen):

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mastowizard.cli import _Parser
+from mastowizard.argv import Parser as _Parser
 from mastowizard.errors import InputError
 
 from .args import add_wizard_options, to_argv

@@ -46,7 +46,7 @@ LAYERS = [
     {"checklist", "migrate"},
     {"s3", "env", "instance"},
     {"settings", "host"},
-    {"providers", "validate", "net", "secrets", "results", "errors", "__init__"},
+    {"providers", "validate", "net", "secrets", "results", "errors", "argv", "__init__"},
 ]
 
 

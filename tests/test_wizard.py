@@ -16,7 +16,7 @@ from mastowizard.session import Answers, Session, save_answers
 from mastowizard_lab import sshd
 from mastowizard_lab.nginx import media_host
 from screens.app import WizardApp
-from screens.widgets import CheckTable
+from screens.checktable import CheckTable
 
 pytestmark = pytest.mark.lab
 TOKEN = "wizard-token"

@@ -11,12 +11,13 @@ import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
-
-import paramiko
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..errors import InputError, MastowizardError, TargetError
 from ..secrets import Secret
+
+if TYPE_CHECKING:                 # paramiko (and cryptography) load when a connection is made
+    import paramiko
 
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 120.0
@@ -68,6 +69,7 @@ class SshTarget:
 
 def parse_target(text: str, config_path: str | None = None) -> SshTarget:
     """`[user@]host[:port]`, completed from ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump)."""
+    import paramiko
     m = _TARGET.match((text or "").strip())
     if not m:
         raise InputError("--ssh", f"{text!r} is not [user@]host[:port]", "e.g. --ssh admin@mastodon.example.com")
@@ -94,8 +96,9 @@ def _local_user() -> str:
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
-    """Unknown key: accept only the fingerprint the operator gave or confirms, then remember it."""
+class _HostKeyPolicy:
+    """paramiko's MissingHostKeyPolicy (duck-typed: paramiko is imported only to connect). Unknown
+    key: accept only the fingerprint the operator gave or confirms, then remember it."""
 
     def __init__(self, target_name: str, accept: str | None, prompt: Prompter, known_hosts: str):
         self.target_name, self.accept, self.prompt, self.known_hosts = target_name, accept, prompt, known_hosts
@@ -129,6 +132,7 @@ class SshOptions:
 
 
 def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
+    import paramiko
     if not os.path.isfile(path):
         return None
     try:
@@ -150,6 +154,7 @@ def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
 
 
 def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
+    import paramiko
     where = f"{target.hostname}:{target.port}"
     if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
         return TargetError(where, "the server did not answer as an SSH server", "check the port (--ssh host:PORT)")
@@ -165,6 +170,7 @@ def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
 
 
 def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int = 0) -> paramiko.SSHClient:
+    import paramiko
     options = options or SshOptions()
     client = paramiko.SSHClient()
     if os.path.isfile(options.known_hosts):
@@ -249,6 +255,7 @@ def run(client: paramiko.SSHClient, argv: list[str] | str, *, stdin: bytes | Non
         keep_stdout: bool = True, tail: int = 50, max_stdout: int = 64 << 20) -> CommandResult:
     """Run a command; stream its output line by line to ON_LINE; keep the last TAIL lines of stderr.
     A command past TIMEOUT is stopped and reported; stdout beyond MAX_STDOUT is an error."""
+    import paramiko
     command = argv if isinstance(argv, str) else shlex.join(argv)
     transport = client.get_transport()
     if transport is None or not transport.is_active():
