@@ -84,12 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("policy", help="print the bucket policy, CORS configuration and writer policy")
     _common(p, http=False)
 
+    admin_profile = ("the admin credential from this AWS profile (~/.aws/credentials, ~/.aws/config; its region "
+                     "and endpoint_url fill what the settings leave empty); default $MASTOWIZARD_ADMIN_PROFILE")
     p = sub.add_parser("probe", help="probe the bucket with the writer credential and anonymously")
     _common(p)
+    p.add_argument("--admin-profile", metavar="NAME", help=admin_profile)
 
     p = sub.add_parser("setup-bucket",
                        help="with an admin credential, make the bucket fit the permission mode, then probe it")
     _common(p)
+    p.add_argument("--admin-profile", metavar="NAME", help=admin_profile)
 
     p = sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
@@ -256,6 +260,17 @@ def writer_credential(settings: Settings) -> Credential:
     return Credential(key_id.strip(), secret)
 
 
+def admin_profile(args: argparse.Namespace):
+    """--admin-profile, or MASTOWIZARD_ADMIN_PROFILE: the AWS profile to take the admin key from."""
+    name = getattr(args, "admin_profile", None) or os.environ.get("MASTOWIZARD_ADMIN_PROFILE")
+    if name is None:
+        return None
+    if not name.strip():
+        raise InputError("MASTOWIZARD_ADMIN_PROFILE", "is empty", "give a profile name, or unset it")
+    from .s3 import profiles
+    return profiles.load(name.strip())
+
+
 def admin_credential(required: bool) -> Credential | None:
     key_id = os.environ.get("MASTOWIZARD_ADMIN_ACCESS_KEY_ID")
     secret = os.environ.get("MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")
@@ -266,7 +281,8 @@ def admin_credential(required: bool) -> Credential | None:
         return Credential(key_id.strip(), Secret(secret))
     if required:
         raise InputError("MASTOWIZARD_ADMIN_ACCESS_KEY_ID", "an admin credential is needed to change the bucket",
-                         "export MASTOWIZARD_ADMIN_ACCESS_KEY_ID and MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")
+                         "give --admin-profile NAME (an AWS profile), or export MASTOWIZARD_ADMIN_ACCESS_KEY_ID and "
+                         "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY")
     return None
 
 
@@ -325,12 +341,16 @@ def cmd_probe(args: argparse.Namespace, setup: bool = False) -> int:
 
     settings, notes, _ = load_settings(args)
     http = HttpOptions.build(args.resolve, args.ca_bundle)
+    profile = admin_profile(args)
     writer = writer_credential(settings)
-    admin = admin_credential(required=setup)
+    admin = profile.credential if profile else admin_credential(required=setup)
+    admin_settings = profile.fill(settings) if profile else settings
+    if profile:
+        notes.append(f"admin credential: AWS profile {profile.name!r}")
     checks: list[Check] = []
     if setup:
         assert admin is not None
-        checks += setup_bucket(settings, admin, http)
+        checks += setup_bucket(admin_settings, admin, http)
     checks += run_probes(settings, writer, http, admin)
     return print_checks(checks, args.json, notes, {"settings": _public_settings(settings)})
 

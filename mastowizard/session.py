@@ -79,6 +79,7 @@ class Session:
     answers: Answers = field(default_factory=Answers)
     secret_access_key: Secret | None = None
     admin: Any = None                     # s3client.Credential, never saved
+    admin_profile: Any = None             # s3.profiles.AdminProfile the admin key came from, if one
     token: Secret | None = None
     sudo_password: Secret | None = None
     host: Any = None
@@ -202,8 +203,21 @@ class Session:
         if self.admin is None:
             raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
                              "the documents in the provider's console")
-        self.bucket_setup = setup_bucket(self.settings(), self.admin, self.http())
+        settings = self.admin_profile.fill(self.settings()) if self.admin_profile else self.settings()
+        self.bucket_setup = setup_bucket(settings, self.admin, self.http())
         return self.bucket_setup
+
+    def admin_profiles(self) -> list[str]:
+        """The AWS profiles on this machine (~/.aws), by name: a choice beside pasting an admin key."""
+        from .s3.profiles import list_profiles
+        return list_profiles()
+
+    def use_admin_profile(self, name: str) -> str:
+        """Take the admin key from the AWS profile NAME (read now, held in memory, never saved)."""
+        from .s3.profiles import load
+        self.admin_profile = load(name)
+        self.admin = self.admin_profile.credential
+        return name
 
     # -- step 5: the media already on disk ---------------------------------------------------
     def media_source(self) -> str:

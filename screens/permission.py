@@ -13,6 +13,7 @@ from textual.widgets import (
     Label,
     RadioButton,
     RadioSet,
+    Select,
     Static,
 )
 
@@ -48,9 +49,11 @@ class PermissionScreen(StepScreen):
         with RadioSet(id="mode"):
             yield RadioButton("ACL mode", value=mode == "acl", id="acl")
             yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
+        yield from labelled("Admin AWS profile", Select([], prompt="none: paste a key below", allow_blank=True,
+                                                        compact=True, id="admin-profile"),
+                            hint="optional: an AWS profile (~/.aws) with an admin key, read when you apply")
         yield from labelled("Admin key id", Input(placeholder="admin access key id", id="admin-id"),
-                            hint="optional: a key that may change the bucket's settings; not saved, Mastodon "
-                                 "never gets it")
+                            hint="or paste a key that may change the bucket's settings (Mastodon never gets it)")
         yield from labelled("Admin secret", Input(placeholder="admin secret", password=True, id="admin-secret"),
                             hint="memory only, never saved")
         yield Button("Apply to the bucket", id="apply-bucket")
@@ -62,6 +65,13 @@ class PermissionScreen(StepScreen):
     def on_mount(self) -> None:
         if not self.incomplete:
             self.show_docs()
+            self.call_engine(self.session.admin_profiles, self.list_profiles)
+
+    def list_profiles(self, names: list[str]) -> None:
+        select = self.query_one("#admin-profile", Select)
+        select.set_options([(n, n) for n in names])
+        if self.session.admin_profile is not None and self.session.admin_profile.name in names:
+            select.value = self.session.admin_profile.name
 
     def mode(self) -> str:
         return "acl" if self.query_one("#acl", RadioButton).value else "policy"
@@ -107,13 +117,20 @@ class PermissionScreen(StepScreen):
 
     @on(Button.Pressed, "#apply-bucket")
     def apply_pressed(self) -> None:
+        profile = self.query_one("#admin-profile", Select).value
         key = self.query_one("#admin-id", Input).value.strip()
         secret = self.query_one("#admin-secret", Input).value
+        if isinstance(profile, str):
+            self.collect()
+            self.say(f"applying to the bucket with the admin key of AWS profile {profile} ...")
+            self.call_engine(lambda: (self.session.use_admin_profile(profile), self.session.setup_bucket())[1],
+                             self.done)
+            return
         if key and secret:
             from mastowizard.s3.credential import Credential
-            self.session.admin = Credential(key, Secret(secret))
+            self.session.admin, self.session.admin_profile = Credential(key, Secret(secret)), None
         elif self.session.admin is None:
-            self.say("admin credential: fill in both fields", "error")
+            self.say("admin credential: choose an AWS profile, or fill in both fields", "error")
             return
         self.collect()
         self.say("applying to the bucket ...")

@@ -112,3 +112,42 @@ def test_settings_flags_override_env_file(bucket, lab_info, tmp_path):
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)["bucket_policy"]["Statement"][0]["Resource"]
     assert f"arn:aws:s3:::{bucket.name}/inst/media_attachments/*" in res
+
+
+def _aws_home(tmp_path, srv, name="lab-admin", endpoint=True):
+    """A scratch HOME with the admin key in ~/.aws/credentials and the region (and endpoint) in ~/.aws/config."""
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = AKIADEFAULTNOTTHISONE\naws_secret_access_key = notthisone\n\n"
+        f"[{name}]\naws_access_key_id = {srv.admin_access_key}\naws_secret_access_key = {srv.admin_secret_key}\n")
+    (home / ".aws" / "config").write_text(
+        f"[profile {name}]\nregion = {srv.region}\n" + (f"endpoint_url = {srv.endpoint}\n" if endpoint else ""))
+    return {"HOME": str(home)}
+
+
+def test_setup_bucket_takes_the_admin_key_from_an_aws_profile(bucket, lab_info, tmp_path):
+    srv = bucket.server
+    if srv.name != "rgw":
+        pytest.skip("reading the profile does not depend on the S3 server: the rgw run covers it")
+    from mastowizard_lab import buckets
+    f = env_file(tmp_path, bucket, "policy")
+    home = _aws_home(tmp_path, srv)
+    p = run("setup-bucket", "--env-file", f, "--admin-profile", "lab-admin", "--json", *pins(lab_info), env=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert "admin credential: AWS profile 'lab-admin'" in doc["notes"]
+    assert {c["id"]: c["status"] for c in doc["checks"]}["setup.policy"] == "pass"
+    policy = json.loads(buckets.admin_client(srv).get_bucket_policy(Bucket=bucket.name)["Policy"])   # read back
+    assert any(f"arn:aws:s3:::{bucket.name}/media_attachments/*" in str(s["Resource"]) for s in policy["Statement"])
+    assert srv.admin_secret_key not in p.stdout + p.stderr
+    # the same from MASTOWIZARD_ADMIN_PROFILE, human output
+    p = run("setup-bucket", "--env-file", f, *pins(lab_info), env={**home, "MASTOWIZARD_ADMIN_PROFILE": "lab-admin"})
+    assert p.returncode == 0 and "0 failed" in p.stdout.splitlines()[-1], p.stdout + p.stderr
+    # a profile that is not there: one line naming it and the files read, exit 2, nothing applied
+    for args, env in ((["--admin-profile", "nope"], home), ([], {**home, "MASTOWIZARD_ADMIN_PROFILE": "nope"})):
+        p = run("setup-bucket", "--env-file", f, *args, *pins(lab_info), env=env)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1 and p.stdout == "", p
+        assert "'nope'" in lines[0] and ".aws/config" in lines[0] and ".aws/credentials" in lines[0]
+        assert "lab-admin" in lines[0]                       # the profiles there are named

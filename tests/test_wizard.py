@@ -10,7 +10,7 @@ import re
 
 import pytest
 from test_token import authorize, works
-from textual.widgets import Input, OptionList, RadioButton, Static
+from textual.widgets import Input, OptionList, RadioButton, Select, Static
 
 from mastowizard.session import Answers, Session, save_answers
 from mastowizard_lab import sshd
@@ -88,6 +88,12 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
         kh = tmp_path / "known_hosts"
         kh.write_text(sshd.known_hosts_line())
         answers.known_hosts, answers.identity = str(kh), str(sshd.client_key())
+    if where == "ssh":
+        (tmp_path / "aws-credentials").write_text(f"[lab-admin]\naws_access_key_id = {srv.admin_access_key}\n"
+                                                  f"aws_secret_access_key = {srv.admin_secret_key}\n")
+        (tmp_path / "aws-config").write_text(f"[profile lab-admin]\nregion = {srv.region}\n")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     session = Session(answers)
     app = WizardApp(session, save_profile=False)
 
@@ -133,11 +139,18 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             assert app.screen.STEP == "permission"
             app.screen.query_one("#policy", RadioButton).value = True
             await pilot.pause()
-            app.screen.query_one("#admin-id", Input).value = srv.admin_access_key
-            app.screen.query_one("#admin-secret", Input).value = srv.admin_secret_key
+            if where == "ssh":      # the admin key from an AWS profile, chosen by name
+                await wait(app, pilot)
+                select = app.screen.query_one("#admin-profile", Select)
+                assert [str(o[0]) for o in select._options[1:]] == ["lab-admin"], select._options
+                select.value = "lab-admin"
+            else:                   # pasted
+                app.screen.query_one("#admin-id", Input).value = srv.admin_access_key
+                app.screen.query_one("#admin-secret", Input).value = srv.admin_secret_key
             await press(app, pilot, "#apply-bucket")
             await wait(app, pilot)
             assert "set up for this mode" in status(app), status(app)
+            assert (app.session.admin_profile is not None) == (where == "ssh")
             await press(app, pilot, "#next")
             await pilot.pause()
             # 4 Media host: checked, with the snippets to paste

@@ -44,6 +44,7 @@ def make_client(settings: Settings, credential: Credential, timeout: float = 10.
         endpoint_url=settings.endpoint,
         aws_access_key_id=credential.access_key_id,
         aws_secret_access_key=credential.secret_access_key.reveal(),
+        aws_session_token=credential.session_token.reveal() if credential.session_token else None,
         config=config,
     )
     if http and http.resolve:

@@ -12,6 +12,7 @@ from ..secrets import Secret
 class Credential:
     access_key_id: str
     secret_access_key: Secret
+    session_token: Secret | None = None      # a temporary credential's (an AWS profile with a role or SSO)
 
     def __repr__(self) -> str:
         return f"Credential({self.access_key_id!r}, {self.secret_access_key!r})"
