@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from mastowizard.host.ssh import UnknownHostKey
@@ -24,6 +25,17 @@ class TargetScreen(StepScreen):
         with RadioSet(id="where"):
             yield RadioButton("This machine", value=a.target == "local", id="local")
             yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
+        with Vertical(id="ssh-fields"):
+            if a.target == "ssh":
+                yield from self.ssh_fields()
+        yield from labelled("Env file", Input(a.env_file, placeholder="path of .env.production", id="env-file"))
+        yield Button("Read the instance", id="read")
+        yield Button("Trust this host key", id="trust", classes="hidden")
+        yield Static("", id="found")
+
+    def ssh_fields(self) -> ComposeResult:
+        """The SSH host and sudo fields: only on "Over SSH" (this machine needs none of them)."""
+        a = self.session.answers
         yield from labelled("SSH host", Input(a.ssh, placeholder="admin@mastodon.example", id="ssh-target"),
                             hint="[user@]host[:port], or a Host from ~/.ssh/config")
         yield from labelled("Sudo user", Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
@@ -31,17 +43,30 @@ class TargetScreen(StepScreen):
                                  "as this user")
         yield from labelled("Sudo password", Input(placeholder="sudo password", password=True, id="sudo-password"),
                             hint="memory only, never saved")
-        yield from labelled("Env file", Input(a.env_file, placeholder="path of .env.production", id="env-file"))
-        yield Button("Read the instance", id="read")
-        yield Button("Trust this host key", id="trust", classes="hidden")
-        yield Static("", id="found")
+
+    @on(RadioSet.Changed, "#where")
+    async def where_changed(self, event: RadioSet.Changed) -> None:
+        box = self.query_one("#ssh-fields", Vertical)
+        over_ssh = event.pressed.id == "ssh"
+        if over_ssh and not box.children:
+            await box.mount_all(list(self.ssh_fields()))
+            self.query_one("#ssh-target", Input).focus()
+        box.display = over_ssh
+
+    def _copy_form(self) -> None:
+        a = self.session.answers
+        a.target = "ssh" if self.query_one("#ssh", RadioButton).value else "local"
+        if a.target == "ssh" and self.query("#ssh-target"):
+            a.ssh = self.query_one("#ssh-target", Input).value.strip()
+            a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
+            password = self.query_one("#sudo-password", Input).value
+            if password:
+                self.session.sudo_password = Secret(password)
+        a.env_file = self.query_one("#env-file", Input).value.strip()
 
     def collect(self) -> bool:
         a = self.session.answers
-        a.target = "ssh" if self.query_one("#ssh", RadioButton).value else "local"
-        a.ssh = self.query_one("#ssh-target", Input).value.strip()
-        a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
-        a.env_file = self.query_one("#env-file", Input).value.strip()
+        self._copy_form()
         if a.target == "ssh" and not a.ssh:
             self.say("SSH target: give [user@]host[:port]", "error")
             return False
@@ -52,14 +77,7 @@ class TargetScreen(StepScreen):
 
     @on(Button.Pressed, "#read")
     def read_pressed(self) -> None:
-        a = self.session.answers
-        a.target = "ssh" if self.query_one("#ssh", RadioButton).value else "local"
-        a.ssh = self.query_one("#ssh-target", Input).value.strip()
-        a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
-        a.env_file = self.query_one("#env-file", Input).value.strip()
-        password = self.query_one("#sudo-password", Input).value
-        if password:
-            self.session.sudo_password = Secret(password)
+        self._copy_form()
         self.say("reading ...")
         self.read()
 

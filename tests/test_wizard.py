@@ -102,6 +102,7 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             # 1 Target: this machine, or the admin over SSH with sudo to the mastodon user
             if where == "ssh":
                 app.screen.query_one("#ssh", RadioButton).value = True
+                await pilot.pause()             # the SSH fields show on "Over SSH"
                 app.screen.query_one("#ssh-target", Input).value = f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}"
                 app.screen.query_one("#sudo-user", Input).value = sshd.MASTODON_USER
                 app.screen.query_one("#sudo-password", Input).value = sshd.ADMIN_PASSWORD
