@@ -528,8 +528,6 @@ def cmd_restart(args: argparse.Namespace) -> int:
     from .host.commands import LocalRunner
     from .host.restart import detect, restart
 
-    if args.instance and not args.instance.startswith(("http://", "https://")):
-        raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")
     http = HttpOptions.build(args.resolve, args.ca_bundle)
     host = _host(args)
     runner = host if hasattr(host, "run") else LocalRunner()
@@ -673,8 +671,6 @@ def _run_check(args: argparse.Namespace):
 
     from .checklist.checks import Context, run_checks, sample_local_media
 
-    if args.instance and not args.instance.startswith(("http://", "https://")):
-        raise InputError("--instance", f"{args.instance!r} is not a URL", f"write it as https://{args.instance}")
     http = HttpOptions.build(args.resolve, args.ca_bundle)
     host = _host(args)
     path = _env_path(args, host)
@@ -759,6 +755,9 @@ def _main(argv: Sequence[str] | None) -> int:
                                            "MASTOWIZARD_SSH_PASSWORD")]
     try:
         args = parser.parse_args(argv)
+        if getattr(args, "instance", None) is not None:     # every URL is parsed once, up front
+            from .validate import instance_url
+            args.instance = instance_url(args.instance, "--instance")
         if args.command is None:
             parser.print_help()
             return 0

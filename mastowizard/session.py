@@ -341,9 +341,14 @@ class Session:
         from .host.restart import detect, restart
         runner = self.host if hasattr(self.host, "run") else LocalRunner()
         install = detect(self.host, runner, self.answers.env_file)
-        return restart(runner, install, self.answers.instance or None, self.http(), on_line=on_line)
+        return restart(runner, install, self.instance_url(), self.http(), on_line=on_line)
 
     # -- step 7: the access token (OAuth, memory only) ------------------------------------
+    def instance_url(self) -> str | None:
+        """The instance URL the operator gave, checked (one line naming the field), or None."""
+        from .validate import instance_url
+        return instance_url(self.answers.instance, "instance") if self.answers.instance.strip() else None
+
     def start_token(self, open_browser: bool = True) -> tuple[str, bool, bool]:
         """Register the app; (the authorize URL, PKCE used, opened in a browser). OPEN_BROWSER False:
         the caller opens it (the wizard served in a browser opens it in that browser, not on this host)."""
@@ -385,7 +390,7 @@ class Session:
         writer = None
         if s and s.access_key_id and s.secret_access_key:
             writer = Credential(s.access_key_id, s.secret_access_key)
-        ctx = Context(s, writer, self.answers.instance or None, self.token, self.http(),
+        ctx = Context(s, writer, self.instance_url(), self.token, self.http(),
                       settings_error=error or (None if s else "S3 is not enabled in the env file"),
                       settings_fix=fix or "apply the plan, then restart",
                       old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))

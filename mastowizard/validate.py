@@ -80,6 +80,12 @@ def host_name(value: str | None, field: str = "host", allow_port: bool = True) -
     if raw.startswith("["):
         return raw
     host = host.lower().rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise InputError(field, f"{raw!r} is not a valid international host name",
+                             "check the name, or give its xn-- form") from None
     try:
         ipaddress.ip_address(host)
         return host if port is None else f"{host}:{port}"
@@ -94,31 +100,70 @@ def host_name(value: str | None, field: str = "host", allow_port: bool = True) -
     return host if port is None else f"{host}:{port}"
 
 
-def endpoint_url(value: str | None, field: str = "endpoint") -> str:
-    """An S3 API endpoint: http(s)://host[:port], no path, no query, no credentials."""
+def url(value: str | None, field: str, example: str = "https://files.example.com") -> tuple[str, str, str, int | None]:
+    """Any URL the operator gives, parsed once: (scheme, host, netloc, port). http(s) only, a valid
+    host (IDNA names in their ASCII form), a port from 1 to 65535 if any, no user:password@, no
+    query, no fragment. A path is the caller's to judge (returned in netloc's place: none here)."""
     raw = (value or "").strip()
     if not raw:
-        raise InputError(field, "is empty", "give the provider's S3 endpoint, e.g. https://s3.eu-central-1.wasabisys.com")
+        raise InputError(field, "is empty", f"give a URL such as {example}")
+    if any(c.isspace() for c in raw):
+        raise InputError(field, f"{raw!r} has a space in it", f"write it as one URL, e.g. {example}")
     if "://" not in raw:
         raise InputError(field, f"{raw!r} has no scheme", f"write it as a URL: https://{raw}")
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as e:
+        if "IPv6" in str(e) or raw.count("[") != raw.count("]"):
+            raise InputError(field, f"{raw!r} has an unclosed IPv6 bracket", "write an IPv6 address as "
+                             "http://[::1]:PORT") from None
+        raise InputError(field, f"{raw!r} has an invalid port", "use a port from 1 to 65535, or none") from None
     if parts.scheme not in ("http", "https"):
         raise InputError(field, f"{raw!r} uses {parts.scheme!r}", "use an https:// (or http://) URL")
-    if parts.username or parts.password:
-        raise InputError(field, "has credentials in the URL", "remove user:password@; keys go in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
-    if parts.query or parts.fragment:
+    if "@" in parts.netloc:
+        raise InputError(field, "has credentials in the URL (user:password@)", "remove them; keys and tokens are "
+                         "given apart, never in a URL")
+    if parts.query or parts.fragment or raw.endswith(("?", "#")):
         raise InputError(field, f"{raw!r} has a query or fragment", "remove everything after ? or #")
-    if parts.path not in ("", "/"):
-        raise InputError(field, f"{raw!r} has a path ({parts.path})",
-                         "give only scheme://host[:port]; the bucket goes in --bucket")
-    try:
-        port = parts.port
-    except ValueError:
-        raise InputError(field, f"{raw!r} has an invalid port", "use a port from 1 to 65535") from None
-    host = host_name(parts.hostname or "", field=field, allow_port=False)
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    if port is not None and not 1 <= port <= 65535 or parts.netloc.endswith(":"):
+        raise InputError(field, f"{raw!r} has an invalid port", "use a port from 1 to 65535, or none")
+    if not parts.hostname:
+        raise InputError(field, f"{raw!r} has no host", f"write it as {example}")
+    host = host_name(parts.hostname, field=field, allow_port=False)
+    shown = f"[{host}]" if ":" in host else host
+    return parts.scheme, host, shown + (f":{port}" if port else ""), port
+
+
+def _no_path(raw: str, field: str, fix: str) -> None:
+    path = urlsplit(raw.strip()).path
+    if path.strip("/"):
+        raise InputError(field, f"{raw.strip()!r} has a path ({path})", fix)
+
+
+def endpoint_url(value: str | None, field: str = "endpoint") -> str:
+    """An S3 API endpoint: http(s)://host[:port], no path, no query, no credentials."""
+    if not (value or "").strip():
+        raise InputError(field, "is empty", "give the provider's S3 endpoint, e.g. https://s3.eu-central-1.wasabisys.com")
+    scheme, _host, netloc, _port = url(value, field, "https://s3.eu-central-1.wasabisys.com")
+    _no_path(value, field, "give only scheme://host[:port]; the bucket goes in --bucket")
+    return f"{scheme}://{netloc}"
+
+
+def instance_url(value: str | None, field: str = "instance") -> str:
+    """The Mastodon instance's own URL: https://host[:port] (a bare host name gets https://); http only
+    for a loopback test instance, since codes and tokens would cross the network in the clear."""
+    raw = (value or "").strip()
+    if not raw:
+        raise InputError(field, "is empty", "give the instance's URL, e.g. https://mastodon.example")
+    if "://" not in raw and not any(c.isspace() for c in raw):
+        raw = "https://" + raw
+    scheme, host, netloc, _port = url(raw, field, "https://mastodon.example")
+    _no_path(raw, field, "give only the scheme and host, e.g. https://mastodon.example")
+    if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
+        raise InputError(field, f"{value.strip()!r} uses http", "use https:// (codes and tokens must not cross the "
+                         "network in the clear)")
+    return f"{scheme}://{netloc}"
 
 
 def region(value: str | None, field: str = "region") -> str:

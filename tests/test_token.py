@@ -76,8 +76,8 @@ def test_a_wrong_pkce_verifier_or_an_unticked_box_is_one_clear_line(instance):
 
 
 def test_an_instance_url_that_is_not_mastodon_is_one_line(instance):
-    for bad, fragment in (("ftp://x.example", "not an instance URL"), ("http://mastodon.example", "uses http"),
-                          ("https://mastodon.example/about", "not an instance URL"), ("", "is empty")):
+    for bad, fragment in (("ftp://x.example", "uses .ftp."), ("http://mastodon.example", "uses http"),
+                          ("https://mastodon.example/about", "has a path"), ("", "is empty")):
         with pytest.raises(InputError, match=fragment):
             oauth.start(bad)
 

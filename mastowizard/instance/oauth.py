@@ -14,7 +14,7 @@ import base64
 import hashlib
 import secrets as _random
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
@@ -73,20 +73,8 @@ def open_in_browser(url: str) -> bool:
 
 def instance_url(raw: str | None) -> str:
     """The instance's own URL: https://host[:port] (http only for a loopback test instance)."""
-    value = (raw or "").strip().rstrip("/")
-    if not value:
-        raise InputError("instance", "is empty", "give the instance's URL, e.g. https://mastodon.example")
-    if "://" not in value:
-        value = "https://" + value
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") \
-            or parts.query or parts.username:
-        raise InputError("instance", f"{raw!r} is not an instance URL",
-                         "give only the scheme and host, e.g. https://mastodon.example")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise InputError("instance", f"{raw!r} uses http", "use https:// (codes and tokens must not cross the "
-                         "network in the clear)")
-    return f"{parts.scheme}://{parts.netloc}"
+    from ..validate import instance_url as checked
+    return checked(raw, "instance")
 
 
 def _json(r: httpx.Response, doing: str) -> dict:
