@@ -507,8 +507,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if backup is None:
         raise TargetError(path, "has no backup to restore", "give one with --backup PATH")
     if not args.json:
-        current = EnvDocument.from_bytes(host.read_bytes(path)) if host.exists(path) else EnvDocument("")
-        restored = EnvDocument.from_bytes(host.read_bytes(backup))
+        restored = EnvDocument.from_bytes(host.read_bytes(backup), source=backup)
+        current = EnvDocument.from_bytes(host.read_bytes(path), source=path) if host.exists(path) else EnvDocument("")
         print(f"restore {backup} over {path}")
         print("".join(difflib.unified_diff(masked_lines(current), masked_lines(restored),
                                            fromfile=f"{path} (now)", tofile=f"{backup}")), end="")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import TargetError
 from ..host.local import Host, digest
+from .doc import EnvDocument
 from .plan import EnvFile, Plan
 
 BACKUP_SUFFIX = ".before-s3"
@@ -116,6 +117,7 @@ def rollback(host: Host, path: str, backup: str | None = None, now: float | None
                               f"{BACKUP_SUFFIX}*; give one with --backup PATH")
         backup = backups[0]
     data = host.read_bytes(backup)
+    EnvDocument.from_bytes(data, source=backup)       # an env file, or refused naming the backup: nothing written
     st = host.stat(backup)
     uid, me = host.user()
     if uid not in (0, st.uid):

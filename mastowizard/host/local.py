@@ -51,6 +51,19 @@ class Host(Protocol):
     def user_name(self, uid: int) -> str: ...
 
 
+def not_a_file(path: str, mode: int) -> TargetError | None:
+    """A path that is not a regular file (or a symlink to one) is refused at once: reading a FIFO
+    or a device would block or never end."""
+    import stat
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    return TargetError(path, f"is {kind}, not a file", "give the path of the .env.production file (--env-file) or "
+                       "of its backup (--backup)")
+
+
 def explain_os_error(exc: OSError, path: str, doing: str) -> TargetError:
     """One line for an OS error, naming the path and the fix."""
     code = exc.errno
@@ -90,10 +103,19 @@ class LocalHost:
 
     def read_bytes(self, path: str) -> bytes:
         try:
-            with open(path, "rb") as f:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as e:
+            raise explain_os_error(e, path, "reading") from None
+        try:
+            refused = not_a_file(path, os.fstat(fd).st_mode)
+            if refused:
+                raise refused
+            with os.fdopen(fd, "rb", closefd=False) as f:
                 return f.read()
         except OSError as e:
             raise explain_os_error(e, path, "reading") from None
+        finally:
+            os.close(fd)
 
     def stat(self, path: str) -> FileStat:
         try:

@@ -123,12 +123,39 @@ class SshOptions:
     ssh_config: str | None = None            # default ~/.ssh/config (for ProxyJump hosts too)
     use_agent: bool = True
     prompt: Prompter = field(default_factory=NoPrompt)
-    timeout: float = CONNECT_TIMEOUT
+    timeout: float = field(default_factory=lambda: _timeout_from_env())
 
     def __post_init__(self):
         if self.accept_host_key and not re.fullmatch(r"SHA256:[A-Za-z0-9+/]{43}=?", self.accept_host_key):
             raise InputError("--accept-host-key", f"{self.accept_host_key!r} is not a SHA256 fingerprint",
                              "copy it as ssh-keygen -l prints it: SHA256: and 43 characters")
+
+
+def _timeout_from_env() -> float:
+    """MASTOWIZARD_SSH_TIMEOUT (seconds): the bound on connecting, the server's banner and the login."""
+    raw = os.environ.get("MASTOWIZARD_SSH_TIMEOUT")
+    if raw is None:
+        return CONNECT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 0.5 <= value <= 600:
+        raise InputError("MASTOWIZARD_SSH_TIMEOUT", f"{raw!r} is not a number of seconds from 0.5 to 600",
+                         "unset it (10 s) or give e.g. 30")
+    return value
+
+
+def quiet_paramiko() -> None:
+    """paramiko's transport thread logs its own errors and tracebacks (a port that is no SSH server)
+    to stderr, racing the one line we print: keep them out, unless MASTOWIZARD_DEBUG asks for them."""
+    import logging
+    log = logging.getLogger("paramiko")
+    if os.environ.get("MASTOWIZARD_DEBUG"):
+        return
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
 
 
 def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
@@ -156,8 +183,9 @@ def _load_key(path: str, options: SshOptions) -> paramiko.PKey | None:
 def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
     import paramiko
     where = f"{target.hostname}:{target.port}"
-    if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
-        return TargetError(where, "the server did not answer as an SSH server", "check the port (--ssh host:PORT)")
+    if isinstance(exc, paramiko.SSHException) and ("protocol banner" in str(exc) or "No existing session" in str(exc)):
+        return TargetError(where, "the server did not answer as an SSH server",
+                           "check the port (--ssh host:PORT); MASTOWIZARD_SSH_TIMEOUT=30 for a very slow host")
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return TargetError(where, "no answer in time (connection timed out)",
                            "check the host name, the port and the firewall")
@@ -171,6 +199,7 @@ def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
 
 def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int = 0) -> paramiko.SSHClient:
     import paramiko
+    quiet_paramiko()
     options = options or SshOptions()
     client = paramiko.SSHClient()
     if os.path.isfile(options.known_hosts):

@@ -14,7 +14,7 @@ import paramiko
 
 from ..errors import InputError, TargetError
 from ..secrets import Secret
-from .local import FileStat, explain_os_error, temp_name
+from .local import FileStat, explain_os_error, not_a_file, temp_name
 from .ssh import SshTarget, run
 
 
@@ -107,12 +107,20 @@ class SshHost:
     def read_bytes(self, path: str) -> bytes:
         with self._read_lock:
             if self.sudo_user:
-                r = self._sh(f"cat -- {shlex.quote(path)}")
+                q = shlex.quote(path)
+                r = self._sh(f"if [ -e {q} ] && [ ! -f {q} ]; then stat -L -c 'not-a-file %f' -- {q}; exit 0; fi; "
+                             f"cat -- {q}")
                 if not r.ok:
                     raise self._fail(path, r, "reading")
+                if r.stdout.startswith(b"not-a-file "):
+                    raise not_a_file(path, int(r.stdout.split()[1], 16)) or TargetError(path, "is not a file",
+                                                                                      "give the file's path")
                 return r.stdout
 
             def read():
+                refused = not_a_file(path, self.sftp.stat(path).st_mode or 0)
+                if refused:
+                    raise refused
                 with self.sftp.open(path, "rb") as f:
                     return f.read()
             return self._sftp_call(path, "reading", read)
