@@ -525,6 +525,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_restart(args: argparse.Namespace) -> int:
+    if not 0 < args.timeout <= 86400:
+        raise InputError("--timeout", f"{args.timeout:g} is not a number of seconds from 1 to 86400", "give e.g. 300")
     from .host.commands import LocalRunner
     from .host.restart import detect, restart
 
@@ -748,6 +750,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout, sys.stderr = out, err
 
 
+def precheck(args: argparse.Namespace) -> None:
+    """Every value given as a flag is checked before anything is read, connected or written (a bad
+    --bucket is refused before the SSH login, not after): URLs parsed once, names checked."""
+    from . import validate
+    if getattr(args, "instance", None) is not None:
+        args.instance = validate.instance_url(args.instance, "--instance")
+    checks = {"bucket": validate.bucket_name, "endpoint": validate.endpoint_url, "region": validate.region,
+              "key_prefix": lambda v: validate.key_prefix(v, "key-prefix"),
+              "alias_host": lambda v: validate.host_name(v, "alias-host")}
+    for dest, check in checks.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            check(value)
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     secrets = [os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY",
@@ -755,9 +772,7 @@ def _main(argv: Sequence[str] | None) -> int:
                                            "MASTOWIZARD_SSH_PASSWORD")]
     try:
         args = parser.parse_args(argv)
-        if getattr(args, "instance", None) is not None:     # every URL is parsed once, up front
-            from .validate import instance_url
-            args.instance = instance_url(args.instance, "--instance")
+        precheck(args)
         if args.command is None:
             parser.print_help()
             return 0

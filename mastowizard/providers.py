@@ -131,7 +131,10 @@ def guess_provider(endpoint: str | None) -> Provider:
     """Which provider an S3_ENDPOINT belongs to: None means AWS, unknown hosts 'other'."""
     if not endpoint:
         return get_provider("aws")
-    host = (urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname or "").lower()
+    try:
+        host = (urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname or "").lower()
+    except ValueError:          # a malformed URL: the settings' own check names it
+        return get_provider("other")
     for p in all_providers():
         rx = p.endpoint_regex()
         if rx and p.id != "idrive" and rx.match(host):
