@@ -48,6 +48,10 @@ class Web:
     def ws_url(self, key: str | None = None, width: int = 100, height: int = 32) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/{key or self.key}?width={width}&height={height}"
 
+    def connect(self, session):
+        """The wizard's websocket as this server's own page opens it (its secret, its Origin)."""
+        return session.ws_connect(self.ws_url(), headers={"Origin": self.base})
+
     def children(self) -> list[int]:
         found = []
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
@@ -162,10 +166,10 @@ def test_one_wizard_at_a_time_unless_asked(web):
     async def two():
         import aiohttp
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(w.ws_url(), headers={"Origin": w.base}) as first:
+            async with w.connect(session) as first:
                 await first.receive(timeout=30)
                 try:
-                    async with session.ws_connect(w.ws_url(), headers={"Origin": w.base}):
+                    async with w.connect(session):
                         return 101
                 except aiohttp.WSServerHandshakeError as e:
                     return e.status
@@ -176,8 +180,8 @@ def test_one_wizard_at_a_time_unless_asked(web):
     async def both():
         import aiohttp
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(w2.ws_url(), headers={"Origin": w2.base}):
-                async with session.ws_connect(w2.ws_url(), headers={"Origin": w2.base}) as second:
+            async with w2.connect(session):
+                async with w2.connect(session) as second:
                     return (await second.receive(timeout=30)).type
     import aiohttp
     assert asyncio.run(both()) == aiohttp.WSMsgType.BINARY
@@ -205,7 +209,7 @@ def test_stopping_the_server_stops_its_wizards(web):
     async def open_and_stop():
         import aiohttp
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(w.ws_url(), headers={"Origin": w.base}) as ws:
+            async with w.connect(session) as ws:
                 await ws.receive(timeout=30)
                 wizards = w.children()
                 assert wizards and all("screens.served" in Path(f"/proc/{p}/cmdline").read_text() for p in wizards)
