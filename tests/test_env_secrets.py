@@ -108,8 +108,9 @@ def test_userinfo_in_an_endpoint_is_masked_in_show_and_plan(tmp_path):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_a_token_in_the_instance_url_is_not_shown_in_checklist_rows(tmp_path, as_json):
-    """A token in the instance URL's userinfo was printed in the /health row."""
+def test_a_token_in_the_instance_url_is_refused_and_not_shown(tmp_path, as_json):
+    """A token in the instance URL's userinfo was printed in the /health row; now such a URL is
+    refused up front (credentials never go in a URL), and the refusal does not show it either."""
     f = tmp_path / ".env.production"
     f.write_text("LOCAL_DOMAIN=x.example\nS3_ENABLED=true\nS3_BUCKET=media\nS3_REGION=us-east-1\n"
                  "S3_ENDPOINT=http://127.0.0.1:9\nS3_ALIAS_HOST=127.0.0.1:9\nAWS_ACCESS_KEY_ID=AKIAEX\n"
@@ -117,6 +118,6 @@ def test_a_token_in_the_instance_url_is_not_shown_in_checklist_rows(tmp_path, as
     p = run("check", "--env-file", str(f), "--instance", f"http://admin:{TOKEN}@127.0.0.1:9",
             *(["--json"] if as_json else []), env={"MASTODON_ACCESS_TOKEN": TOKEN})
     text = p.stdout + p.stderr
-    assert p.returncode == 1, text
-    assert "127.0.0.1:9/health" in text          # the row is there, its URL masked
+    assert p.returncode == 2 and p.stdout == "" and len(p.stderr.strip().splitlines()) == 1, text
+    assert "--instance" in p.stderr and "credentials in the URL" in p.stderr
     assert TOKEN[:10] not in text and "admin:" not in text and NEW_SECRET[:8] not in text
