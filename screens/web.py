@@ -152,13 +152,18 @@ class GuardedServer:
         from aiohttp import web
         scheme = "wss" if self.o.url.startswith("https") else "ws"
         page = jinja2.Template(TEMPLATE.read_text(), autoescape=True).render(
-            static="/static/", websocket_url=f"{scheme}://{request.host}/ws/{self.o.secret}",
+            static="/static/", websocket_url=f"{scheme}://{request.host}/ws/{self.o.secret}", key=self.o.secret,
             font_size=_font_size(request.query.get("fontsize")))
         return web.Response(text=page, content_type="text/html",
                             headers={"Content-Security-Policy": "default-src 'self'; "
                                      "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; "
                                      "script-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                                      "font-src 'self'; frame-ancestors 'none'"})
+
+    async def state(self, request):
+        """How many wizards are open, for the page to say why a session was refused."""
+        from aiohttp import web
+        return web.json_response({"open": len(self.services), "max": self.o.sessions})
 
     async def websocket(self, request):
         from aiohttp import WSMsgType, web
@@ -221,7 +226,7 @@ class GuardedServer:
         from aiohttp import web
         statics = Path(textual_serve.__file__).parent / "static"
         app = web.Application(middlewares=[self._middleware()])
-        app.add_routes([web.get("/", self.index), web.get("/ws/{secret}", self.websocket),
+        app.add_routes([web.get("/", self.index), web.get("/state", self.state), web.get("/ws/{secret}", self.websocket),
                         web.static("/static", statics, show_index=False)])
         app.on_shutdown.append(self.on_shutdown)
         return app

@@ -168,6 +168,10 @@ def test_one_wizard_at_a_time_unless_asked(web):
         async with aiohttp.ClientSession() as session:
             async with w.connect(session) as first:
                 await first.receive(timeout=30)
+                async with session.get(f"{w.base}/state?key={w.key}") as r:
+                    assert await r.json() == {"open": 1, "max": 1}      # what the page shows a refused tab
+                async with session.get(f"{w.base}/state") as r:
+                    assert r.status == 403
                 try:
                     async with w.connect(session):
                         return 101
@@ -281,6 +285,11 @@ def test_the_demo_in_headless_chromium_walks_target_and_provider(web, tmp_path):
             assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             if os.environ.get("MASTOWIZARD_SCREENSHOTS"):           # docs/web.md's picture, taken on request
                 shutil.copy(shot, ROOT / "docs" / "img" / "web-provider.png")
+            # a second tab, while this wizard is open, is told why it gets none
+            other = browser.new_page()
+            other.goto(w.url)
+            other.wait_for_function("document.getElementById('ended').textContent.includes('Another wizard is open')",
+                                    timeout=30_000)
         finally:
             browser.close()
     origins = {re.match(r"^(\w+://[^/]+)", u)[1] for u in requests}
