@@ -299,3 +299,13 @@ class TestOverTheLabsSshd:
                 "--known-hosts", str(tmp_path / "empty_known_hosts"), "--identity", str(self.sshd.client_key())]
         check(argv, {}, "host key", scratch, monkeypatch, capsys)
         assert not (tmp_path / "empty_known_hosts").exists()
+
+    def test_through_sudo_a_real_file_is_read_whatever_it_starts_with(self, scratch, monkeypatch, capsys):
+        """The sudo read tells a special file by its exit status, not by the bytes a real file holds."""
+        odd = Path("/tmp/mastowizard-bad-input-odd.env")
+        odd.write_text("not-a-file 1000\nLOCAL_DOMAIN=odd.example\n")     # what the old marker looked like
+        odd.chmod(0o644)
+        rc, out, err = _run(["show", E, str(odd), "--sudo-user", "mw-mastodon", "--ssh", self.target, *self.opts],
+                            {"MASTOWIZARD_SUDO_PASSWORD": self.sshd.ADMIN_PASSWORD}, scratch, monkeypatch, capsys)
+        # read as the file it is: its first line is named as unparsable, not the file as a FIFO
+        assert rc == 2 and "line 1" in err and "FIFO" not in err, (rc, out, err)

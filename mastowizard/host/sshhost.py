@@ -17,6 +17,8 @@ from ..secrets import Secret
 from .local import FileStat, explain_os_error, not_a_file, temp_name
 from .ssh import SshTarget, run
 
+NOT_A_FILE = 97          # the exit status of the sudo read for a path that is no regular file
+
 
 class SshHost:
     def __init__(self, client: paramiko.SSHClient, target: SshTarget, sudo_user: str | None = None,
@@ -108,13 +110,14 @@ class SshHost:
         with self._read_lock:
             if self.sudo_user:
                 q = shlex.quote(path)
-                r = self._sh(f"if [ -e {q} ] && [ ! -f {q} ]; then stat -L -c 'not-a-file %f' -- {q}; exit 0; fi; "
+                # a special file is told apart by its own exit status, never by what a real file holds
+                r = self._sh(f"if [ -e {q} ] && [ ! -f {q} ]; then stat -L -c %f -- {q}; exit {NOT_A_FILE}; fi; "
                              f"cat -- {q}")
+                if r.status == NOT_A_FILE:
+                    raise not_a_file(path, int(r.stdout.split()[0], 16)) or TargetError(path, "is not a file",
+                                                                                      "give the file's path")
                 if not r.ok:
                     raise self._fail(path, r, "reading")
-                if r.stdout.startswith(b"not-a-file "):
-                    raise not_a_file(path, int(r.stdout.split()[1], 16)) or TargetError(path, "is not a file",
-                                                                                      "give the file's path")
                 return r.stdout
 
             def read():
