@@ -16,7 +16,6 @@ from typing import Any, Sequence
 
 from . import __version__
 from .argv import Parser as _Parser
-from .argv import refuse_empty_values  # noqa: F401 - part of the CLI's interface
 from .env.apply import apply_plan, list_backups, rollback
 from .env.doc import EnvDocument
 from .env.file import DEFAULT_ENV_FILE, read_values

@@ -198,8 +198,11 @@ class Session:
             paths.append(path)
         return paths
 
-    def setup_bucket(self) -> list[Check]:
+    def setup_bucket(self, profile: str | None = None) -> list[Check]:
+        """Apply the mode's bucket documents with the admin key: the one held, or the AWS PROFILE's."""
         from .s3.bucket_setup import setup_bucket
+        if profile:
+            self.use_admin_profile(profile)
         if self.admin is None:
             raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
                              "the documents in the provider's console")

@@ -100,10 +100,10 @@ def host_name(value: str | None, field: str = "host", allow_port: bool = True) -
     return host if port is None else f"{host}:{port}"
 
 
-def url(value: str | None, field: str, example: str = "https://files.example.com") -> tuple[str, str, str, int | None]:
-    """Any URL the operator gives, parsed once: (scheme, host, netloc, port). http(s) only, a valid
-    host (IDNA names in their ASCII form), a port from 1 to 65535 if any, no user:password@, no
-    query, no fragment. A path is the caller's to judge (returned in netloc's place: none here)."""
+def url(value: str | None, field: str, example: str, no_path: str) -> tuple[str, str, str]:
+    """Any URL the operator gives, parsed once: (scheme, host, netloc). http(s) only, a valid host
+    (IDNA names in their ASCII form), a port from 1 to 65535 if any, no user:password@, no query, no
+    fragment, no path but slashes (NO_PATH is the fix to show for one)."""
     raw = (value or "").strip()
     if not raw:
         raise InputError(field, "is empty", f"give a URL such as {example}")
@@ -131,22 +131,18 @@ def url(value: str | None, field: str, example: str = "https://files.example.com
     if not parts.hostname:
         raise InputError(field, f"{raw!r} has no host", f"write it as {example}")
     host = host_name(parts.hostname, field=field, allow_port=False)
+    if parts.path.strip("/"):
+        raise InputError(field, f"{raw!r} has a path ({parts.path})", no_path)
     shown = f"[{host}]" if ":" in host else host
-    return parts.scheme, host, shown + (f":{port}" if port else ""), port
-
-
-def _no_path(raw: str, field: str, fix: str) -> None:
-    path = urlsplit(raw.strip()).path
-    if path.strip("/"):
-        raise InputError(field, f"{raw.strip()!r} has a path ({path})", fix)
+    return parts.scheme, host, shown + (f":{port}" if port else "")
 
 
 def endpoint_url(value: str | None, field: str = "endpoint") -> str:
     """An S3 API endpoint: http(s)://host[:port], no path, no query, no credentials."""
     if not (value or "").strip():
         raise InputError(field, "is empty", "give the provider's S3 endpoint, e.g. https://s3.eu-central-1.wasabisys.com")
-    scheme, _host, netloc, _port = url(value, field, "https://s3.eu-central-1.wasabisys.com")
-    _no_path(value, field, "give only scheme://host[:port]; the bucket goes in --bucket")
+    scheme, _host, netloc = url(value, field, "https://s3.eu-central-1.wasabisys.com",
+                                no_path="give only scheme://host[:port]; the bucket goes in --bucket")
     return f"{scheme}://{netloc}"
 
 
@@ -158,8 +154,8 @@ def instance_url(value: str | None, field: str = "instance") -> str:
         raise InputError(field, "is empty", "give the instance's URL, e.g. https://mastodon.example")
     if "://" not in raw and not any(c.isspace() for c in raw):
         raw = "https://" + raw
-    scheme, host, netloc, _port = url(raw, field, "https://mastodon.example")
-    _no_path(raw, field, "give only the scheme and host, e.g. https://mastodon.example")
+    scheme, host, netloc = url(raw, field, "https://mastodon.example",
+                               no_path="give only the scheme and host, e.g. https://mastodon.example")
     if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
         raise InputError(field, f"{value.strip()!r} uses http", "use https:// (codes and tokens must not cross the "
                          "network in the clear)")

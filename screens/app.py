@@ -13,17 +13,14 @@ from mastowizard.session import Session, save_answers
 from .commands import StepCommands
 from .widgets import STEPS
 
-# step -> (module, class): a step's screen (and what it imports) loads when the wizard reaches it
-SCREENS = {"target": ("target", "TargetScreen"), "provider": ("provider", "ProviderScreen"),
-           "permission": ("permission", "PermissionScreen"), "mediahost": ("mediahost", "MediaHostScreen"),
-           "copymedia": ("copymedia", "CopyMediaScreen"), "review": ("review", "ReviewScreen"),
-           "restart": ("restart", "RestartScreen"), "verify": ("verify", "VerifyScreen"),
-           "summary": ("summary", "SummaryScreen")}
+# step -> its screen's class, in screens/STEP.py: it (and what it imports) loads when the wizard reaches it
+SCREENS = {"target": "TargetScreen", "provider": "ProviderScreen", "permission": "PermissionScreen",
+           "mediahost": "MediaHostScreen", "copymedia": "CopyMediaScreen", "review": "ReviewScreen",
+           "restart": "RestartScreen", "verify": "VerifyScreen", "summary": "SummaryScreen"}
 
 
 def screen_class(step: str):
-    module, name = SCREENS[step]
-    return getattr(import_module(f"screens.{module}"), name)
+    return getattr(import_module(f"screens.{step}"), SCREENS[step])
 
 
 class WizardApp(App):

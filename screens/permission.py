@@ -123,8 +123,7 @@ class PermissionScreen(StepScreen):
         if isinstance(profile, str):
             self.collect()
             self.say(f"applying to the bucket with the admin key of AWS profile {profile} ...")
-            self.call_engine(lambda: (self.session.use_admin_profile(profile), self.session.setup_bucket())[1],
-                             self.done)
+            self.call_engine(lambda: self.session.setup_bucket(profile=profile), self.done)
             return
         if key and secret:
             from mastowizard.s3.credential import Credential

@@ -108,6 +108,7 @@ class GuardedServer:
         self.o = options
         self.out = out or sys.stdout
         self.services: set = set()
+        self._page = None                # the page's template, compiled once
 
     # -- checks -------------------------------------------------------------------------
     def _host_ok(self, request) -> bool:
@@ -151,9 +152,11 @@ class GuardedServer:
         import jinja2
         from aiohttp import web
         scheme = "wss" if self.o.url.startswith("https") else "ws"
-        page = jinja2.Template(TEMPLATE.read_text(), autoescape=True).render(
+        if self._page is None:
+            self._page = jinja2.Template(TEMPLATE.read_text(), autoescape=True)
+        page = self._page.render(
             static="/static/", websocket_url=f"{scheme}://{request.host}/ws/{self.o.secret}", key=self.o.secret,
-            font_size=_font_size(request.query.get("fontsize")))
+            font_size=_bounded_int(request.query.get("fontsize"), 16, 6, 64))
         return web.Response(text=page, content_type="text/html",
                             headers={"Content-Security-Policy": "default-src 'self'; "
                                      "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; "
@@ -177,8 +180,7 @@ class GuardedServer:
                                         "it, or start mastowizard web with --sessions N\n")
         ws = web.WebSocketResponse(heartbeat=15)
         await ws.prepare(request)
-        width = _font_size(request.query.get("width"), 80, 20, 500)
-        height = _font_size(request.query.get("height"), 24, 10, 300)
+        width, height = _terminal_size(request.query.get("width"), request.query.get("height"))
         service = AppService(self.o.command, write_bytes=ws.send_bytes, write_str=ws.send_str, close=ws.close,
                              download_manager=DownloadManager(), debug=False)
         self.services.add(service)
@@ -194,8 +196,8 @@ class GuardedServer:
                 if kind == "stdin" and data and isinstance(data[0], str):
                     await service.send_bytes(data[0].encode("utf-8"))
                 elif kind == "resize" and data and isinstance(data[0], dict):
-                    await service.set_terminal_size(_font_size(str(data[0].get("width")), 80, 20, 500),
-                                                    _font_size(str(data[0].get("height")), 24, 10, 300))
+                    await service.set_terminal_size(*_terminal_size(str(data[0].get("width")),
+                                                                    str(data[0].get("height"))))
                 elif kind == "ping" and data:
                     await ws.send_json(["pong", data[0]])
                 elif kind == "blur":
@@ -266,7 +268,12 @@ class GuardedServer:
                     access_log=None, print=None, shutdown_timeout=10)
 
 
-def _font_size(value: str | None, default: int = 16, low: int = 6, high: int = 64) -> int:
+def _terminal_size(width: str | None, height: str | None) -> tuple[int, int]:
+    """The browser's terminal size, within bounds (80x24 for anything else)."""
+    return _bounded_int(width, 80, 20, 500), _bounded_int(height, 24, 10, 300)
+
+
+def _bounded_int(value: str | None, default: int, low: int, high: int) -> int:
     try:
         n = int(value or "")
     except ValueError:
