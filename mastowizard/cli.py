@@ -71,6 +71,11 @@ def _ssh_options(p: argparse.ArgumentParser) -> None:
                    "(e.g. mastodon); the sudo password comes from MASTOWIZARD_SUDO_PASSWORD or a prompt")
 
 
+ACCEPT_MISSING = ("when files on disk are not in the bucket yet (they would answer 404 after the switch), go ahead "
+                  "only with this exact count (or `unchecked` where it could not be measured); without it a "
+                  "terminal asks you to type the count, and --yes alone is not enough")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mastowizard",
                      description="Move a Mastodon instance's media to S3 object storage, and prove it works.",
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _ssh_options(p)
     p.add_argument("--announce-media-host", action="store_true", help=announce)
     p.add_argument("--yes", action="store_true", help="write without asking")
+    p.add_argument("--accept-missing-media", metavar="COUNT", help=ACCEPT_MISSING)
 
     p = sub.add_parser("rollback", help="restore the env file from a backup, byte for byte")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
@@ -126,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--compose", metavar="DIR", help="a Docker Compose install in DIR")
     p.add_argument("--instance", metavar="URL", help="the instance's URL, to wait for /health")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="for the restart (default 300)")
+    p.add_argument("--accept-missing-media", metavar="COUNT", help=ACCEPT_MISSING)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[])
     p.add_argument("--ca-bundle", metavar="FILE")
@@ -477,7 +484,30 @@ def _confirm(question: str, yes: bool, no_terminal: tuple[str, str] = (
         raise InputError("confirmation", "not confirmed; nothing was written", "run again and answer y")
 
 
+def _guard_switch(gap, args: argparse.Namespace, what: str) -> bool:
+    """When switching would leave files on disk out of the bucket, say so and go ahead only on the
+    typed count (--accept-missing-media, or typed at the terminal): never on --yes alone. True when
+    the operator typed it (the usual y/N is then not asked again)."""
+    from .migrate.gap import require_typed
+    if gap is None:
+        return False
+    if not args.json:
+        for line in gap.lines():
+            print(("warning: " if not gap.safe else "media: ") + line)
+    if gap.safe:
+        return False
+    if args.accept_missing_media is not None:
+        require_typed(gap, args.accept_missing_media, what, "--accept-missing-media")
+        return True
+    if args.json or not sys.stdin.isatty():
+        require_typed(gap, None, what, "--accept-missing-media")
+    typed = input(f"Type {gap.token} to {what} anyway (anything else cancels): ")
+    require_typed(gap, typed, what, "the typed count")
+    return True
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
+    from .migrate.gap import gap_before_write
     plan, notes = _plan(args)
     if plan.empty:
         msg = {"path": plan.env.path, "changed": False, "backup": None}
@@ -487,11 +517,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
         for n in notes + plan.notes:
             print(f"note: {n}")
         print(plan.diff(), end="")
-    _confirm(f"Write these changes to {plan.env.path}?", args.yes)
+    gap = gap_before_write(plan)
+    if not _guard_switch(gap, args, "switch"):
+        _confirm(f"Write these changes to {plan.env.path}?", args.yes)
     result = apply_plan(plan)
     if args.json:
         print(json.dumps({"path": result.path, "changed": True, "backup": result.backup,
-                          "changes": [c.masked() for c in plan.changes]}, indent=2))
+                          "changes": [c.masked() for c in plan.changes],
+                          "media_gap": gap.to_json() if gap else None}, indent=2))
     else:
         print(f"backup: {result.backup}")
         print(f"wrote {result.path} ({len(plan.changes)} change{'s' if len(plan.changes) != 1 else ''}); "
@@ -532,10 +565,13 @@ def cmd_restart(args: argparse.Namespace) -> int:
     http = HttpOptions.build(args.resolve, args.ca_bundle)
     host = _host(args)
     runner = host if hasattr(host, "run") else LocalRunner()
-    install = detect(host, runner, _env_path(args, host), "systemd" if args.systemd else None, args.compose)
+    from .migrate.gap import gap_before_restart
+    path = _env_path(args, host)
+    install = detect(host, runner, path, "systemd" if args.systemd else None, args.compose)
     stream = None if args.json else (lambda line: print(f"  | {line}", flush=True))
     if not args.json:
         print(f"{install.describe()} on {runner.describe()}")
+    _guard_switch(gap_before_restart(host, path, http), args, "restart")
     report = restart(runner, install, args.instance, http, on_line=stream, timeout=args.timeout)
     extra = {"install": {"kind": install.kind, "services": install.services, "compose_file": install.compose_file}}
     code = print_checks(report.checks, args.json, install.notes, extra)

@@ -74,6 +74,13 @@ def save_answers(answers: Answers, path: Path | None = None) -> Path:
     return p
 
 
+def _risk_first(lines: list[str], gap) -> list[str]:
+    """A confirmation's lines: what the action risks first when it risks losing media, last otherwise."""
+    if gap is None:
+        return lines
+    return [*gap.lines(), *lines] if not gap.safe else [*lines, *gap.lines()]
+
+
 @dataclass
 class Session:
     answers: Answers = field(default_factory=Answers)
@@ -290,27 +297,33 @@ class Session:
         self.plan = (make_announce_plan if announce else make_plan)(self.env, self.settings())
         return self.plan
 
-    def describe_write(self) -> list[str]:
-        """What Write will do, exactly: for the confirmation."""
+    def describe_write(self):
+        """What Write will do, exactly, and what it risks: (the confirmation's lines, the media on disk
+        not in the bucket yet when the write switches storage, else None)."""
         from .env.apply import next_backup
+        from .migrate.gap import gap_before_write
         plan = self.plan
         keys = ", ".join(dict.fromkeys(c.key for c in plan.changes))
-        return [f"write {plan.env.path} on {self.host.describe()}",
-                f"changing {len(plan.changes)} variable(s): {keys}",
-                f"after copying it to {next_backup(plan.env.host, plan.env.path)} (Roll back restores it byte "
-                "for byte)",
-                "atomically (a temporary file, fsync, rename), with the same mode and owner"]
+        gap = gap_before_write(plan, self.http())
+        return _risk_first([f"write {plan.env.path} on {self.host.describe()}",
+                            f"changing {len(plan.changes)} variable(s): {keys}",
+                            f"after copying it to {next_backup(plan.env.host, plan.env.path)} (Roll back restores "
+                            "it byte for byte)",
+                            "atomically (a temporary file, fsync, rename), with the same mode and owner"], gap), gap
 
-    def describe_restart(self) -> list[str]:
-        """What Restart will do, exactly: for the confirmation."""
+    def describe_restart(self):
+        """What Restart will do, exactly, and what it risks: (the confirmation's lines, the media on
+        disk not in the bucket yet when the env file stores media in S3, else None)."""
         import shlex
 
         from .host.restart import detect, restart_argv
+        from .migrate.gap import gap_before_restart
         install = detect(self.host, self._runner(), self.answers.env_file)
-        return [f"on {self.host.describe()}: {shlex.join(restart_argv(install))}",
-                f"restarting {', '.join(install.services)} ({install.kind}): the instance is briefly unavailable",
-                "then waiting until web answers /health" + (f" at {self.answers.instance}" if self.answers.instance
-                                                           else "")]
+        gap = gap_before_restart(self.host, self.answers.env_file, self.http())
+        return _risk_first([f"on {self.host.describe()}: {shlex.join(restart_argv(install))}",
+                            f"restarting {', '.join(install.services)} ({install.kind}): the instance is briefly "
+                            "unavailable", "then waiting until web answers /health"
+                            + (f" at {self.answers.instance}" if self.answers.instance else "")], gap), gap
 
     def apply(self) -> str | None:
         from .env.apply import apply_plan

@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
 from .checktable import CheckTable
-from .confirm import ConfirmScreen
+from .confirm import ALTERNATIVE, ConfirmScreen
 from .widgets import labelled
 
 
@@ -29,11 +29,25 @@ class RestartScreen(StepScreen):
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
-        self.say("reading how Mastodon runs ...")
-        self.call_engine(self.session.describe_restart, lambda lines: self.app.push_screen(
-            ConfirmScreen("Restart Mastodon?", lines, "Yes, restart"), self.restart_confirmed))
+        self.say("reading how Mastodon runs, comparing the media on disk with the bucket ...")
+        self.call_engine(self.session.describe_restart, self.confirm_restart)
 
-    def restart_confirmed(self, yes: bool | None) -> None:
+    def confirm_restart(self, described) -> None:
+        lines, gap = described
+        if gap is not None and not gap.safe:
+            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
+                     else "the media on disk could not be compared with the bucket", "error")
+            self.app.push_screen(ConfirmScreen("Restart before the media is copied?", lines, "Restart",
+                                               typed=gap.token, alternative="Copy them first"),
+                                 self.restart_confirmed)
+            return
+        self.app.push_screen(ConfirmScreen("Restart Mastodon?", lines, "Yes, restart"), self.restart_confirmed)
+
+    def restart_confirmed(self, yes: bool | str | None) -> None:
+        if yes == ALTERNATIVE:
+            self.say("copying what is not in the bucket yet ...")
+            self.call_engine(self.session.copy_media, self.delta_done)
+            return
         if not yes:
             self.say("not restarted")
             return

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
 
 from .base import StepScreen
-from .confirm import ConfirmScreen
+from .confirm import ALTERNATIVE, ConfirmScreen
 
 ANNOUNCE = "Plan only the announcement (EXTRA_MEDIA_HOSTS)"
 SWITCH = "Plan the whole switch instead"
@@ -57,14 +57,24 @@ class ReviewScreen(StepScreen):
         if plan.empty:
             self.say("nothing to change", "ok")
             return
-        try:
-            lines = self.session.describe_write()
-        except Exception as e:  # noqa: BLE001 - one line, never a traceback
-            self.fail(e)
+        self.say("comparing the media on disk with the bucket ...")
+        self.call_engine(self.session.describe_write, self.confirm_write)
+
+    def confirm_write(self, described) -> None:
+        lines, gap = described
+        if gap is not None and not gap.safe:
+            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
+                     else "the media on disk could not be compared with the bucket", "error")
+            self.app.push_screen(ConfirmScreen("Switch before the media is copied?", lines, "Write it",
+                                               typed=gap.token, alternative="Copy media first"),
+                                 self.write_confirmed)
             return
         self.app.push_screen(ConfirmScreen("Write the env file?", lines, "Yes, write it"), self.write_confirmed)
 
-    def write_confirmed(self, yes: bool | None) -> None:
+    def write_confirmed(self, yes: bool | str | None) -> None:
+        if yes == ALTERNATIVE:
+            self.app.goto("copymedia")
+            return
         if not yes:
             self.say("not written")
             return

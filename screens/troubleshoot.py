@@ -92,12 +92,15 @@ class TroubleshootScreen(Screen):
     def confirm(self, title: str, describe, yes: str, then) -> None:
         """Say exactly what will happen (read in this worker), then run THEN only on `y`."""
         try:
-            lines = describe()
+            described = describe()
         except Exception as e:  # noqa: BLE001 - one line
             self.app.call_from_thread(self.say, str(e), "error")
             return
-        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(title, lines, yes),
-                                  lambda ok: then() if ok else self.say("nothing was done"))
+        lines, gap = described if isinstance(described, tuple) else (described, None)
+        risky = gap is not None and not gap.safe
+        screen = ConfirmScreen(title, lines, yes, typed=gap.token if risky else None)
+        self.app.call_from_thread(self.app.push_screen, screen,
+                                  lambda ok: then() if ok is True else self.say("nothing was done"))
 
     @work(thread=True, exclusive=True)
     def rollback(self) -> None:
@@ -112,7 +115,7 @@ class TroubleshootScreen(Screen):
     def restart_pressed(self) -> None:
         self.confirm("Restart Mastodon?", self.session_restart_lines, "Yes, restart", self.restart)
 
-    def session_restart_lines(self) -> list[str]:
+    def session_restart_lines(self):
         if self.session.host is None:
             self.session.connect()
         return self.session.describe_restart()

@@ -77,6 +77,16 @@ def bucket(s3server, lab_info) -> Bucket:
 
 
 @pytest.fixture
+def rgw_bucket(lab_info) -> Bucket:
+    """A bucket on Ceph RGW, for what does not depend on the S3 server (one run, not three)."""
+    srv = _ensure("rgw")
+    name = f"mw-{uuid.uuid4().hex[:10]}"
+    buckets.create_bucket(srv, name)
+    yield Bucket(srv, name, media_host(srv.name, name))
+    buckets.empty_and_delete_bucket(srv, name)
+
+
+@pytest.fixture
 def seaweed_bucket(lab_info) -> Bucket:
     """A bucket on SeaweedFS, the lab's server that accepts x-amz-acl and silently ignores it."""
     srv = _ensure("seaweedfs")
@@ -95,7 +105,8 @@ def anon_http(lab_info):
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "bucket" in getattr(item, "fixturenames", ()) or "s3server" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if {"bucket", "rgw_bucket", "seaweed_bucket", "s3server"} & set(names):
             item.add_marker(pytest.mark.lab)
 
 

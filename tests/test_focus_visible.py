@@ -1,4 +1,4 @@
-"""Nothing invisible can be focused: on every step, on Troubleshoot, at 80x24
+"""Nothing invisible can be focused: on every step, on Troubleshoot and on the confirmations, at 80x24
 and 120x40, each control that Tab reaches is on screen once focused (a button in a row of zero height
 that Enter still presses is how "Roll back" was reached blind)."""
 
@@ -24,6 +24,12 @@ class OneScreen(WizardApp):
         if self.first == "troubleshoot":
             super().start("target")
             self.troubleshoot()
+        elif self.first == "confirm":
+            super().start("review")
+            from screens.confirm import ConfirmScreen
+            self.push_screen(ConfirmScreen("Switch before the media is copied?",
+                                           ["a line that says what is at risk " * 4] * 12, "Write it",
+                                           typed="303", alternative="Copy media first"))
         else:
             super().start(self.first)
 
@@ -49,7 +55,7 @@ async def invisible_focusables(app, pilot) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-@pytest.mark.parametrize("step", [*STEPS, "troubleshoot"])
+@pytest.mark.parametrize("step", [*STEPS, "troubleshoot", "confirm"])
 def test_every_focusable_control_is_visible_when_focused(step, size, tmp_path):
     app = OneScreen(step, str(tmp_path / "live" / ".env.production"))   # no such file: nothing real is read
 

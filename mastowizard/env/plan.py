@@ -120,6 +120,12 @@ class Plan:
     def empty(self) -> bool:
         return not self.changes
 
+    @property
+    def enables_s3(self) -> bool:
+        """The plan moves media from disk to S3: S3_ENABLED becomes exactly `true` (as Mastodon reads it)."""
+        before = self.env.doc.values().get("S3_ENABLED") == "true"
+        return not before and EnvDocument(self.new_text).values().get("S3_ENABLED") == "true"
+
     def diff(self) -> str:
         """A unified diff with every secret value masked (last 4 characters at most)."""
         old = masked_lines(EnvDocument.from_bytes(self.env.data))

@@ -1,0 +1,162 @@
+"""Before the switch: how many files on disk are not in the bucket yet. Once Mastodon reads media
+from the bucket, each of them answers 404 (every old attachment, avatar, emoji). Write, Restart,
+`apply` and `restart` measure it, say it, and go ahead only when the operator types the count.
+
+The measure is the copy's own merge: the walk of public/system (here or over SSH) against one flat
+listing of the bucket, a file counting as there when its key is listed with its size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..errors import InputError, MastowizardError
+from ..net import HttpOptions
+from ..s3.credential import Credential
+from ..settings import Settings
+from .inventory import human_bytes, source_dir
+
+UNCHECKED = "unchecked"          # what the operator types when the gap could not be measured
+
+
+@dataclass
+class MediaGap:
+    source: str
+    bucket: str
+    host: str = "this machine"
+    files: int = 0               # files on disk (what Mastodon serves today)
+    missing: int = 0             # not in the bucket, or there with another size
+    missing_bytes: int = 0
+    examples: list[str] = field(default_factory=list)
+    error: str = ""              # why it could not be measured (the gap is then unknown)
+
+    @property
+    def known(self) -> bool:
+        return not self.error
+
+    @property
+    def safe(self) -> bool:
+        """Nothing on disk would be lost by the switch."""
+        return self.known and self.missing == 0
+
+    @property
+    def token(self) -> str:
+        """What the operator types to switch anyway: the count, or `unchecked`."""
+        return str(self.missing) if self.known else UNCHECKED
+
+    def lines(self) -> list[str]:
+        """What the switch risks, for a confirmation or the terminal."""
+        if not self.known:
+            return [f"the media on disk could not be compared with bucket {self.bucket}: {self.error}",
+                    "if files under public/system are not in the bucket, each of them answers 404 after the "
+                    "switch (attachments, avatars, headers, emoji)"]
+        if self.files == 0:
+            return [f"no media on disk under {self.source}: nothing to copy before the switch"]
+        if self.missing == 0:
+            return [f"all {self.files} file(s) under {self.source} are in bucket {self.bucket}"]
+        shown = ", ".join(self.examples[:3])
+        return [f"{self.missing} of {self.files} file(s) under {self.source} on {self.host} "
+                f"({human_bytes(self.missing_bytes)}) are NOT in bucket {self.bucket} yet, e.g. {shown}",
+                f"after the restart Mastodon serves media from the bucket: those {self.missing} answer 404 "
+                "(old posts' attachments, avatars, headers, emoji) until they are copied",
+                "copy them first (Copy media, or `mastowizard migrate`); a rerun copies only what is missing"]
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "bucket": self.bucket, "files": self.files, "missing": self.missing,
+                "missing_bytes": self.missing_bytes, "examples": self.examples[:20], "error": self.error,
+                "safe": self.safe}
+
+
+def media_gap(settings: Settings, writer: Credential | None, env_file: str, values: Mapping[str, str],
+              host=None, http: HttpOptions | None = None) -> MediaGap:
+    """Files under the instance's public/system (PAPERCLIP_ROOT_PATH honoured) on HOST (None: this
+    machine) that are not in SETTINGS' bucket with their size. Never raises for what it cannot
+    read: the gap is then unknown and says why."""
+    from .run import inventory_of
+    from .verify import verify_listing
+    from ..host.local import LocalHost
+    host = host or LocalHost()
+    source = source_dir(env_file, values)
+    gap = MediaGap(source, settings.bucket, host.describe())
+    try:
+        if not host.exists(source):
+            return gap
+        inv = inventory_of(source, host, spool=True)
+    except MastowizardError as e:
+        gap.error = f"the media on disk could not be read: {e}"
+        return gap
+    try:
+        gap.files = inv.files
+        if inv.files == 0:
+            return gap
+        if writer is None:
+            gap.error = "the env file has no writer key to list the bucket with"
+            return gap
+        sizes: dict[str, int] = {}
+        try:
+            v = verify_listing(settings, writer, source, http, inv.splits, _sized(inv.replay(), settings, sizes))
+        except MastowizardError as e:
+            gap.error = str(e)
+            return gap
+        except Exception as e:  # noqa: BLE001 - a listing that fails leaves the gap unknown, never a traceback
+            gap.error = f"the bucket could not be listed: {type(e).__name__}: {e}"
+            return gap
+        missing = v.missing + v.wrong_size
+        gap.missing = len(missing)
+        gap.missing_bytes = sum(sizes.get(k, 0) for k in missing)
+        gap.examples = sorted(missing)[:20]
+        return gap
+    finally:
+        inv.close()
+
+
+def _sized(files, settings: Settings, sizes: dict[str, int]):
+    """The replayed walk, remembering each file's size by its key (for the bytes missing)."""
+    for f in files:
+        sizes[settings.key(f.rel)] = f.size
+        yield f
+
+
+def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) -> None:
+    """Refuse unless the operator typed the gap's token (the count, or `unchecked`): a switch that
+    loses files is a deliberate choice, never one key press or a bare --yes."""
+    if gap.safe:
+        return
+    if (typed or "").strip() != gap.token:
+        raise InputError(field_name, f"{what} would leave {gap.token} file(s) on disk out of the bucket"
+                         if gap.known else f"{what}: the media on disk could not be compared with the bucket",
+                         f"copy them first (`mastowizard migrate`), or give {field_name} {gap.token} to go ahead "
+                         "anyway")
+
+
+def gap_before_write(plan, http: HttpOptions | None = None) -> MediaGap | None:
+    """What writing PLAN would leave behind: measured when it moves media from disk to S3 (None
+    otherwise), with the plan's own settings and writer key."""
+    from ..settings import from_env
+    if not plan.enables_s3:
+        return None
+    from ..env.doc import EnvDocument
+    values = EnvDocument(plan.new_text).values()
+    return media_gap(*_settings_and_writer(from_env(values).settings), plan.env.path, values, plan.env.host, http)
+
+
+def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> MediaGap | None:
+    """What a restart would leave behind: measured when the env file stores media in S3 (None
+    when it keeps media on disk, or cannot be read as settings: the restart reports that itself)."""
+    from ..env.plan import EnvFile
+    from ..settings import from_env
+    try:
+        values = EnvFile.read(host, env_file).doc.values()
+        settings = from_env(values).settings
+    except MastowizardError:
+        return None
+    if settings is None:
+        return None
+    return media_gap(*_settings_and_writer(settings), env_file, values, host, http)
+
+
+def _settings_and_writer(settings: Settings) -> tuple[Settings, Credential | None]:
+    writer = None
+    if settings.access_key_id and settings.secret_access_key:
+        writer = Credential(settings.access_key_id, settings.secret_access_key)
+    return settings, writer
