@@ -10,11 +10,10 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mastowizard.providers import all_providers, get_provider, search_providers
-from mastowizard.secrets import Secret
 
 from .base import StepScreen
 from .checktable import CheckTable
-from .widgets import labelled
+from .widgets import SecretInput, labelled, secret_field
 
 FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
 LABELS = {
@@ -45,8 +44,8 @@ class ProviderScreen(StepScreen):
                 for name in FIELDS:
                     yield from labelled(LABELS[name][0],
                                         Input(getattr(a, name), placeholder=name.replace("_", " "), id=name))
-                yield from labelled(LABELS["secret"][0],
-                                    Input(placeholder="writer secret access key", password=True, id="secret"))
+                yield from secret_field(LABELS["secret"][0], SecretInput(
+                    self.app.session.secret_access_key, "writer secret access key", "secret", "held"))
                 yield Static(LABELS["bucket"][1], id="field-hint", classes="note")
                 yield Button("Test the bucket", id="test")
         yield CheckTable(id="probes")
@@ -96,9 +95,7 @@ class ProviderScreen(StepScreen):
         a = self.session.answers
         for name in FIELDS:
             setattr(a, name, self.query_one(f"#{name}", Input).value.strip())
-        secret = self.query_one("#secret", Input).value
-        if secret:
-            self.session.secret_access_key = Secret(secret)
+        self.session.secret_access_key = self.query_one("#secret", SecretInput).secret()   # cleared: forgotten
         return self.settings_ok()
 
     @on(Button.Pressed, "#test")

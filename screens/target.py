@@ -9,10 +9,9 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from mastowizard.host.ssh import UnknownHostKey
-from mastowizard.secrets import Secret
 
 from .base import StepScreen
-from .widgets import labelled
+from .widgets import SecretInput, labelled, secret_field
 
 
 class TargetScreen(StepScreen):
@@ -41,8 +40,8 @@ class TargetScreen(StepScreen):
         yield from labelled("Sudo user", Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
                             hint="optional: when your login may not read the instance's files, they are read "
                                  "as this user")
-        yield from labelled("Sudo password", Input(placeholder="sudo password", password=True, id="sudo-password"),
-                            hint="memory only, never saved")
+        yield from secret_field("Sudo password", SecretInput(self.session.sudo_password, "sudo password",
+                                                             "sudo-password", "held"))
 
     @on(RadioSet.Changed, "#where")
     async def where_changed(self, event: RadioSet.Changed) -> None:
@@ -59,9 +58,7 @@ class TargetScreen(StepScreen):
         if a.target == "ssh" and self.query("#ssh-target"):
             a.ssh = self.query_one("#ssh-target", Input).value.strip()
             a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
-            password = self.query_one("#sudo-password", Input).value
-            if password:
-                self.session.sudo_password = Secret(password)
+            self.session.sudo_password = self.query_one("#sudo-password", SecretInput).secret()   # cleared: forgotten
         a.env_file = self.query_one("#env-file", Input).value.strip()
 
     def collect(self) -> bool:

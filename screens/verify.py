@@ -14,12 +14,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from mastowizard.results import Check
-from mastowizard.secrets import Secret
 
 from .base import StepScreen
 from .checktable import CheckTable
 from .detail import CheckDetailScreen
-from .widgets import labelled
+from .widgets import SecretInput, labelled, secret_field
 
 
 class VerifyScreen(StepScreen):
@@ -30,9 +29,9 @@ class VerifyScreen(StepScreen):
         yield Label("Verify from the outside", classes="title")
         yield from labelled("Instance URL", Input(self.app.session.answers.instance,
                                                   placeholder="https://mastodon.example", id="instance"))
-        yield from labelled("Access token", Input(placeholder="paste one, or press Get a token", password=True,
-                                                  id="token"), Button("Get a token", id="get-token"),
-                            hint="with write:media; memory only, never saved")
+        yield from secret_field("Access token", SecretInput(self.app.session.token, "paste one, or Get a token",
+                                                            "token", "held"),
+                                Button("Get a token", id="get-token"))
         yield Static("By hand: Preferences > Development > New application, tick write:media only, Submit, "
                      "open the application and copy \"Your access token\".", classes="note")
         with Vertical(id="oauth", classes="hidden"):
@@ -50,9 +49,7 @@ class VerifyScreen(StepScreen):
     @on(Button.Pressed, "#run")
     def run_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
-        token = self.query_one("#token", Input).value.strip()
-        if token:
-            self.session.token = Secret(token)
+        self.session.token = self.query_one("#token", SecretInput).secret()      # cleared: no token
         from mastowizard.checklist.checks import TITLES
         table = self.query_one("#checks", CheckTable)
         table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
@@ -89,10 +86,15 @@ class VerifyScreen(StepScreen):
     def got_token(self, scope: str) -> None:
         self.query_one("#code", Input).value = ""
         self.query_one("#oauth").add_class("hidden")
-        self.query_one("#token", Input).value = ""
-        self.query_one("#token", Input).placeholder = f"a token with {scope} (got here, memory only)"
+        self.hold_token(self.session.token.reveal(), f"got here, {scope}")
         self.query_one("#revoke").remove_class("hidden")
         self.say(f"got a token with {scope}: ctrl+r runs the checklist", "ok")
+
+    def hold_token(self, value: str, source: str) -> None:
+        field = self.query_one("#token", SecretInput)
+        field.original, field.source = value, source
+        field.value = value
+        field.show_state()
 
     @on(Button.Pressed, "#revoke")
     def revoke_pressed(self) -> None:
@@ -101,7 +103,7 @@ class VerifyScreen(StepScreen):
     def revoked(self, ok: bool) -> None:
         if ok:
             self.query_one("#revoke").add_class("hidden")
-            self.query_one("#token", Input).placeholder = "paste one, or press Get a token"
+            self.hold_token("", "")
             self.say("the token is revoked", "ok")
         else:
             self.say("the instance did not confirm the revocation: revoke it under Development > "

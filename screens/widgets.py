@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 
 STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
          ("copymedia", "Copy media"), ("review", "Review"),
@@ -22,6 +22,44 @@ def labelled(label: str, *widgets: Widget, hint: str = ""):
     yield Horizontal(Label(label, classes="field-label"), *widgets, classes="field")
     if hint:
         yield Static(hint, classes="hint")
+
+
+class SecretInput(Input):
+    """A password field that holds what the session holds: prefilled (shown as dots) with the secret
+    already held, so clearing the field forgets it and typing replaces it. Its state line says which
+    (held, typed, empty), never the value."""
+
+    def __init__(self, held, placeholder: str, id: str, source: str = ""):
+        super().__init__(held.reveal() if held is not None else "", placeholder=placeholder, password=True, id=id)
+        self.original, self.source = self.value, source
+
+    def secret(self):
+        """The secret as the field shows it now: None when cleared."""
+        from mastowizard.secrets import Secret
+        return Secret(self.value) if self.value else None
+
+    def state(self) -> str:
+        if not self.value:
+            return "empty: none held (never saved)"
+        if self.value == self.original:
+            return f"set{f' ({self.source})' if self.source else ''}; clear to forget"
+        return "typed (hidden); never saved"
+
+    def on_mount(self) -> None:
+        self.show_state()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.show_state()
+
+    def show_state(self) -> None:
+        for state in self.screen.query(f"#{self.id}-state"):
+            state.update(self.state())
+
+
+def secret_field(label: str, field: SecretInput, *widgets: Widget):
+    """A secret field with its label, and its state line under it in place of a hint."""
+    yield Horizontal(Label(label, classes="field-label"), field, *widgets, classes="field")
+    yield Static(field.state(), id=f"{field.id}-state", classes="hint")
 
 
 class StepIndicator(Static):

@@ -1,0 +1,99 @@
+"""A secret field shows whether a secret is held (never the value), and clearing it forgets the
+secret: the next action cannot use the old one. The writer secret, the sudo password and the access
+token alike."""
+
+import asyncio
+
+from textual.widgets import Input, Static
+
+from mastowizard.secrets import Secret
+from mastowizard.session import Answers, Session
+from screens.app import WizardApp
+
+OLD = "wrong-secret-typed-first-0123456789"
+
+
+class AtStep(WizardApp):
+    def __init__(self, session, step):
+        super().__init__(session, save_profile=False)
+        self.first = step
+
+    def start(self, step: str = "target") -> None:
+        super().start(self.first)
+
+
+def run(session, step, drive):
+    app = AtStep(session, step)
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await drive(app, pilot)
+    asyncio.run(main())
+    return app
+
+
+def text(app, selector) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def test_clearing_the_writer_secret_forgets_it(tmp_path):
+    session = Session(Answers(env_file=str(tmp_path / ".env.production"), provider="wasabi", bucket="files-example",
+                              region="eu-central-1", access_key_id="AKIAEXAMPLE"),
+                      secret_access_key=Secret(OLD))
+
+    async def drive(app, pilot):
+        field = app.screen.query_one("#secret", Input)
+        assert field.password and field.value == OLD        # held, shown as dots only
+        assert text(app, "#secret-state") == "set (held); clear to forget"
+        assert OLD not in app.export_screenshot()
+        field.value = ""
+        await pilot.pause()
+        assert text(app, "#secret-state") == "empty: none held (never saved)"
+        app.screen.query_one("#test").press()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.secret_access_key is None
+        assert "writer credential: access key id and secret are both needed" in text(app, "#status")
+        field.value = "typed-anew-0123456789"
+        await pilot.pause()
+        assert text(app, "#secret-state") == "typed (hidden); never saved"
+        assert app.screen.collect() is not None and session.secret_access_key.reveal() == "typed-anew-0123456789"
+    run(session, "provider", drive)
+
+
+def test_clearing_the_token_forgets_it(tmp_path):
+    session = Session(Answers(env_file=str(tmp_path / ".env.production")), token=Secret(OLD))
+
+    async def drive(app, pilot):
+        assert app.screen.query_one("#token", Input).value == OLD
+        assert text(app, "#token-state").startswith("set (held)")
+        app.screen.query_one("#token", Input).value = ""
+        await pilot.pause()
+        app.screen.query_one("#run").press()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.token is None
+    run(session, "verify", drive)
+
+
+def test_clearing_the_sudo_password_forgets_it(tmp_path):
+    session = Session(Answers(env_file=str(tmp_path / ".env.production"), target="ssh", ssh="admin@host.example"),
+                      sudo_password=Secret(OLD))
+
+    async def drive(app, pilot):
+        from textual.widgets import RadioButton
+        app.screen.query_one("#ssh", RadioButton).value = True
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one("#sudo-password", Input).value == OLD
+        assert text(app, "#sudo-password-state").startswith("set (held)")
+        app.screen.query_one("#sudo-password", Input).value = ""
+        await pilot.pause()
+        app.screen._copy_form()
+        assert session.sudo_password is None
+    run(session, "target", drive)
