@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with an admin credential, make the bucket fit the permission mode, then probe it")
     _common(p)
     p.add_argument("--admin-profile", metavar="NAME", help=admin_profile)
+    p.add_argument("--yes", action="store_true", help="change the bucket without asking (what changes is "
+                   "printed first)")
 
     p = sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked")
     p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
@@ -355,7 +357,14 @@ def cmd_probe(args: argparse.Namespace, setup: bool = False) -> int:
         notes.append(f"admin credential: AWS profile {profile.name!r}")
     checks: list[Check] = []
     if setup:
+        from .s3.bucket_setup import describe_setup
         assert admin is not None
+        lines = describe_setup(admin_settings, admin, f"AWS profile {profile.name}" if profile else
+                               "MASTOWIZARD_ADMIN_ACCESS_KEY_ID", http, writer.access_key_id)
+        for line in lines:
+            print(f"change: {line}", file=sys.stderr if args.json else sys.stdout)
+        _confirm(f"Change the settings of bucket {settings.bucket}?", args.yes,
+                 ("no terminal to ask before changing the bucket", "read what it changes above, then add --yes"))
         checks += setup_bucket(admin_settings, admin, http)
     checks += run_probes(settings, writer, http, admin)
     return print_checks(checks, args.json, notes, {"settings": _public_settings(settings)})

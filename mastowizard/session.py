@@ -87,6 +87,7 @@ class Session:
     secret_access_key: Secret | None = None
     admin: Any = None                     # s3client.Credential, never saved
     admin_profile: Any = None             # s3.profiles.AdminProfile the admin key came from, if one
+    admin_from: str = "given at launch"   # where the admin key came from, said before it changes a bucket
     token: Secret | None = None
     sudo_password: Secret | None = None
     host: Any = None
@@ -205,15 +206,29 @@ class Session:
             paths.append(path)
         return paths
 
-    def setup_bucket(self, profile: str | None = None) -> list[Check]:
-        """Apply the mode's bucket documents with the admin key: the one held, or the AWS PROFILE's."""
-        from .s3.bucket_setup import setup_bucket
+    def use_admin_key(self, key_id: str, secret: Secret) -> None:
+        """The admin key pasted on the Permission step (memory only)."""
+        from .s3.credential import Credential
+        self.admin, self.admin_profile, self.admin_from = Credential(key_id, secret), None, "pasted here"
+
+    def _admin_settings(self, profile: str | None) -> Settings:
         if profile:
             self.use_admin_profile(profile)
         if self.admin is None:
-            raise InputError("admin credential", "is needed to change the bucket", "enter an admin key, or apply "
-                             "the documents in the provider's console")
-        settings = self.admin_profile.fill(self.settings()) if self.admin_profile else self.settings()
+            raise InputError("Admin key id", "an admin key is needed to change the bucket", "choose an AWS "
+                             "profile or paste an admin key, or apply the documents in the provider's console")
+        return self.admin_profile.fill(self.settings()) if self.admin_profile else self.settings()
+
+    def describe_bucket_setup(self, profile: str | None = None) -> list[str]:
+        """What Apply to the bucket will change, on which bucket, with which key: for the confirmation."""
+        from .s3.bucket_setup import describe_setup
+        settings = self._admin_settings(profile)
+        return describe_setup(settings, self.admin, self.admin_from, self.http(), self.answers.access_key_id)
+
+    def setup_bucket(self, profile: str | None = None) -> list[Check]:
+        """Apply the mode's bucket documents with the admin key: the one held, or the AWS PROFILE's."""
+        from .s3.bucket_setup import setup_bucket
+        settings = self._admin_settings(profile)
         self.bucket_setup = setup_bucket(settings, self.admin, self.http())
         return self.bucket_setup
 
@@ -226,7 +241,7 @@ class Session:
         """Take the admin key from the AWS profile NAME (read now, held in memory, never saved)."""
         from .s3.profiles import load
         self.admin_profile = load(name)
-        self.admin = self.admin_profile.credential
+        self.admin, self.admin_from = self.admin_profile.credential, f"AWS profile {name}"
         return name
 
     # -- step 5: the media already on disk ---------------------------------------------------

@@ -69,7 +69,8 @@ def prepare(say=print):
                       access_key_id=srv.writer_access_key, instance=f"http://127.0.0.1:{sshd.MASTODON_PORT}",
                       resolve=[f"*.media.test:{NGINX_HTTPS_PORT}:127.0.0.1"], ca_bundle=str(nginx.ca_pem()))
     return Session(answers, secret_access_key=Secret(srv.writer_secret_key),
-                   admin=Credential(srv.admin_access_key, Secret(srv.admin_secret_key)), token=Secret(TOKEN))
+                   admin=Credential(srv.admin_access_key, Secret(srv.admin_secret_key)),
+                   admin_from="the demo lab's admin key", token=Secret(TOKEN))
 
 
 def smoke(say=print) -> bool:

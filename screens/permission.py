@@ -17,11 +17,11 @@ from textual.widgets import (
     Static,
 )
 
-from mastowizard.secrets import Secret
 
 from .base import StepScreen
 from .checktable import CheckTable
-from .widgets import labelled
+from .confirm import ConfirmScreen
+from .widgets import SecretInput, labelled, secret_field
 
 CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by its own ACL, and Mastodon can "
                "hide a suspended account's media. Policy mode: a bucket policy makes media public; a suspended "
@@ -52,10 +52,13 @@ class PermissionScreen(StepScreen):
         yield from labelled("Admin AWS profile", Select([], prompt="none: paste a key below", allow_blank=True,
                                                         compact=True, id="admin-profile"),
                             hint="optional: an AWS profile (~/.aws) with an admin key, read when you apply")
-        yield from labelled("Admin key id", Input(placeholder="admin access key id", id="admin-id"),
+        s = self.app.session
+        pasted = s.admin if s.admin_profile is None else None
+        yield from labelled("Admin key id", Input(pasted.access_key_id if pasted else "",
+                                                  placeholder="admin access key id", id="admin-id"),
                             hint="or paste a key that may change the bucket's settings (Mastodon never gets it)")
-        yield from labelled("Admin secret", Input(placeholder="admin secret", password=True, id="admin-secret"),
-                            hint="memory only, never saved")
+        yield from secret_field("Admin secret", SecretInput(pasted.secret_access_key if pasted else None,
+                                                            "admin secret", "admin-secret", s.admin_from))
         yield Button("Apply to the bucket", id="apply-bucket")
         yield CheckTable(id="setup")
         with Collapsible(title="The bucket's documents (JSON), to apply by hand or review", id="docs-box"):
@@ -117,21 +120,38 @@ class PermissionScreen(StepScreen):
 
     @on(Button.Pressed, "#apply-bucket")
     def apply_pressed(self) -> None:
+        """First say what will change, on which bucket, with which key (read in a worker); change
+        the bucket only on the confirmation."""
         profile = self.query_one("#admin-profile", Select).value
         key = self.query_one("#admin-id", Input).value.strip()
-        secret = self.query_one("#admin-secret", Input).value
-        if isinstance(profile, str):
-            self.collect()
-            self.say(f"applying to the bucket with the admin key of AWS profile {profile} ...")
-            self.call_engine(lambda: self.session.setup_bucket(profile=profile), self.done)
+        field = self.query_one("#admin-secret", SecretInput)
+        profile = profile if isinstance(profile, str) else None
+        if not profile:
+            held = self.session.admin if self.session.admin_profile is None else None
+            if key and field.value:
+                if held is None or key != held.access_key_id or field.value != field.original:
+                    self.session.use_admin_key(key, field.secret())
+            elif key or field.value:
+                self.say("Admin secret: fill in both admin fields, or clear both" if key else
+                         "Admin key id: fill in both admin fields, or clear both", "error")
+                return
+            else:                                   # both cleared: no admin key is held any more
+                self.session.admin = self.session.admin_profile = None
+                self.say("Admin key id: choose an AWS profile, or paste an admin key id and secret", "error")
+                return
+        if not self.collect():
             return
-        if key and secret:
-            from mastowizard.s3.credential import Credential
-            self.session.admin, self.session.admin_profile = Credential(key, Secret(secret)), None
-        elif self.session.admin is None:
-            self.say("admin credential: choose an AWS profile, or fill in both fields", "error")
+        self.say("reading the bucket's settings with the admin key ...")
+        self.call_engine(lambda: self.session.describe_bucket_setup(profile), self.confirm_setup)
+
+    def confirm_setup(self, lines: list[str]) -> None:
+        self.app.push_screen(ConfirmScreen(f"Change the settings of bucket {self.session.answers.bucket}?", lines,
+                                           "Yes, change the bucket"), self.setup_confirmed)
+
+    def setup_confirmed(self, yes: bool | str | None) -> None:
+        if yes is not True:
+            self.say("the bucket was not changed")
             return
-        self.collect()
         self.say("applying to the bucket ...")
         self.call_engine(self.session.setup_bucket, self.done)
 

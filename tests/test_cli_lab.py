@@ -49,7 +49,7 @@ def pins(lab_info):
 @pytest.mark.parametrize("permission", ["acl", "policy"])
 def test_setup_bucket_then_probe_from_env_file(bucket, lab_info, tmp_path, permission):
     f = env_file(tmp_path, bucket, permission)
-    p = run("setup-bucket", "--env-file", f, "--json", *pins(lab_info), env=admin_env(bucket.server))
+    p = run("setup-bucket", "--yes", "--env-file", f, "--json", *pins(lab_info), env=admin_env(bucket.server))
     assert p.returncode == 0, p.stdout + p.stderr
     doc = json.loads(p.stdout)
     assert doc["ok"] is True and doc["settings"]["permission"] == permission
@@ -63,6 +63,27 @@ def test_setup_bucket_then_probe_from_env_file(bucket, lab_info, tmp_path, permi
     for secret in (bucket.server.writer_secret_key, bucket.server.admin_secret_key):
         if len(secret) > 8:
             assert secret not in p.stdout + p.stderr
+
+
+def test_setup_bucket_says_what_it_changes_and_asks_first(rgw_bucket, lab_info, tmp_path):
+    """Without --yes and without a terminal to ask: what would change, on which bucket, with which
+    key, then one line saying to add --yes; the bucket keeps its settings (no CORS, no policy)."""
+    from mastowizard_lab import buckets
+    srv = rgw_bucket.server
+    f = env_file(tmp_path, rgw_bucket, "policy")
+    p = run("setup-bucket", "--env-file", f, *pins(lab_info), env=admin_env(srv))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"change: bucket {rgw_bucket.name} at {srv.endpoint}, with the admin key ****" in p.stdout
+    assert "MASTOWIZARD_ADMIN_ACCESS_KEY_ID" in p.stdout and srv.admin_access_key not in p.stdout
+    assert "change: bucket policy REPLACED" in p.stdout and "(now: none" in p.stdout
+    assert "change: CORS REPLACED by GET and HEAD from any origin (now: none)" in p.stdout
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("mastowizard: --yes: no terminal to ask before changing the bucket")
+    admin = buckets.admin_client(srv)
+    for read in (admin.get_bucket_cors, admin.get_bucket_policy):
+        with pytest.raises(Exception, match="NoSuch"):
+            read(Bucket=rgw_bucket.name)
+    assert srv.admin_secret_key not in p.stdout + p.stderr
 
 
 def test_wrong_secret_in_env_file(bucket, lab_info, tmp_path):
@@ -80,7 +101,7 @@ def test_wrong_secret_in_env_file(bucket, lab_info, tmp_path):
 def test_media_host_answering_html(bucket, lab_info, tmp_path):
     """S3_ALIAS_HOST points at a web server that answers a page for every path."""
     f = env_file(tmp_path, bucket, "policy", alias=f"{HTML_HOST}:{lab_info.https_port}")
-    run("setup-bucket", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
+    run("setup-bucket", "--yes", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
     p = run("probe", "--env-file", f, "--json", *pins(lab_info))
     assert p.returncode == 1
     checks = {c["id"]: c for c in json.loads(p.stdout)["checks"]}
@@ -99,7 +120,7 @@ def test_endpoint_answering_html(bucket, lab_info, tmp_path):
 
 def test_media_host_without_pin_does_not_resolve(bucket, lab_info, tmp_path):
     f = env_file(tmp_path, bucket, "acl")
-    run("setup-bucket", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
+    run("setup-bucket", "--yes", "--env-file", f, *pins(lab_info), env=admin_env(bucket.server))
     p = run("probe", "--env-file", f, "--json", "--ca-bundle", lab_info.ca_pem)
     assert p.returncode == 1
     read = next(c for c in json.loads(p.stdout)["checks"] if c["id"] == "anon.read")
@@ -133,7 +154,7 @@ def test_setup_bucket_takes_the_admin_key_from_an_aws_profile(bucket, lab_info, 
     from mastowizard_lab import buckets
     f = env_file(tmp_path, bucket, "policy")
     home = _aws_home(tmp_path, srv)
-    p = run("setup-bucket", "--env-file", f, "--admin-profile", "lab-admin", "--json", *pins(lab_info), env=home)
+    p = run("setup-bucket", "--yes", "--env-file", f, "--admin-profile", "lab-admin", "--json", *pins(lab_info), env=home)
     assert p.returncode == 0, p.stdout + p.stderr
     doc = json.loads(p.stdout)
     assert "admin credential: AWS profile 'lab-admin'" in doc["notes"]
@@ -142,11 +163,11 @@ def test_setup_bucket_takes_the_admin_key_from_an_aws_profile(bucket, lab_info, 
     assert any(f"arn:aws:s3:::{bucket.name}/media_attachments/*" in str(s["Resource"]) for s in policy["Statement"])
     assert srv.admin_secret_key not in p.stdout + p.stderr
     # the same from MASTOWIZARD_ADMIN_PROFILE, human output
-    p = run("setup-bucket", "--env-file", f, *pins(lab_info), env={**home, "MASTOWIZARD_ADMIN_PROFILE": "lab-admin"})
+    p = run("setup-bucket", "--yes", "--env-file", f, *pins(lab_info), env={**home, "MASTOWIZARD_ADMIN_PROFILE": "lab-admin"})
     assert p.returncode == 0 and "0 failed" in p.stdout.splitlines()[-1], p.stdout + p.stderr
     # a profile that is not there: one line naming it and the files read, exit 2, nothing applied
     for args, env in ((["--admin-profile", "nope"], home), ([], {**home, "MASTOWIZARD_ADMIN_PROFILE": "nope"})):
-        p = run("setup-bucket", "--env-file", f, *args, *pins(lab_info), env=env)
+        p = run("setup-bucket", "--yes", "--env-file", f, *args, *pins(lab_info), env=env)
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and p.stdout == "", p
         assert "'nope'" in lines[0] and ".aws/config" in lines[0] and ".aws/credentials" in lines[0]

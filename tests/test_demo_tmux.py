@@ -87,8 +87,8 @@ def test_demo_walks_to_a_green_checklist(fresh_demo):
             key("Enter")                           # Copy media first
             wait_for("Copy the media already on disk", 30)
         key("C-r")
-        if name in ("Review", "Restart"):         # production actions ask first, saying what will happen
-            wait_for("(y)", 30)
+        if name in ("Permission", "Review", "Restart"):   # changes ask first, saying what will happen
+            wait_for("(y)", 60)
             key("y")
         wait_for(done, 90)
         key("C-n")

@@ -1,11 +1,12 @@
 """A secret field shows whether a secret is held (never the value), and clearing it forgets the
-secret: the next action cannot use the old one. The writer secret, the sudo password and the access
-token alike."""
+secret: the next action cannot use the old one. The writer secret, the admin key, the sudo password
+and the access token alike."""
 
 import asyncio
 
 from textual.widgets import Input, Static
 
+from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.session import Answers, Session
 from screens.app import WizardApp
@@ -63,6 +64,28 @@ def test_clearing_the_writer_secret_forgets_it(tmp_path):
         assert text(app, "#secret-state") == "typed (hidden); never saved"
         assert app.screen.collect() is not None and session.secret_access_key.reveal() == "typed-anew-0123456789"
     run(session, "provider", drive)
+
+
+def test_clearing_the_admin_key_forgets_it_and_nothing_is_applied(tmp_path):
+    session = Session(Answers(env_file=str(tmp_path / ".env.production"), provider="wasabi", bucket="files-example",
+                              region="eu-central-1", access_key_id="AKIAEXAMPLE"),
+                      secret_access_key=Secret("writer-secret-0123456789"),
+                      admin=Credential("AKIAADMINEXAMPLE", Secret(OLD)), admin_from="given at launch")
+
+    async def drive(app, pilot):
+        assert app.screen.query_one("#admin-id", Input).value == "AKIAADMINEXAMPLE"
+        assert text(app, "#admin-secret-state").startswith("set (given at launch)")
+        app.screen.query_one("#admin-id", Input).value = ""
+        app.screen.query_one("#admin-secret", Input).value = ""
+        await pilot.pause()
+        app.screen.query_one("#apply-bucket").press()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.admin is None
+        assert app.screen.__class__.__name__ == "PermissionScreen"       # no confirmation, nothing applied
+        assert text(app, "#status").startswith("Admin key id: choose an AWS profile")
+    run(session, "permission", drive)
 
 
 def test_clearing_the_token_forgets_it(tmp_path):

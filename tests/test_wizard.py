@@ -148,7 +148,13 @@ def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_
             else:                   # pasted
                 app.screen.query_one("#admin-id", Input).value = srv.admin_access_key
                 app.screen.query_one("#admin-secret", Input).value = srv.admin_secret_key
-            await press(app, pilot, "#apply-bucket")
+            await press(app, pilot, "#apply-bucket")     # it says what will change first, and with which key
+            await wait(app, pilot)
+            asked = confirmation(app)
+            assert f"bucket {bucket.name} at {srv.endpoint}" in asked and "REPLACED" in asked, asked
+            assert ("AWS profile lab-admin" if where == "ssh" else "pasted here") in asked, asked
+            assert srv.admin_secret_key not in asked
+            await pilot.press("y")
             await wait(app, pilot)
             assert "set up for this mode" in status(app), status(app)
             assert (app.session.admin_profile is not None) == (where == "ssh")

@@ -26,6 +26,48 @@ def public_access_block_for(permission: str) -> dict[str, bool]:
     }
 
 
+def describe_setup(settings: Settings, admin: Credential, key_from: str, http: HttpOptions | None = None,
+                   writer_key_id: str | None = None) -> list[str]:
+    """What setup_bucket will change, on which bucket, with which key, and what the bucket has now
+    (read with the same key; what cannot be read is said so): the confirmation's lines."""
+    from ..secrets import mask
+    s3 = make_client(settings, admin, http=http)
+    b = settings.bucket
+    secrets = [admin.secret_access_key]
+    where = settings.endpoint or f"AWS S3 ({settings.region})"
+    lines = [f"bucket {b} at {where}, with the admin key {mask(admin.access_key_id)} ({key_from})"]
+    if writer_key_id and admin.access_key_id == writer_key_id:
+        lines.append("that is the writer key Mastodon uses: it is used here only because it was given as the "
+                     "admin key")
+
+    def now(fn, show) -> str:
+        try:
+            return show(fn())
+        except Exception as exc:  # noqa: BLE001 - said, never raised
+            code = explain(exc, secrets).code
+            return "none" if code.startswith("NoSuch") else f"not readable ({code})"
+    flags = public_access_block_for(settings.permission)
+    current = now(lambda: s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
+                  lambda c: ", ".join(f"{k}={'on' if v else 'off'}" for k, v in c.items()))
+    lines.append("Block Public Access: " + ", ".join(f"{k}={'on' if v else 'off'}" for k, v in flags.items())
+                 + f" (now: {current})")
+    ownership = "ObjectWriter" if settings.permission == "acl" else "BucketOwnerEnforced"
+    current = now(lambda: s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"][0],
+                  lambda r: r["ObjectOwnership"])
+    lines.append(f"object ownership: {ownership} (now: {current})"
+                 + ("; existing objects' ACLs stop counting" if ownership == "BucketOwnerEnforced" else ""))
+    current = now(lambda: json.loads(s3.get_bucket_policy(Bucket=b)["Policy"]).get("Statement", []),
+                  lambda st: f"{len(st)} statement(s)")
+    if settings.permission == "policy":
+        lines.append("bucket policy REPLACED by one granting GetObject to everyone on Mastodon's media prefixes "
+                     f"only, never backups/ (now: {current}; a policy's other statements are not kept)")
+    else:
+        lines.append(f"bucket policy: left as it is (now: {current}; ACL mode needs none)")
+    current = now(lambda: s3.get_bucket_cors(Bucket=b)["CORSRules"], lambda r: f"{len(r)} rule(s)")
+    lines.append(f"CORS REPLACED by GET and HEAD from any origin (now: {current})")
+    return lines
+
+
 def setup_bucket(settings: Settings, admin: Credential, http: HttpOptions | None = None) -> list[Check]:
     """Apply Block Public Access, object ownership, bucket policy and CORS for the mode. Each step
     reports pass, skip (the server has no such setting) or fail with the provider's error."""
