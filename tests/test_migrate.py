@@ -5,7 +5,6 @@ through nginx as a browser): bytes, Content-Type, Cache-Control, ACL, who can re
 import hashlib
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -136,37 +135,84 @@ def test_acl_mode_on_a_bucket_with_acls_disabled_stops_with_the_fix(s3server, bu
     assert doc["copied"] + len(doc["failed"]) < len(tree.files)      # it stopped instead of failing every file
 
 
-def test_a_copy_killed_at_random_points_resumes_to_a_complete_copy(bucket, lab_info, prepared, tmp_path):
-    """SIGKILL during the copy, several times, then a rerun: every object complete and byte-identical,
-    and what was complete before a kill is not uploaded again."""
+def test_a_copy_killed_at_chosen_points_resumes_without_writing_anything_twice(bucket, lab_info, prepared,
+                                                                               tmp_path):
+    """SIGKILL at three chosen points, each reached through a proxy in front of the server that holds
+    one kind of request (never a guess at how fast the copy runs): mid-PUT once 40 objects are
+    stored, mid-multipart with a part in flight, and after the server created a multipart upload
+    but before its id reached the copy. Then a rerun: every object complete and byte-identical;
+    every object the server stored was written once (the journal kept the killed runs' work); no
+    multipart upload left, the instance's own untouched."""
+    from urllib.parse import unquote, urlsplit
+
+    from mastowizard_lab.faultproxy import FaultProxy
     s = prepared("acl")
-    tree = make_tree(tmp_path / "system", 400, big=1)    # one video above the multipart threshold
-    rng = random.Random(7)
-    killed, rows = 0, 0
-    for _ in range(3):
-        proc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl", "--jobs", "8", wait=False)
-        target, deadline = rows + rng.randint(20, 120), time.monotonic() + 60
-        while proc.poll() is None and rows < target and time.monotonic() < deadline:
-            rows = journal_rows(tmp_path / "state")
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0, 0.3))         # anywhere: between files, mid-PUT, mid-multipart
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.communicate()
-    assert killed >= 1
-    p, doc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl")
-    assert p.returncode == 0 and doc["ok"] and doc["verified"]["listed"] == len(tree.files)
-    assert doc["skipped"] > 0                  # the killed runs' complete work was kept
+    tree = make_tree(tmp_path / "system", 150, big=1)    # one video above the multipart threshold
+    srv = bucket.server
+    state = tmp_path / "state"
     admin = bucket.admin_client
+    theirs = admin.create_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/new.mp4"))
+
+    def key_of(target: str) -> str:
+        return unquote(urlsplit(target).path).split("/", 2)[2]
+
+    def stored(proxy) -> list[str]:
+        """Keys the server stored with a single PUT (not a part, not an ACL), as the proxy saw."""
+        return [key_of(t) for m, t, st in proxy.log.forwarded
+                if m == "PUT" and st == 200 and not urlsplit(t).query]
+
+    single_put = lambda r: r.method == "PUT" and not r.query                       # noqa: E731
+    part = lambda r: r.method == "PUT" and "partNumber=" in r.query                 # noqa: E731
+    create = lambda r: r.method == "POST" and r.query.split("&")[0] in ("uploads", "uploads=")   # noqa: E731
+
+    with FaultProxy(urlsplit(srv.endpoint).port) as proxy:
+        def killed_at(match, hold, after=0):
+            proxy.clear()
+            proxy.rule(match, hold, after)
+            held = proxy.held()
+            proc = migrate(bucket, lab_info, tree.root, state, "acl", "--jobs", "8", "--endpoint", proxy.endpoint,
+                           wait=False)
+            proxy.wait_held(held + 1, alive=lambda: proc.poll() is None)
+            proxy.wait_idle()                # every answer the server gave has reached the copy
+            # ... and every object the server stored is in the journal before the kill: awaited
+            want = len(set(stored(proxy)))
+            deadline = time.monotonic() + 60
+            while journal_rows(state) < want:
+                assert time.monotonic() < deadline, f"journal rows {journal_rows(state)}, {want} stored awaited"
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.02)
+            assert proc.poll() is None, "the copy must still be running when it is killed"
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+
+        killed_at(single_put, "request", after=40)       # mid-PUT: the 41st never reaches the server
+        assert len(stored(proxy)) == 40
+        killed_at(part, "request")                       # mid-multipart: a part in flight
+        killed_at(create, "response")                    # the upload exists; its id never reached the copy
+        orphans = [u for u in admin.list_multipart_uploads(Bucket=bucket.name).get("Uploads", [])
+                   if u["UploadId"] != theirs["UploadId"]]
+        assert len(orphans) == 1, orphans                # run 2's was aborted by run 3; run 3's is left
+        proxy.clear()                                    # a well-behaved server from now on
+        before = len(proxy.log.forwarded)
+        p, doc = migrate(bucket, lab_info, tree.root, state, "acl", "--endpoint", proxy.endpoint)
+        assert p.returncode == 0 and doc["ok"] and doc["verified"]["listed"] == len(tree.files), (doc["failed"], p.stderr[-2000:])
+        assert doc["skipped"] >= 40                      # the killed runs' complete work was kept
+        again = [key_of(t) for m, t, st in proxy.log.forwarded[before:] if m == "PUT" and st == 200
+                 and not urlsplit(t).query]
+        twice = {k for k in stored(proxy) if stored(proxy).count(k) > 1}
+        assert not twice, f"written twice: {sorted(twice)[:5]}"
+        assert set(again).isdisjoint(stored(proxy)[:40])
+        p, rerun = migrate(bucket, lab_info, tree.root, state, "acl", "--endpoint", proxy.endpoint)
+        assert rerun["copied"] == 0
     for rel in tree.files:
         body = admin.get_object(Bucket=bucket.name, Key=s.key(rel))["Body"].read()
         assert hashlib.md5(body).digest() == hashlib.md5((tree.root / rel).read_bytes()).digest(), rel
-    p, again = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl")
-    assert again["copied"] == 0
     # nothing left behind by the kills: no unfinished multipart upload (its parts are billed), no
-    # spool file of the walk
-    assert admin.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
+    # spool file of the walk; the instance's own upload in progress is untouched
+    left = [u["UploadId"] for u in admin.list_multipart_uploads(Bucket=bucket.name).get("Uploads", [])]
+    assert left == [theirs["UploadId"]], left
+    admin.abort_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/new.mp4"),
+                                 UploadId=theirs["UploadId"])
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

@@ -25,7 +25,7 @@ from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..settings import Settings
 from .inventory import Skipped, SourceFile, walk
-from .journal import Journal, journal_path
+from .journal import PENDING, Journal, journal_path
 from .objects import (
     CACHE_CONTROL,
     ObjectSpec,
@@ -321,17 +321,45 @@ def _complete(row, listed: tuple[str, int, str], f: SourceFile, spec: ObjectSpec
             and listed[1] == f.size and listed[2] == etag)
 
 
+CLOCK_SKEW = 300.0     # seconds between this machine's clock and the server's that an intent allows
+
+
 def _abort_left_over(journal: Journal, client, settings: Settings) -> None:
     """Multipart uploads an earlier run started and never finished (killed): abort them, so the
     bucket does not keep (and bill) their parts. Only uploads this tool started, from its journal:
-    the instance's own uploads in progress are never touched."""
-    for key, upload_id in journal.open_uploads():
+    the instance's own uploads in progress are never touched. An upload whose id never reached the
+    journal (killed while it was created) is found by its exact key, started after the intent."""
+    open_rows = journal.open_uploads()
+    known = {upload_id for _, upload_id, _ in open_rows}
+    for key, upload_id, started in open_rows:
+        if upload_id.startswith(PENDING):
+            if _abort_unrecorded(client(), settings, key, started, known):
+                journal.upload_closed(upload_id)
+            continue
         try:
             client().abort_multipart_upload(Bucket=settings.bucket, Key=key, UploadId=upload_id)
         except Exception as e:  # noqa: BLE001 - already gone (NoSuchUpload) is what we want
             if "NoSuchUpload" not in str(e) and "404" not in str(e):
                 continue
         journal.upload_closed(upload_id)
+
+
+def _abort_unrecorded(s3, settings: Settings, key: str, started: float, known: set[str]) -> bool:
+    """Abort the uploads of exactly KEY initiated since STARTED (less the clock skew allowed) that the
+    journal does not know: the ones a killed run created. True when the listing could be read."""
+    try:
+        pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=settings.bucket, Prefix=key)
+        ours = [u["UploadId"] for page in pages for u in page.get("Uploads", [])
+                if u["Key"] == key and u["UploadId"] not in known
+                and u["Initiated"].timestamp() >= started - CLOCK_SKEW]
+    except Exception:  # noqa: BLE001 - the next run tries again
+        return False
+    for upload_id in ours:
+        try:
+            s3.abort_multipart_upload(Bucket=settings.bucket, Key=key, UploadId=upload_id)
+        except Exception:  # noqa: BLE001 - gone already, or the next run tries again
+            pass
+    return True
 
 
 def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, threshold: int,
@@ -344,8 +372,9 @@ def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, thresho
         extra["ACL"] = spec.acl
     if storage_class(settings):
         extra["StorageClass"] = storage_class(settings)
+    intent = journal.upload_intent(spec.key)
     upload_id = client.create_multipart_upload(Bucket=settings.bucket, Key=spec.key, **extra)["UploadId"]
-    journal.upload_opened(spec.key, upload_id)
+    journal.upload_opened(spec.key, upload_id, intent)
     parts, sent = [], 0
     try:
         while True:

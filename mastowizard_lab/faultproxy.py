@@ -1,0 +1,242 @@
+"""A misbehaving provider on 127.0.0.1: an HTTP proxy in front of a lab S3 server that forwards each
+request as it came (Host kept, so SigV4 signatures stay valid) and can hold chosen requests.
+
+A rule matches a request (method, path, query) and says where to stop it: before it is forwarded
+(`hold="request"`: the server never sees it) or after the server answered (`hold="response"`: the
+server acted, the client never learns it). Tests wait for `held()` to reach a count, a condition,
+instead of guessing how fast the client runs; held requests stay held until the proxy stops.
+
+    with FaultProxy(upstream_port) as proxy:
+        proxy.rule(lambda r: r.method == "PUT" and "uploadId" in r.query, hold="request")
+        ... point the client at proxy.endpoint, wait for proxy.wait_held(1), kill the client ...
+"""
+
+from __future__ import annotations
+
+import http.client
+import socketserver
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class Rule:
+    match: Callable[[Request], bool]
+    hold: str = "request"              # request | response
+    after: int = 0                     # let this many matching requests through first
+    seen: int = 0
+
+
+@dataclass
+class Log:
+    forwarded: list[tuple[str, str, int]] = field(default_factory=list)   # (method, path?query, status)
+    held: list[tuple[str, str, str]] = field(default_factory=list)        # (method, path?query, where)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1"):
+        self.upstream = (upstream_host, upstream_port)
+        self.rules: list[Rule] = []
+        self.log = Log()
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.stopping = threading.Event()
+        self.in_flight = 0                 # requests read and not answered yet, held ones not counted
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                proxy._serve(self.rfile, self.wfile)
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="faultproxy")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "FaultProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            self.changed.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def rule(self, match: Callable[[Request], bool], hold: str = "request", after: int = 0) -> Rule:
+        r = Rule(match, hold, after)
+        with self.lock:
+            self.rules.append(r)
+        return r
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Until no request is being forwarded or answered (held ones aside): every answer the server
+        gave has reached the client."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while self.in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no request in flight awaited for {timeout:.0f}s; {self.in_flight} still "
+                                         f"are, the last answered: {self.log.forwarded[-3:]}")
+                self.changed.wait(min(left, 0.2))
+
+    def held(self) -> int:
+        with self.lock:
+            return len(self.log.held)
+
+    def wait_held(self, count: int = 1, timeout: float = 120.0, alive: Callable[[], bool] | None = None) -> None:
+        """Until COUNT requests are held. Fails naming what it awaited and what it saw, also when
+        ALIVE (the client) says the client ended first."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self.log.held) < count:
+                if alive is not None and not alive():
+                    raise AssertionError(f"the client ended before {count} request(s) were held; it sent "
+                                         f"{len(self.log.forwarded)}, the last: {self.log.forwarded[-3:]}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{count} held request(s) awaited for {timeout:.0f}s; held "
+                                         f"{self.log.held}, forwarded {len(self.log.forwarded)}, the last: "
+                                         f"{self.log.forwarded[-3:]}")
+                self.changed.wait(min(left, 0.2))
+
+    # -- the proxy ------------------------------------------------------------------------------
+    def _rule_for(self, req: Request) -> Rule | None:
+        with self.lock:
+            for r in self.rules:
+                if r.match(req):
+                    r.seen += 1
+                    if r.seen > r.after:
+                        return r
+        return None
+
+    def _hold(self, req: Request, where: str) -> None:
+        with self.lock:
+            self.log.held.append((req.method, f"{req.path}?{req.query}" if req.query else req.path, where))
+            self.changed.notify_all()
+        self.stopping.wait()
+
+    def _serve(self, rfile, wfile) -> None:
+        upstream: http.client.HTTPConnection | None = None
+        try:
+            while not self.stopping.is_set():
+                req = _read_request(rfile)
+                if req is None:
+                    return
+                rule = self._rule_for(req)
+                if rule is not None and rule.hold == "request":
+                    self._hold(req, "request")
+                    return
+                self._busy(+1)
+                try:
+                    upstream = self._forward(req, rule, upstream, wfile)
+                finally:
+                    self._busy(-1)
+                if upstream is False:
+                    return
+        except (OSError, http.client.HTTPException):
+            return
+        finally:
+            if upstream:
+                upstream.close()
+
+    def _busy(self, n: int) -> None:
+        with self.lock:
+            self.in_flight += n
+            self.changed.notify_all()
+
+    def _forward(self, req: Request, rule: Rule | None, upstream, wfile):
+        """Send REQ upstream and its answer back; the connection to keep, or False when held."""
+        if upstream is None:
+            upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
+        target = f"{req.path}?{req.query}" if req.query else req.path
+        upstream.putrequest(req.method, target, skip_host=True, skip_accept_encoding=True)
+        for k, v in req.headers:
+            if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                upstream.putheader(k, v)
+        upstream.putheader("Content-Length", str(len(req.body)))
+        upstream.endheaders(req.body)
+        resp = upstream.getresponse()
+        body = resp.read()
+        with self.lock:
+            self.log.forwarded.append((req.method, target, resp.status))
+            self.changed.notify_all()
+        if rule is not None and rule.hold == "response":
+            upstream.close()
+            self._busy(-1)
+            try:
+                self._hold(req, "response")
+            finally:
+                self._busy(+1)
+            return False
+        head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                head.append(f"{k}: {v}")
+        length = resp.getheader("Content-Length") if req.method == "HEAD" else str(len(body))
+        if length is not None:
+            head.append(f"Content-Length: {length}")
+        wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (b"" if req.method == "HEAD" else body))
+        wfile.flush()
+        if resp.will_close:
+            upstream.close()
+            return None
+        return upstream
+
+
+def _read_request(rfile) -> Request | None:
+    line = rfile.readline(65537)
+    if not line or not line.strip():
+        return None
+    method, target, _ = line.decode("latin-1").split(" ", 2)
+    headers: list[tuple[str, str]] = []
+    while True:
+        h = rfile.readline(65537)
+        if h in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = h.decode("latin-1").partition(":")
+        headers.append((k.strip(), v.strip()))
+    lower = {k.lower(): v for k, v in headers}
+    if "chunked" in lower.get("transfer-encoding", "").lower():
+        body = b""
+        while True:
+            size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            body += rfile.read(size)
+            rfile.readline()
+    else:
+        body = rfile.read(int(lower.get("content-length", "0") or 0))
+    parts = urlsplit(target)
+    return Request(method, parts.path, parts.query, headers, body)
