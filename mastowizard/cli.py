@@ -18,7 +18,7 @@ from . import __version__
 from .argv import Parser as _Parser
 from .env.apply import apply_plan, list_backups, rollback
 from .env.doc import EnvDocument
-from .env.file import DEFAULT_ENV_FILE, read_values
+from .env.file import DEFAULT_ENV_FILE, default_env_file, read_values
 from .env.plan import EnvFile, describe, make_announce_plan, make_plan, masked_lines
 from .errors import InputError, MastowizardError, TargetError
 from .host.local import LocalHost
@@ -37,7 +37,7 @@ SETTINGS_FLAGS = ("provider", "bucket", "region", "endpoint", "addressing", "per
 
 def _common(p: argparse.ArgumentParser, settings: bool = True, http: bool = True) -> None:
     p.add_argument("--env-file", metavar="PATH",
-                   help=f"the instance's env file (default {DEFAULT_ENV_FILE}); S3 settings are read from it "
+                   help=f"the instance's env file (default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}); S3 settings are read from it "
                         "exactly as Mastodon reads them")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     if settings:
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "printed first)")
 
     p = sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked")
-    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--env-file", metavar="PATH", help=f"default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     _ssh_options(p)
 
@@ -121,14 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-missing-media", metavar="COUNT", help=ACCEPT_MISSING)
 
     p = sub.add_parser("rollback", help="restore the env file from a backup, byte for byte")
-    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--env-file", metavar="PATH", help=f"default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}")
     p.add_argument("--backup", metavar="PATH", help="the backup to restore (default: the newest)")
     p.add_argument("--yes", action="store_true", help="restore without asking")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     _ssh_options(p)
 
     p = sub.add_parser("restart", help="restart web, sidekiq and streaming and wait until healthy")
-    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--env-file", metavar="PATH", help=f"default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--systemd", action="store_true", help="a source install under systemd")
     kind.add_argument("--compose", metavar="DIR", help="a Docker Compose install in DIR")
@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prune-cache", help="before a migration: shrink the remote media cache with Mastodon's "
                        "`tootctl media remove --days N` (asks first)")
-    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--env-file", metavar="PATH", help=f"default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}")
     p.add_argument("--days", default=str(PRUNE_DAYS),
                    help=f"remove cached remote media older than this (default {PRUNE_DAYS}, as tootctl)")
     kind = p.add_mutually_exclusive_group()
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="the live checklist: upload a test image through the API and "
                        "follow it to the bucket and the media host")
-    p.add_argument("--env-file", metavar="PATH", help=f"default {DEFAULT_ENV_FILE}")
+    p.add_argument("--env-file", metavar="PATH", help=f"default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}")
     p.add_argument("--instance", metavar="URL", help="the instance's URL (https://mastodon.example)")
     p.add_argument("--poll-timeout", metavar="SECONDS", type=float, default=60.0,
                    help="how long to wait for media processing (default 60)")
@@ -207,7 +207,7 @@ def load_settings(args: argparse.Namespace, values: dict[str, str] | None = None
     notes: list[str] = []
     env: dict[str, str] = {}
     if args.env_file or not _flags_given(args):
-        path = args.env_file or DEFAULT_ENV_FILE
+        path = args.env_file or default_env_file()
         env = values if values is not None else read_values(path)
         reading = from_env(env)
         notes += reading.notes
@@ -379,11 +379,11 @@ def _public_settings(s: Settings) -> dict[str, Any]:
 def _env_path(args: argparse.Namespace, host=None) -> str:
     """--env-file, or the default, or where the mastodon-web unit says the live directory is."""
     if args.env_file or host is None:
-        return args.env_file or DEFAULT_ENV_FILE
+        return args.env_file or default_env_file()
     from .host.commands import LocalRunner
     from .host.restart import locate_env_file
     runner = host if hasattr(host, "run") else LocalRunner()
-    return locate_env_file(host, runner, DEFAULT_ENV_FILE)
+    return locate_env_file(host, runner, default_env_file())
 
 
 class _CliPrompter:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .env.file import DEFAULT_ENV_FILE
+from .env.file import default_env_file
 from .errors import InputError
 from .host.local import LocalHost
 from .results import Check
@@ -32,7 +32,7 @@ class Answers:
     known_hosts: str = ""
     identity: str = ""
     accept_host_key: str = ""
-    env_file: str = DEFAULT_ENV_FILE
+    env_file: str = field(default_factory=default_env_file)
     provider: str = "aws"
     bucket: str = ""
     region: str = ""

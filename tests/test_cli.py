@@ -65,9 +65,13 @@ def test_bad_input_is_one_line(args, fragments):
     one_line_error(run(*args), *fragments)
 
 
-def test_default_env_file_missing_says_how_to_fix():
-    line = one_line_error(run("probe"), "--env-file")
-    assert "/home/mastodon/live/.env.production" in line or "does not exist" in line
+def test_default_env_file_missing_says_how_to_fix(tmp_path):
+    """Without --env-file: $MASTOWIZARD_ENV_FILE, else /home/mastodon/live/.env.production (never read
+    here: a machine that is a Mastodon host has one)."""
+    missing = tmp_path / "live" / ".env.production"
+    line = one_line_error(run("probe", env={"MASTOWIZARD_ENV_FILE": str(missing)}), "--env-file")
+    assert str(missing) in line and "does not exist" in line, line
+    assert "--env-file" in run("probe", "--help").stdout and "$MASTOWIZARD_ENV_FILE" in run("probe", "--help").stdout
 
 
 def test_env_file_with_local_storage(tmp_path):

@@ -6,7 +6,8 @@ import pytest
 from mastowizard.session import Answers, Session
 from screens.app import WizardApp
 
-ANSWERS = dict(env_file="/home/mastodon/live/.env.production", provider="wasabi", bucket="files-example",
+# the env file is one no machine has: a Mastodon host's own /home/mastodon/live/.env.production is never read
+ANSWERS = dict(env_file="/nonexistent/mastodon/live/.env.production", provider="wasabi", bucket="files-example",
                region="eu-central-1", alias_host="files.example.com", access_key_id="AKIAEXAMPLE",
                instance="https://mastodon.example")
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 from ..host.local import Host, LocalHost
 from .doc import EnvDocument
 from .plan import EnvFile
 
 DEFAULT_ENV_FILE = "/home/mastodon/live/.env.production"
+
+
+def default_env_file() -> str:
+    """The env file used when none is given: $MASTOWIZARD_ENV_FILE (an install elsewhere, e.g.
+    /opt/mastodon/.env.production), else Mastodon's documented place."""
+    return os.environ.get("MASTOWIZARD_ENV_FILE") or DEFAULT_ENV_FILE
 
 
 def parse_values(text: str, source: str = "env file") -> dict[str, str]:

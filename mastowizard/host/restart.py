@@ -43,9 +43,9 @@ def _exists(host, path: str) -> bool:
 
 
 def locate_env_file(host, runner: Runner, default: str) -> str:
-    """DEFAULT if it exists, else the mastodon-web unit's WorkingDirectory/.env.production."""
-    if _exists(host, default):
-        return default
+    """The env file of the Mastodon that runs: the mastodon-web unit's WorkingDirectory/.env.production
+    when there is one, else DEFAULT (a Compose install, or no unit: reading it explains). The unit
+    wins over a file at the default place, which may be an old or another install's."""
     try:
         r = runner.run(["systemctl", "show", "mastodon-web", "-p", "WorkingDirectory", "--value"], timeout=30)
     except Exception:  # noqa: BLE001 - no systemd here: keep the default and let reading it explain
