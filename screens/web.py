@@ -21,6 +21,7 @@ import ipaddress
 import secrets
 import shlex
 import signal
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mastowizard web", description="The wizard in a browser page (textual-serve). It listens on "
                 "127.0.0.1 only, unless --allow-remote; open the URL it prints, which holds this launch's secret.")
     p.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", default=str(DEFAULT_PORT), metavar="PORT", help=f"default {DEFAULT_PORT}")
+    p.add_argument("--port", default=str(DEFAULT_PORT), metavar="PORT", help=f"default {DEFAULT_PORT}; 0: any free "
+                   "port (the URL printed names it)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow --host to be an address other machines reach (plain http: prefer an SSH tunnel)")
     p.add_argument("--public-url", metavar="URL",
@@ -55,21 +57,26 @@ class Options:
 
     def __init__(self, args: argparse.Namespace):
         self.host = _bind_address(args.host, args.allow_remote)
-        self.port = _number("--port", args.port, 1, 65535)
+        self.port = _number("--port", args.port, 0, 65535)      # 0: any free port, printed once bound
         self.sessions = _number("--sessions", args.sessions, 1, 100)
         self.loopback = ipaddress.ip_address(self.host).is_loopback
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{shown}:{self.port}"
         self.allowed_hosts = set(LOOPBACK_NAMES) if self.loopback else {self.host}
+        self.public_url = None
         if args.public_url:
             parts = urlsplit(args.public_url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
                 raise InputError("--public-url", f"{args.public_url!r} is not an http(s) URL of a host",
                                  "give it as https://wizard.example:8443")
-            self.url = args.public_url.rstrip("/")
+            self.public_url = args.public_url.rstrip("/")
             self.allowed_hosts.add(parts.hostname)
         self.secret = secrets.token_urlsafe(24)
         self.wizard = [sys.executable, "-m", "screens.served"] + (["--demo"] if args.demo else []) + to_argv(args)
+
+    @property
+    def url(self) -> str:
+        """Where the page is: --public-url, else the bound address and port."""
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return self.public_url or f"http://{shown}:{self.port}"
 
     @property
     def command(self) -> str:
@@ -259,13 +266,24 @@ class GuardedServer:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, leave)
 
-        async def announce(app):
+        # Bound here, before anything is printed: the URL is printed once the port listens (a client
+        # that connects as soon as it reads it is served), and with --port 0 it names the free port
+        # the system gave. A port already taken fails here, before any banner.
+        sock = socket.socket(socket.AF_INET6 if ":" in self.o.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.o.host, self.o.port))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+        self.o.port = sock.getsockname()[1]
+
+        def announce(_aiohttp_says: str) -> None:       # run_app calls it once its site serves
             for line in self.banner():
                 print(line, file=self.out, flush=True)
-        app = self.make_app()
-        app.on_startup.append(announce)
-        web.run_app(app, host=self.o.host, port=self.o.port, handle_signals=False, loop=loop,
-                    access_log=None, print=None, shutdown_timeout=10)
+        web.run_app(self.make_app(), sock=sock, handle_signals=False, loop=loop, access_log=None, print=announce,
+                    shutdown_timeout=10)
 
 
 def _terminal_size(width: str | None, height: str | None) -> tuple[int, int]:

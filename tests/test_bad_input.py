@@ -130,7 +130,7 @@ for t in ("-1", "abc"):
     case(f"restart --timeout {t}", ["restart", *G, "--timeout", t], "--timeout")
 case("restart --compose missing dir", ["restart", *G, "--compose", "nowhere", "--instance", "https://m.example"],
      "nowhere")
-for args, flag in ((["--host", "0.0.0.0"], "--host"), (["--host", "example.com"], "--host"), (["--port", "0"], "--port"),
+for args, flag in ((["--host", "0.0.0.0"], "--host"), (["--host", "example.com"], "--host"), (["--port", "-1"], "--port"),
                    (["--port", "http"], "--port"), (["--sessions", "0"], "--sessions"),
                    (["--public-url", "ftp://x.example"], "--public-url")):
     case(f"web {' '.join(args)}", ["web", *args], flag)

@@ -19,16 +19,15 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = iter(range(17850, 17860))
 
 
 class Web:
-    """A `mastowizard web` server in a process of its own, and the URL it printed."""
+    """A `mastowizard web` server in a process of its own on a free port (--port 0), and the URL it
+    printed: printed once the port listens, so it is used at once."""
 
     def __init__(self, tmp_path: Path, *args: str, timeout: float = 60):
-        self.port = next(PORTS)
         env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "screens.launch", "web", "--port", str(self.port), *args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "screens.launch", "web", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                      cwd=tmp_path, start_new_session=True)
         self.lines: list[str] = []
@@ -41,6 +40,7 @@ class Web:
             if line.startswith("http"):
                 break
         self.url = self.lines[-1]
+        self.port = int(re.match(r"http://127\.0\.0\.1:(\d+)/", self.url)[1])
         self.key = self.url.split("key=")[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.lines.append(self.proc.stdout.readline().rstrip("\n"))     # how to reach it through SSH
