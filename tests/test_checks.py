@@ -84,6 +84,15 @@ def lab(request, tmp_path, bucket, lab_info):
     lab.stop()
 
 
+def once(mode: str = "acl"):
+    """For a case that is the instance's, the media host's or the settings', the same on every S3
+    server and in both modes: run once (RGW, MODE), not generated four times and skipped."""
+    def mark(test):
+        return pytest.mark.parametrize("lab", [mode], indirect=True)(
+            pytest.mark.parametrize("s3server", ["rgw"], indirect=True)(test))
+    return mark
+
+
 def failing(checks):
     bad = [c for c in checks if c.status == "fail"]
     assert all(c.fix for c in bad)
@@ -177,6 +186,7 @@ def test_no_cors(lab):
     assert by_id(checks)["public_fetch"].status == "warn"
 
 
+@once()
 def test_alias_host_wrong(lab, tmp_path):
     lab.setup()
     other = f"mw-other-{lab.bucket.name[3:]}.{lab.bucket.server.name}.media.test:{lab.lab_info.https_port}"
@@ -198,6 +208,7 @@ def test_alias_host_with_the_bucket_in_the_path(lab):
     assert "S3_ALIAS_HOST" in s.detail and "host name" in s.fix
 
 
+@once()
 def test_instance_still_on_local_storage(lab, tmp_path):
     lab.setup()
     text = lab.env_file.read_text()
@@ -210,6 +221,7 @@ def test_instance_still_on_local_storage(lab, tmp_path):
     assert "has not been restarted" in by_id(checks)["instance.csp"].fix
 
 
+@once()
 def test_token_without_write_media(lab):
     lab.setup()
     lab.start()
@@ -218,6 +230,7 @@ def test_token_without_write_media(lab):
     assert "write:media" in by_id(checks)["instance.token"].fix
 
 
+@once()
 def test_processing_that_never_finishes(lab):
     lab.setup()
     lab.start(never_finish=True)
@@ -228,6 +241,7 @@ def test_processing_that_never_finishes(lab):
     assert no_test_media_left(lab.bucket) == []
 
 
+@once()
 def test_server_answering_html(lab):
     lab.setup()
     lab.start()
@@ -236,6 +250,7 @@ def test_server_answering_html(lab):
     assert "HTML" in by_id(checks)["instance.health"].detail
 
 
+@once()
 def test_cli_check_json(lab):
     lab.setup()
     lab.start()
@@ -253,6 +268,7 @@ def test_cli_check_json(lab):
     assert lab.bucket.server.writer_secret_key not in p.stdout + p.stderr
 
 
+@once()
 def test_old_urls_after_the_move(lab, tmp_path):
     """Old media under public/system: the web server keeps serving /system/ from disk (nginx's
     try_files) until the files go; once they are removed, old URLs break unless they are redirected."""
@@ -272,6 +288,7 @@ def test_old_urls_after_the_move(lab, tmp_path):
     assert "redirect /system/" in by_id(ctx_checks)["old_urls"].fix
 
 
+@once()
 def test_preflight_refused_at_the_media_host(lab):
     """A media host configured as Mastodon's docs show it (`limit_except GET`) refuses the preflight."""
     lab.setup()
@@ -284,11 +301,10 @@ def test_preflight_refused_at_the_media_host(lab):
     assert by_id(checks)["cors"].evidence["preflight"]["status"] == 403
 
 
+@once("policy")
 def test_a_restart_missed_is_named_with_the_services(lab):
     """The env file moved to a new media host, but web and sidekiq still run with the old one: the
     URLs and the web app's policy say so, and name what to restart."""
-    if lab.permission == "acl":
-        pytest.skip("a missed restart is the instance's, the same in both modes")
     lab.setup()
     lab.start()
     new_host = f"{lab.bucket.name}.{lab.bucket.server.name}-docs.media.test:{lab.lab_info.https_port}"
@@ -302,12 +318,11 @@ def test_a_restart_missed_is_named_with_the_services(lab):
     assert no_test_media_left(lab.bucket) == []
 
 
+@once("policy")
 def test_a_media_host_that_redirects_needs_extra_media_hosts(lab):
     """A media host that 301s every key to the real one: browsers follow it only where the policy
     allows the target, which Mastodon lists only from EXTRA_MEDIA_HOSTS."""
     from mastowizard_lab import nginx
-    if lab.permission == "acl":
-        pytest.skip("the redirect is the media host's, the same in both modes")
     front = f"redirect-{lab.bucket.name}.lab.test"
     target = lab.bucket.media_https_base
     nginx.add_redirect_site(f"test-{front}", front, target)
@@ -329,10 +344,9 @@ def test_a_media_host_that_redirects_needs_extra_media_hosts(lab):
         nginx.remove_site(f"test-{front}")
 
 
+@once("policy")
 def test_http_media_on_an_https_instance_is_mixed_content(lab):
     from mastowizard_lab import nginx
-    if lab.permission == "acl":
-        pytest.skip("mixed content is the URLs', the same in both modes")
     lab.setup()
     lab.env_file.write_text(lab.env_text(alias=lab.bucket.media_http_base.split("://")[1]).replace(
         "S3_PROTOCOL=https", "S3_PROTOCOL=http"))
@@ -348,9 +362,8 @@ def test_http_media_on_an_https_instance_is_mixed_content(lab):
         nginx.remove_site(f"test-{front}")
 
 
+@once("policy")
 def test_a_scheme_in_the_alias_host_is_a_settings_failure(lab):
-    if lab.permission == "acl":
-        pytest.skip("a settings value, the same in both modes")
     lab.setup()
     lab.env_file.write_text(lab.env_text(alias="https://" + lab.bucket.media_https_base.split("://")[1]))
     lab.start()
@@ -368,11 +381,10 @@ def test_a_media_host_root_that_answers_a_page_is_a_warning_that_says_what_it_ho
     assert "deny /" in c.fix
 
 
+@once("policy")
 def test_before_mastodon_4_4_the_test_upload_is_left_to_mastodon_s_own_cleanup(lab):
     """4.3 has no DELETE /api/v1/media/:id: the version is read from /api/v2/instance and the check
     says the upload goes away by itself, instead of failing."""
-    if lab.permission == "acl":
-        pytest.skip("the API version, the same in both modes")
     lab.setup()
     lab.start(version="4.3.2")
     checks = lab.check()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import on
 
 from mastowizard_lab.nginx import HTML_HOST
 
@@ -147,10 +148,9 @@ def _aws_home(tmp_path, srv, name="lab-admin", endpoint=True):
     return {"HOME": str(home)}
 
 
+@on("rgw")        # reading the profile does not depend on the S3 server
 def test_setup_bucket_takes_the_admin_key_from_an_aws_profile(bucket, lab_info, tmp_path):
     srv = bucket.server
-    if srv.name != "rgw":
-        pytest.skip("reading the profile does not depend on the S3 server: the rgw run covers it")
     from mastowizard_lab import buckets
     f = env_file(tmp_path, bucket, "policy")
     home = _aws_home(tmp_path, srv)

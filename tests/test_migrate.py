@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+from conftest import on, servers_where
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
 from mastowizard.s3.bucket_setup import setup_bucket
@@ -125,9 +126,8 @@ def test_a_mastodon_tree_is_copied_exactly_and_a_rerun_copies_nothing(bucket, la
     assert p.returncode == 0 and again["copied"] == 0 and again["skipped"] == len(tree.files)
 
 
+@on(*servers_where("default_acls_disabled"))
 def test_acl_mode_on_a_bucket_with_acls_disabled_stops_with_the_fix(s3server, bucket, lab_info, tmp_path):
-    if not s3server.capabilities.get("default_acls_disabled"):
-        pytest.skip(f"{s3server.name} buckets start with ACLs enabled")
     tree = make_tree(tmp_path / "system", 120)
     p, doc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl")
     assert p.returncode == 1 and not doc["ok"]

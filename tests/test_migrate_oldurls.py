@@ -24,9 +24,9 @@ WEB = Path("/var/lib/mastowizard-lab")      # nginx's workers (nobody) can read 
 
 
 @pytest.fixture
-def instance_site(bucket, lab_info, tmp_path, monkeypatch):
-    if bucket.server.name != "rgw":
-        pytest.skip("nginx's behaviour does not depend on the S3 server: one is enough")
+def instance_site(rgw_bucket, lab_info, tmp_path, monkeypatch):
+    """nginx's behaviour does not depend on the S3 server behind it: one (RGW) is enough."""
+    bucket = rgw_bucket
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     name = f"inst-{uuid.uuid4().hex[:8]}"
     live = WEB / f"web-{name}"

@@ -7,6 +7,9 @@ user would see: which probes fail, and that the fix names the remedy. Nothing el
 import json
 
 import pytest
+from conftest import on, servers_where
+
+import mastowizard_lab as lab
 
 from mastowizard.net import HttpOptions
 from mastowizard.s3 import policies
@@ -120,13 +123,14 @@ def test_policy_that_allows_anonymous_put_is_caught(bucket, lab_info):
     assert bucket.endpoint_in(put.detail)
 
 
-@pytest.mark.parametrize("action, kind", [("s3:DeleteObject", "delete"), ("s3:PutObjectAcl", "ACL change")])
-def test_policy_that_lets_anyone_delete_or_change_acls_is_caught(bucket, lab_info, action, kind):
+@pytest.mark.parametrize("s3server, action, kind", [
+    *[(name, "s3:DeleteObject", "delete") for name in lab.SERVERS],
+    # only where a policy-mode bucket still has object ACLs to change
+    *[(name, "s3:PutObjectAcl", "ACL change") for name in servers_where("acl")
+      if name not in servers_where("default_acls_disabled")]], indirect=["s3server"])
+def test_policy_that_lets_anyone_delete_or_change_acls_is_caught(s3server, bucket, lab_info, action, kind):
     """A stranger who may delete media, or make it private, breaks the instance as surely as one who
     may upload: each is probed by its effect on a probe object of its own."""
-    caps = bucket.server.capabilities
-    if kind == "ACL change" and (not caps.get("acl") or caps.get("default_acls_disabled")):
-        pytest.skip(f"{bucket.server.name}'s policy-mode bucket has no object ACLs to change")
     setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
     _extra_statement(bucket, {"Sid": "Stranger", "Effect": "Allow", "Principal": "*", "Action": action,
                               "Resource": f"arn:aws:s3:::{bucket.name}/*"})
@@ -175,10 +179,9 @@ def test_nonexistent_bucket(bucket, lab_info):
     assert "does not exist" in checks[1].detail and "S3_BUCKET" in checks[1].fix
 
 
+@on(*servers_where("default_acls_disabled"))
 def test_default_new_bucket_with_acl_chosen(bucket, lab_info):
     """A new AWS-style bucket (Block Public Access on, ACLs disabled) with ACL mode chosen."""
-    if not bucket.server.capabilities.get("default_acls_disabled"):
-        pytest.skip(f"{bucket.server.name} buckets start with ACLs enabled")
     checks = probe(bucket, lab_info, "acl")
     f = failing(checks)
     assert {"writer.acl", "bucket.ownership", "bucket.public_access_block", "writer.write"} <= f
@@ -223,6 +226,7 @@ def test_probe_objects_are_removed_even_when_a_probe_crashes(bucket, lab_info, m
     assert leftover_probe_keys(bucket) == []
 
 
+@on("rgw")        # the listing is the media host's (nginx), whatever the S3 server behind it
 @pytest.mark.parametrize("fmt", ["html", "json", "xml"])
 def test_a_media_host_with_autoindex_is_a_listing_whatever_the_format(bucket, lab_info, fmt):
     """Keys proxied to a correctly private bucket, but directory paths served by nginx's autoindex
@@ -230,8 +234,6 @@ def test_a_media_host_with_autoindex_is_a_listing_whatever_the_format(bucket, la
     import shutil
 
     from mastowizard_lab import nginx, sshd
-    if bucket.server.name != "rgw":
-        pytest.skip("the listing is the media host's (nginx), whatever the S3 server behind it")
     tree = sshd.shared() / "test-autoindex" / fmt       # where nginx's workers (nobody) may read
     shutil.rmtree(tree, ignore_errors=True)
     (tree / "media_attachments" / "files").mkdir(parents=True)
@@ -290,9 +292,8 @@ def test_a_deny_in_the_bucket_policy_is_named_as_the_cause(bucket, lab_info):
     assert "Deny" in read.fix
 
 
+@on(*servers_where("default_block_public_access"))
 def test_block_public_access_read_with_the_admin_credential_is_named_as_the_cause(bucket, lab_info):
-    if not bucket.server.capabilities.get("default_block_public_access"):
-        pytest.skip(f"{bucket.server.name} does not enforce Block Public Access")
     setup_bucket(settings_for(bucket, "policy"), admin(bucket.server))
     bucket.admin_client.put_public_access_block(Bucket=bucket.name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})

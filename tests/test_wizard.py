@@ -9,6 +9,8 @@ import pwd
 import re
 
 import pytest
+
+import mastowizard_lab as lab
 from test_token import authorize, works
 from textual.widgets import Input, OptionList, RadioButton, Select, Static
 
@@ -77,12 +79,12 @@ def status(app) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
 
-@pytest.mark.parametrize("where", ["local", "ssh"])
-def test_happy_path_to_a_green_checklist(bucket, lab_info, instance, where, tmp_path, caplog, monkeypatch):
+@pytest.mark.parametrize("s3server, where", [*[(name, "local") for name in lab.SERVERS],
+                                              ("rgw", "ssh")],     # the SSH way does not depend on the S3 server
+                         indirect=["s3server"])
+def test_happy_path_to_a_green_checklist(s3server, bucket, lab_info, instance, where, tmp_path, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)     # every library's log (httpx, paramiko, botocore) must not hold the token
     srv = bucket.server
-    if where == "ssh" and srv.name != "rgw":
-        pytest.skip("the SSH way does not depend on the S3 server: the rgw run covers it")
     answers = Answers(env_file=str(instance), resolve=lab_info.resolve(), ca_bundle=lab_info.ca_pem)
     if where == "ssh":
         kh = tmp_path / "known_hosts"
