@@ -52,6 +52,9 @@ def fresh_demo():
     sshd.start()
     env = sshd.env_file()
     env.write_text("LOCAL_DOMAIN=demo.example\nS3_ENABLED=false\n")
+    # the instance directory is shared with other tests: the demo makes its own media anew
+    shutil.rmtree(env.parent / "public" / "system", ignore_errors=True)
+    (env.parent / ".mastowizard-demo-media").unlink(missing_ok=True)
     m = pwd.getpwnam(sshd.MASTODON_USER)
     os.chown(env, m.pw_uid, m.pw_gid)
     tmux("kill-session", "-t", SESSION)

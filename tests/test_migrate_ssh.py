@@ -133,18 +133,34 @@ def test_without_sudo_the_files_the_login_cannot_read_are_named_with_the_fix(
 @pytest.mark.parametrize("s3server", ["rgw"], indirect=True)
 def test_a_copy_over_ssh_killed_midway_resumes_to_a_complete_copy(
         s3server, bucket, lab_info, prepared, anon_http, tmp_path, remote_tree):
+    """Killed once 10 objects are stored and the 11th is held on its way to the server (a proxy in
+    front of it: the kill point is awaited, never guessed); the rerun sends none of the 10 again."""
+    from urllib.parse import urlsplit
+
+    from mastowizard_lab.faultproxy import FaultProxy
     s = prepared("acl")
-    proc = migrate_ssh(bucket, lab_info, tmp_path, sshd.MASTODON_USER, "--jobs", "1", wait=False)
-    landed, deadline = 0, time.monotonic() + 60
-    while proc.poll() is None and landed < 10 and time.monotonic() < deadline:
-        landed = journal_rows(tmp_path / "state")
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)          # mid-copy: the journal holds some files, most are still to go
-    proc.communicate()
-    assert 10 <= landed < len(remote_tree.files) and proc.returncode == -signal.SIGKILL
-    p, doc = migrate_ssh(bucket, lab_info, tmp_path, sshd.MASTODON_USER)
-    assert p.returncode == 0 and doc["ok"] and doc["verified"]["listed"] == len(remote_tree.files)
-    assert doc["skipped"] >= landed            # what the killed run completed is not sent again
+    single_put = lambda r: r.method == "PUT" and not r.query          # noqa: E731
+    with FaultProxy(urlsplit(s3server.endpoint).port) as proxy:
+        proxy.rule(single_put, "request", after=10)
+        proc = migrate_ssh(bucket, lab_info, tmp_path, sshd.MASTODON_USER, "--jobs", "1", "--endpoint",
+                           proxy.endpoint, wait=False)
+        proxy.wait_held(1, alive=lambda: proc.poll() is None)
+        proxy.wait_idle()
+        deadline = time.monotonic() + 60
+        while journal_rows(tmp_path / "state") < 10:
+            assert time.monotonic() < deadline and proc.poll() is None, journal_rows(tmp_path / "state")
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)          # mid-copy: the journal holds 10 files, the rest are to go
+        proc.communicate()
+        assert proc.returncode == -signal.SIGKILL
+        first = [t for m, t, st in proxy.log.forwarded if m == "PUT" and st == 200]
+        assert len(first) == 10
+        proxy.clear()
+        p, doc = migrate_ssh(bucket, lab_info, tmp_path, sshd.MASTODON_USER, "--endpoint", proxy.endpoint)
+        assert p.returncode == 0 and doc["ok"] and doc["verified"]["listed"] == len(remote_tree.files), doc
+        assert doc["skipped"] == 10               # what the killed run completed is not sent again
+        again = [t for m, t, st in proxy.log.forwarded if m == "PUT" and st == 200]
+        assert len(again) == len(set(again)), "an object was written twice"
     check_objects(bucket, s, remote_tree, anon_http)
 
 
