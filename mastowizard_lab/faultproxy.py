@@ -3,7 +3,8 @@ request as it came (Host kept, so SigV4 signatures stay valid) and can hold chos
 
 A rule matches a request (method, path, query) and says where to stop it: before it is forwarded
 (`hold="request"`: the server never sees it) or after the server answered (`hold="response"`: the
-server acted, the client never learns it). Tests wait for `held()` to reach a count, a condition,
+server acted, the client never learns it); or it answers in the server's place (`hold="answer"`:
+503 SlowDown by default, for the first `times` matches), as a busy provider does. Tests wait for `held()` to reach a count, a condition,
 instead of guessing how fast the client runs; held requests stay held until the proxy stops.
 
     with FaultProxy(upstream_port) as proxy:
@@ -34,15 +35,19 @@ class Request:
 @dataclass
 class Rule:
     match: Callable[[Request], bool]
-    hold: str = "request"              # request | response
+    hold: str = "request"              # request | response | answer (ANSWER instead of the server's)
     after: int = 0                     # let this many matching requests through first
+    answer: int = 503                  # with hold="answer": this status, as a busy S3 server answers
+    times: int | None = None           # act on this many matching requests, then let them through
     seen: int = 0
+    acted: int = 0
 
 
 @dataclass
 class Log:
     forwarded: list[tuple[str, str, int]] = field(default_factory=list)   # (method, path?query, status)
     held: list[tuple[str, str, str]] = field(default_factory=list)        # (method, path?query, where)
+    answered: list[tuple[str, str, int]] = field(default_factory=list)    # (method, path?query, status) by us
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -87,8 +92,9 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def rule(self, match: Callable[[Request], bool], hold: str = "request", after: int = 0) -> Rule:
-        r = Rule(match, hold, after)
+    def rule(self, match: Callable[[Request], bool], hold: str = "request", after: int = 0, answer: int = 503,
+             times: int | None = None) -> Rule:
+        r = Rule(match, hold, after, answer, times)
         with self.lock:
             self.rules.append(r)
         return r
@@ -135,7 +141,8 @@ class FaultProxy:
             for r in self.rules:
                 if r.match(req):
                     r.seen += 1
-                    if r.seen > r.after:
+                    if r.seen > r.after and (r.times is None or r.acted < r.times):
+                        r.acted += 1
                         return r
         return None
 
@@ -156,6 +163,9 @@ class FaultProxy:
                 if rule is not None and rule.hold == "request":
                     self._hold(req, "request")
                     return
+                if rule is not None and rule.hold == "answer":
+                    self._answer(req, rule.answer, wfile)
+                    continue
                 self._busy(+1)
                 try:
                     upstream = self._forward(req, rule, upstream, wfile)
@@ -168,6 +178,17 @@ class FaultProxy:
         finally:
             if upstream:
                 upstream.close()
+
+    def _answer(self, req: Request, status: int, wfile) -> None:
+        """Answer as a busy S3 server does (503 SlowDown, 500 InternalError), without forwarding."""
+        code = {503: "SlowDown", 500: "InternalError", 429: "TooManyRequests"}.get(status, "Error")
+        body = f"<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>lab fault</Message></Error>".encode()
+        with self.lock:
+            self.log.answered.append((req.method, f"{req.path}?{req.query}" if req.query else req.path, status))
+            self.changed.notify_all()
+        wfile.write(f"HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}"
+                    f"\r\n\r\n".encode() + (b"" if req.method == "HEAD" else body))
+        wfile.flush()
 
     def _busy(self, n: int) -> None:
         with self.lock:

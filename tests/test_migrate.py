@@ -234,3 +234,38 @@ def test_a_killed_runs_multipart_upload_is_aborted_and_the_instances_own_are_not
     assert ours["UploadId"] not in left and theirs["UploadId"] in left
     admin.abort_multipart_upload(Bucket=bucket.name, Key=s.key("media_attachments/files/new.mp4"),
                                  UploadId=theirs["UploadId"])
+
+
+@on("rgw")          # the retries are the copy's, whatever the server behind the proxy
+def test_a_busy_provider_slows_the_copy_and_its_verification_but_fails_no_file(bucket, lab_info, prepared,
+                                                                               tmp_path):
+    """A provider that answers 503 SlowDown to ten uploads, to one upload five
+    times in a row (six seconds of backoff: busy for a while, not gone), and to the verification's
+    first fetches: every file is stored once, and verified."""
+    import zlib
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from mastowizard.migrate.verify import fetch
+    from mastowizard_lab.faultproxy import FaultProxy
+    prepared("acl")
+    tree = make_tree(tmp_path / "system", 60)
+    with FaultProxy(urlsplit(bucket.server.endpoint).port) as proxy:
+        stubborn = f"/{bucket.name}/{tree.files[-1]}"
+        proxy.rule(lambda r: r.method == "PUT" and r.path == stubborn, "answer", times=5)
+        proxy.rule(lambda r: r.method == "PUT" and not r.query and zlib.crc32(r.path.encode()) % 3 == 0, "answer",
+                   times=10)
+        p, doc = migrate(bucket, lab_info, tree.root, tmp_path / "state", "acl", "--endpoint", proxy.endpoint)
+        assert len(proxy.log.answered) == 15, proxy.log.answered        # the faults really happened
+        assert p.returncode == 0 and doc["ok"] and not doc["failed"], doc["failed"]
+        assert doc["copied"] == len(tree.files)
+        stored = [t for m, t, st in proxy.log.forwarded if m == "PUT" and st == 200]
+        assert len(stored) == len(set(stored)) == len(tree.files)       # each once, after its 503
+        # the verification's fetch: two 503s and a timeout-free third answer
+        proxy.clear()
+        proxy.rule(lambda r: r.method == "GET", "answer", times=2)
+        key = f"{bucket.name}/{next(f for f in tree.files if f not in tree.private)}"
+        with httpx.Client(timeout=10) as c:
+            r = fetch(c, f"{proxy.endpoint}/{key}", backoff=0.05)
+        assert [st for _, _, st in proxy.log.answered[-2:]] == [503, 503] and r.status_code == 200, r.status_code

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import http.client
 import re
+import socket
 import ssl
 import threading
 import time
@@ -23,6 +24,7 @@ from ..s3.credential import Credential
 from ..settings import Settings
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 429}
+RETRY_BUDGET = 60.0        # seconds a request is retried while the server is busy or the connection drops
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
 
@@ -125,12 +127,14 @@ class Putter:
 
     # -- requests ---------------------------------------------------------------------------
     def _send(self, method: str, path: str, query: str = "", body: bytes = b"", headers: dict | None = None,
-              attempts: int = 5) -> tuple[http.client.HTTPResponse, bytes]:
+              budget: float = RETRY_BUDGET) -> tuple[http.client.HTTPResponse, bytes]:
         """Sign and send, on this thread's keep-alive connection; a dropped connection, 5xx or 429 is
-        retried with backoff. Returns the 200 response and its body; anything else raises PutError."""
+        retried with backoff (0.2 s doubling, at most 5 s) for up to BUDGET seconds: a server that is
+        busy for a while slows the copy, it does not fail files. Returns the 200 response and its
+        body; anything else raises PutError."""
         payload_hash = hashlib.sha256(body).hexdigest()
-        delay = 0.2
-        for attempt in range(attempts):
+        delay, started, attempt = 0.2, time.monotonic(), 0
+        while True:
             h = {"Host": self._host_header, **(headers or {})}
             if body or method == "PUT":
                 h["Content-Length"] = str(len(body))
@@ -142,17 +146,19 @@ class Putter:
                 data = r.read()
             except (OSError, http.client.HTTPException) as e:
                 self._conn(fresh=True)
-                if attempt == attempts - 1:
+                # nobody there (refused, no such name): a wrong endpoint is said within seconds;
+                # a connection that dropped is a busy server's, retried for the whole budget
+                allowed = min(budget, 3.0) if isinstance(e, (ConnectionRefusedError, socket.gaierror)) else budget
+                if time.monotonic() - started + delay > allowed:
                     raise PutError(type(e).__name__, None, str(e)) from None
             else:
                 if r.status == 200:
                     return r, data
-                if r.status not in RETRYABLE_STATUS or attempt == attempts - 1:
+                if r.status not in RETRYABLE_STATUS or time.monotonic() - started + delay > budget:
                     m = _CODE.search(data or b"")
                     raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
             time.sleep(delay)
-            delay *= 2
-        raise PutError("RetriesExhausted", None)
+            delay, attempt = min(delay * 2, 5.0), attempt + 1
 
     def put(self, key: str, body: bytes, headers: dict[str, str]) -> str:
         """Store BODY under KEY; returns the ETag (the MD5 hex for a single PUT). The server checks

@@ -13,6 +13,7 @@ import socket
 import tarfile
 import tempfile
 import threading
+import time
 from collections import deque
 from typing import Iterator
 
@@ -21,6 +22,8 @@ import paramiko
 from ..errors import InputError, TargetError
 from .inventory import Skipped, SourceFile
 from .reading import Body, SourceError
+
+REASON_WAIT = 10.0     # seconds to await tar's line about a name it skipped (it comes once stderr is read)
 
 TRANSFERS = ("tar", "sftp")
 SFTP_SESSIONS = 4
@@ -41,7 +44,7 @@ def remote_walk(host, source: str, skipped: Skipped | None = None) -> Iterator[S
     script = (f"if [ ! -d {q} ]; then echo 'mastowizard: not a directory' >&2; exit 3; fi; cd -- {q} || exit 3; "
               "LC_ALL=C find . -mindepth 1 ! -type d -printf '%P\\t%y\\t%s\\t%T@\\t%m\\0' | LC_ALL=C sort -z")
     chan = host.start(script)
-    errors: deque[str] = deque(maxlen=200)
+    errors = Stderr(200)
     drain = threading.Thread(target=_drain_stderr, args=(chan, errors), daemon=True)
     drain.start()
     first = _recv(chan, host)
@@ -104,20 +107,51 @@ def _recv(chan, host) -> bytes:
                           "run again") from None
 
 
-def _drain_stderr(chan, errors: deque) -> None:
+class Stderr:
+    """A channel's stderr, line by line as it arrives (the last 500 kept), and a way to wait for one:
+    tar writes why it skipped a name there, and that line can come after the next file's bytes."""
+
+    def __init__(self, maxlen: int = 500):
+        self.lines: deque[str] = deque(maxlen=maxlen)
+        self.ended = False
+        self.cond = threading.Condition()
+
+    def add(self, lines: list[str], ended: bool = False) -> None:
+        with self.cond:
+            self.lines.extend(lines)
+            self.ended = self.ended or ended
+            self.cond.notify_all()
+
+    def wait_for(self, prefix: str, timeout: float) -> str | None:
+        """The last line starting with PREFIX, awaited until it arrives, stderr ends, or TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = next((ln for ln in reversed(self.lines) if ln.startswith(prefix)), None)
+                left = deadline - time.monotonic()
+                if found is not None or self.ended or left <= 0:
+                    return found
+                self.cond.wait(left)
+
+    def __iter__(self):
+        with self.cond:
+            return iter(list(self.lines))
+
+
+def _drain_stderr(chan, errors: Stderr) -> None:
     buf = b""
     while True:
         try:
             data = chan.recv_stderr(65536)
         except Exception:  # noqa: BLE001 - the channel is gone: nothing more to read
+            errors.add([], ended=True)
             return
         if not data:
-            if buf:
-                errors.append(buf.decode("utf-8", "replace"))
+            errors.add([buf.decode("utf-8", "replace")] if buf else [], ended=True)
             return
         buf += data
         *lines, buf = buf.split(b"\n")
-        errors.extend(x.decode("utf-8", "replace") for x in lines)
+        errors.add([x.decode("utf-8", "replace") for x in lines])
 
 
 class _ChanRaw(io.RawIOBase):
@@ -151,7 +185,7 @@ class TarReader:
         q = shlex.quote(source)
         self.chan = host.start(f"cd -- {q} && exec tar --create --file=- --null --no-recursion --hard-dereference "
                                "--blocking-factor=1 --files-from=-")
-        self.errors: deque[str] = deque(maxlen=500)
+        self.errors = Stderr()
         self.slots: dict[str, _Slot] = {}
         self.order: deque[str] = deque()
         self.lock = threading.Lock()
@@ -188,17 +222,19 @@ class TarReader:
     def read_all(self, f: SourceFile) -> bytes:
         return self.host.read_bytes(posixpath.join(self.source, f.rel))
 
-    def _reason(self, rel: str) -> str:
+    def _reason(self, rel: str, wait: float = REASON_WAIT) -> str:
+        """Why tar did not send REL: its own line on stderr, awaited (it may come after the next
+        file's bytes), never guessed from how fast it comes."""
         prefix = f"tar: {rel}: "
-        for line in reversed(self.errors):
-            if line.startswith(prefix):
-                text = line[len(prefix):]
-                if "No such file" in text:
-                    return "vanished from the host's disk since the inventory"
-                if "Permission denied" in text:
-                    return (f"cannot be read by {self.host.describe()} (permission denied): use --sudo-user "
-                            "with the instance's user")
-                return f"tar could not read it: {text}"
+        line = self.errors.wait_for(prefix, wait)
+        if line is not None:
+            text = line[len(prefix):]
+            if "No such file" in text:
+                return "vanished from the host's disk since the inventory"
+            if "Permission denied" in text:
+                return (f"cannot be read by {self.host.describe()} (permission denied): use --sudo-user "
+                        "with the instance's user")
+            return f"tar could not read it: {text}"
         return "not sent by tar (vanished or unreadable on the host)"
 
     def _deliver(self, rel: str, body: Body | None, error: str | None = None) -> None:
@@ -224,7 +260,6 @@ class TarReader:
                         if self.order:
                             self.order.popleft()
                     if gaps:
-                        self._drain.join(0.05)      # give tar's message a moment to arrive
                         for rel in gaps:
                             self._deliver(rel, None, self._reason(rel))
                     if not member.isfile():
@@ -242,7 +277,6 @@ class TarReader:
         except (tarfile.TarError, OSError, EOFError, paramiko.SSHException) as e:
             self._fail_all(f"the tar stream from the host broke ({e})")
             return
-        self._drain.join(2)
         with self.lock:
             rest = list(self.order)
             self.order.clear()

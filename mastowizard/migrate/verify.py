@@ -4,8 +4,11 @@ Content-Type and Cache-Control for public files, a refusal for private ones."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+import httpx
 
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
@@ -53,6 +56,26 @@ def verify_listing(settings: Settings, credential: Credential, source: str, http
     return v
 
 
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+def fetch(c, url: str, attempts: int = 4, backoff: float = 0.5):
+    """GET URL as a browser would, retried with backoff when the server is only slow or busy (a
+    timeout, a dropped connection, 429 or 5xx): a busy provider must not make a complete copy look
+    broken. The last answer, or the last error raised."""
+    for attempt in range(attempts):
+        try:
+            r = c.get(url)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
+            if attempt == attempts - 1:
+                raise
+        else:
+            if r.status_code not in RETRY_STATUS or attempt == attempts - 1:
+                return r
+        time.sleep(backoff * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
 def _read_local(f: SourceFile) -> bytes:
     with open(f.path, "rb") as fh:
         return fh.read()
@@ -69,7 +92,7 @@ def verify_public(settings: Settings, v: Verification, public: list[tuple[Source
             f, spec = item
             url = settings.public_url(spec.key)
             try:
-                r = c.get(url)
+                r = fetch(c, url)
             except Exception as e:  # noqa: BLE001
                 return {"key": spec.key, "url": url, "error": describe_error(e)}
             problems = []
@@ -92,7 +115,7 @@ def verify_public(settings: Settings, v: Verification, public: list[tuple[Source
             f, spec = item
             url = settings.public_url(spec.key)
             try:
-                r = c.get(url)
+                r = fetch(c, url)
             except Exception:  # noqa: BLE001 - unreachable is not readable
                 return None
             if r.status_code == 200:
