@@ -1,12 +1,10 @@
-"""SIGKILL the writer at many random points during apply: the env file is always the whole old
-file or the whole new one, and the backup is intact."""
+"""SIGKILL the writer before each disk call apply makes: the env file is always the whole old file
+or the whole new one, and the backup is intact."""
 
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mastowizard.env.apply import apply_plan
@@ -15,7 +13,7 @@ from mastowizard.host.local import LocalHost
 from mastowizard.settings import Settings
 
 CHILD = r"""
-import os, sys, time
+import os, signal, sys
 from mastowizard.env.apply import apply_plan
 from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.host.local import LocalHost
@@ -24,23 +22,23 @@ from mastowizard.settings import Settings
 s = Settings.build(bucket="media-kill", provider="wasabi", region="eu-central-1", alias_host="m.example.com")
 s = s.with_credentials("AKIAKILLTEST", "kill/test+secret0123456789")
 plan = make_plan(EnvFile.read(LocalHost(), sys.argv[1]), s)
-# Slow the real system calls down (small writes, pauses) so a kill can land anywhere inside them.
-real_write, real_fsync, real_rename, real_link = os.write, os.fsync, os.rename, os.link
-def write(fd, data):
-    time.sleep(0.0004)
-    return real_write(fd, bytes(data[:512]))
-def pause(fn):
+# Every system call that changes the disk is counted, and the process SIGKILLs itself just before
+# call number KILL_AT (0: never): every point between two of them is reached, whatever the speed.
+# Writes go in 4 KiB pieces, so a file can be cut between them.
+KILL_AT, calls = int(sys.argv[2]), [0]
+def counted(fn):
     def run(*a, **k):
-        time.sleep(0.003)
-        r = fn(*a, **k)
-        time.sleep(0.003)
-        return r
+        calls[0] += 1
+        if calls[0] == KILL_AT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return fn(*a, **k)
     return run
-os.write, os.fsync, os.rename, os.link = write, pause(real_fsync), pause(real_rename), pause(real_link)
-print("ready", flush=True)
-sys.stdin.readline()
+real_write = os.write
+os.write = counted(lambda fd, data: real_write(fd, bytes(data[:4096])))
+for name in ("fsync", "rename", "link", "unlink", "fchmod", "fchown", "close"):
+    setattr(os, name, counted(getattr(os, name)))
 apply_plan(plan)
-print("done", flush=True)
+print(calls[0], flush=True)
 """
 
 
@@ -58,48 +56,38 @@ def expected_new(tmp: Path, old: bytes) -> bytes:
     return make_plan(EnvFile.read(LocalHost(), str(f)), s).new_bytes
 
 
-def start_child(path: Path) -> subprocess.Popen:
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    assert p.stdout.readline() == b"ready\n", p.stderr.read()
-    return p
+def run_child(path: Path, kill_at: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CHILD, str(path), str(kill_at)], capture_output=True, text=True,
+                          timeout=60)
 
 
 def test_sigkill_during_apply_never_leaves_a_half_file(tmp_path):
+    """Killed before each of the disk calls apply makes, in turn (not at random times): the env file
+    is the old one or the new one, never anything else."""
     old = original_text()
     new = expected_new(tmp_path, old)
-    # How long one apply takes in the slowed child.
-    d = tmp_path / "timing"
+    d = tmp_path / "count"
     d.mkdir()
     (d / ".env.production").write_bytes(old)
-    p = start_child(d / ".env.production")
-    t0 = time.monotonic()
-    p.stdin.write(b"go\n")
-    p.stdin.flush()
-    assert p.stdout.readline() == b"done\n"
-    window = time.monotonic() - t0
-    p.wait(10)
-    assert (d / ".env.production").read_bytes() == new
+    p = run_child(d / ".env.production", 0)
+    assert p.returncode == 0, p.stderr
+    calls = int(p.stdout)
+    assert (d / ".env.production").read_bytes() == new and calls > 6, calls
 
-    rng = random.Random(20261125)
     seen = {"old": 0, "new": 0}
-    for i in range(40):
+    for i in range(1, calls + 1):
         d = tmp_path / f"run{i}"
         d.mkdir()
         env = d / ".env.production"
         env.write_bytes(old)
         env.chmod(0o600)
-        p = start_child(env)
-        p.stdin.write(b"go\n")
-        p.stdin.flush()
-        time.sleep(rng.uniform(0, window * 1.1))
-        p.send_signal(signal.SIGKILL)
-        p.wait(10)
+        p = run_child(env, i)
+        assert p.returncode == -signal.SIGKILL, (i, p.returncode, p.stderr)
         state = env.read_bytes()
-        assert state in (old, new), f"run {i}: the env file is neither the old nor the new one"
+        assert state in (old, new), f"killed before call {i}: the env file is neither the old nor the new one"
         seen["old" if state == old else "new"] += 1
         for backup in d.glob(".env.production.before-s3*"):
-            assert backup.read_bytes() == old, f"run {i}: {backup.name} is not the old file"
+            assert backup.read_bytes() == old, f"killed before call {i}: {backup.name} is not the old file"
         assert (env.stat().st_mode & 0o777) == 0o600
         if state == new:
             assert list(d.glob(".env.production.before-s3*")), "new file without a backup"
