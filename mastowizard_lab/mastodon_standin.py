@@ -35,6 +35,7 @@ import email.policy
 import hashlib
 import hmac
 import html
+import errno
 import http.client
 import json
 import os
@@ -587,7 +588,15 @@ def main(argv: list[str]) -> int:
         return 1
     tokens = {t: set(s.split()) for t, s in lab.get("tokens", {}).items()}
     inst = Instance(env, env_file, lab)
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(inst, tokens))
+    deadline = time.monotonic() + 30
+    while True:      # a restart: the old process may still hold the port for a moment
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(inst, tokens))
+            break
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
     with open(pidfile, "w") as f:
         f.write(f"{os.getpid()}\n")
     print(f"lab mastodon: listening on 127.0.0.1:{port}, S3_ENABLED={env.get('S3_ENABLED')}", flush=True)

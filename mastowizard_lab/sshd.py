@@ -79,11 +79,18 @@ STANDIN = """#!/bin/sh
 echo "$(id -un) {name} $*" >> {calls}
 state={state}
 restart_web() {{
-  if [ -f "$state/web.pid" ]; then kill "$(cat "$state/web.pid")" 2>/dev/null; rm -f "$state/web.pid"; sleep 0.2; fi
+  if [ -f "$state/web.pid" ]; then
+    old=$(cat "$state/web.pid")
+    if grep -q mastodon_standin "/proc/$old/cmdline" 2>/dev/null; then
+      kill "$old" 2>/dev/null
+      i=0; while [ -d "/proc/$old" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done   # gone: its port is free
+    fi
+    rm -f "$state/web.pid"
+  fi
   nohup /usr/bin/python3 {standin} {envfile} {port} "$state/web.pid" "$state/lab.json" >> "$state/web.log" 2>&1 &
   echo "started web"
 }}
-web_up() {{ [ -f "$state/web.pid" ] && [ -d "/proc/$(cat "$state/web.pid")" ]; }}
+web_up() {{ [ -f "$state/web.pid" ] && grep -q mastodon_standin "/proc/$(cat "$state/web.pid")/cmdline" 2>/dev/null; }}
 unit_ok() {{
   case "$1" in
     mastodon-web|mastodon-web.service|web) web_up;;
