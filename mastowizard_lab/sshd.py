@@ -203,6 +203,27 @@ def _instance() -> None:
         os.chown(p, m.pw_uid, m.pw_gid)
 
 
+def reset_instance(env_text: str = "# lab instance\nLOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n") -> Path:
+    """The shared lab instance as a test that owns it needs it: ENV_TEXT in the env file (0600, the
+    instance's user), no backups or temp files beside it, and no media on disk (public/system empty).
+    A test that wants media makes its own after this. The env file's path."""
+    import shutil
+    env = env_file()
+    env.write_text(env_text)
+    for f in env.parent.iterdir():
+        if f.name.startswith(".env.production.") or f.name.endswith(".tmp"):
+            f.unlink()
+    system = env.parent / "public" / "system"
+    shutil.rmtree(system, ignore_errors=True)
+    system.mkdir(parents=True)
+    (env.parent / ".mastowizard-demo-media").unlink(missing_ok=True)
+    m = pwd.getpwnam(MASTODON_USER)
+    for p in (env, system):
+        os.chown(p, m.pw_uid, m.pw_gid)
+    env.chmod(0o600)
+    return env
+
+
 def _config(bin_dir: Path) -> Path:
     d = root()
     path = f"{bin_dir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"

@@ -3,7 +3,6 @@ and a diagnosis that names the known errors with cause and fix."""
 
 import json
 import os
-import pwd
 import subprocess
 import sys
 
@@ -15,10 +14,7 @@ from mastowizard_lab import sshd
 @pytest.fixture
 def lab_sshd(tmp_path):
     sshd.start()
-    env = sshd.env_file()
-    env.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
-    m = pwd.getpwnam(sshd.MASTODON_USER)
-    os.chown(env, m.pw_uid, m.pw_gid)
+    sshd.reset_instance("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
     failed = sshd.shared() / "state" / "failed-mastodon-sidekiq"
     failed.write_text(
         "E, [2026-11-25T03:00:00] ERROR -- : Aws::S3::Errors::AccessControlListNotSupported: The bucket does not allow ACLs\n"

@@ -28,25 +28,21 @@ TOKEN = "wizard-token"
 def instance(lab_info, monkeypatch):
     """The lab instance directory, with the systemctl stand-in on PATH (as on a source install)."""
     sshd.start()
-    env = sshd.env_file()
-    env.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\nSECRET_KEY_BASE=wizardsecretkeybase0123456789\n")
+    env = sshd.reset_instance("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n"
+                              "SECRET_KEY_BASE=wizardsecretkeybase0123456789\n")
     m = pwd.getpwnam(sshd.MASTODON_USER)
-    os.chown(env, m.pw_uid, m.pw_gid)
-    for f in env.parent.iterdir():
-        if f.name.startswith(".env.production."):
-            f.unlink()
     system = env.parent / "public" / "system"
-    if not walked(env):      # media from before the move, for the Copy media step
-        from mastowizard_lab.media_tree import make_tree
-        make_tree(system, 40, seed=3)
-        for dirpath, dirnames, filenames in os.walk(system):
-            for name in dirnames + filenames:
-                os.chown(os.path.join(dirpath, name), m.pw_uid, m.pw_gid)
+    from mastowizard_lab.media_tree import make_tree       # media from before the move, for Copy media
+    make_tree(system, 40, seed=3)
+    for dirpath, dirnames, filenames in os.walk(system):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), m.pw_uid, m.pw_gid)
     state = sshd.shared() / "state"
     (state / "lab.json").write_text(json.dumps({"tokens": {TOKEN: "read write"}}))
     monkeypatch.setenv("PATH", f"{sshd.shared() / 'bin'}:{os.environ['PATH']}")
     yield env
     (state / "lab.json").unlink()
+    sshd.reset_instance()                # the shared instance as the next test expects it: no media
 
 
 def walked(env):
