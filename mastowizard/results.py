@@ -56,3 +56,38 @@ def report(checks: Iterable[Check]) -> dict[str, Any]:
     items = list(checks)
     return {"ok": all(c.status in ("pass", "warn", "skip") for c in items),
             "checks": [c.to_dict() for c in items]}
+
+
+@dataclass
+class Verdict:
+    """What a list of checks adds up to, said without rounding up: a skip is never a pass."""
+
+    counts: dict[str, int]
+    not_verified: list[Check]
+
+    @property
+    def failed(self) -> int:
+        return self.counts["fail"]
+
+    @property
+    def all_passed(self) -> bool:
+        """Every check ran and none failed (warnings are said, but are no failure)."""
+        return bool(sum(self.counts.values())) and not self.counts["fail"] and not self.counts["skip"]
+
+    def line(self) -> str:
+        """One line for a status bar: the counts, and what was not verified."""
+        c = self.counts
+        parts = [f"{n} {word}" for n, word in ((c["fail"], "failed"), (c["pass"], "passed"),
+                                                (c["warn"], "warned"), (c["skip"], "not verified")) if n]
+        text = ", ".join(parts)
+        if self.all_passed:
+            return f"every check passed ({text})"
+        if not c["fail"] and c["skip"]:
+            return f"{text}: not verified is not passed ({', '.join(x.title for x in self.not_verified[:3])}" + \
+                (", ..." if len(self.not_verified) > 3 else "") + ")"
+        return text
+
+
+def verdict(checks: Iterable[Check]) -> Verdict:
+    items = list(checks)
+    return Verdict({s: sum(c.status == s for c in items) for s in STATUSES}, [c for c in items if c.status == "skip"])

@@ -98,6 +98,8 @@ class Session:
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
     copied: Any = None                    # (CopyResult, Verification) of the last copy
+    copies: list = field(default_factory=list)     # every copy of this run, in order (the first, then deltas)
+    written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
     oauth_token: Any = None               # instance.oauth.Token got here (memory only), to revoke after
@@ -277,6 +279,7 @@ class Session:
         try:
             self.copied = copy_and_verify(settings, self.writer(), src, http=self.http(), on_progress=on_progress,
                                           cancel=cancel, inventory=inv, reader=reader)
+            self.copies.append(self.copied)
         finally:
             reader.close()
             inv.close()
@@ -345,6 +348,8 @@ class Session:
         from .env.plan import EnvFile
         result = apply_plan(self.plan)
         self.backup = result.backup
+        if result.backup:
+            self.written.append((list(self.plan.changes), result.backup))
         self.env = EnvFile.read(self.host, self.answers.env_file)
         return result.backup
 

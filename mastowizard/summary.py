@@ -9,6 +9,7 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
+from .results import verdict
 from .secrets import scrub
 
 
@@ -24,14 +25,12 @@ def sections(session) -> list[Section]:
     env = Section("The env file")
     where = session.host.describe() if session.host is not None else "this machine"
     env.lines.append(f"{a.env_file} on {where}")
-    plan = session.plan
-    if session.backup:
-        changes = plan.changes if plan is not None else []
+    for changes, backup in session.written:     # what was written, whatever was planned since
         for c in changes:
             value = c.masked()["new"]           # secrets as the diff shows them: the last 4 characters
             env.lines.append(f"{c.action} {c.key}" + (f" = {value}" if value not in (None, "") else ""))
-        env.lines.append(f"backup: {session.backup}")
-    else:
+        env.lines.append(f"backup: {backup}")
+    if not session.written:
         env.lines.append("not written in this run")
     out.append(env)
 
@@ -48,9 +47,11 @@ def sections(session) -> list[Section]:
     out.append(bucket)
 
     media = Section("Media already on disk")
-    if session.copied is not None:
-        copy, v = session.copied
-        media.lines.append(f"copied {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
+    if session.copies:
+        for n, (copy, _) in enumerate(session.copies):
+            media.lines.append(("copied" if n == 0 else "then the delta: copied")
+                               + f" {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
+        _, v = session.copies[-1]
         if v is not None:
             media.lines.append(f"verified: {v.listed} listed with their size, {v.public_checked} fetched anonymously, "
                                f"{v.private_checked} private ones refused" + ("" if v.ok else " (NOT all passed)"))
@@ -61,19 +62,21 @@ def sections(session) -> list[Section]:
 
     back = Section("How to roll back")
     ssh = f" --ssh {shlex.quote(a.ssh)}" if a.target == "ssh" and a.ssh else ""
-    if session.backup:
-        back.lines.append(f"mastowizard rollback --env-file {shlex.quote(a.env_file)}{ssh}  (restores "
-                          f"{session.backup} byte for byte), then mastowizard restart{ssh}")
+    if session.written:
+        first = session.written[0][1]           # the file as it was before this run
+        back.lines.append(f"mastowizard rollback --env-file {shlex.quote(a.env_file)} --backup {shlex.quote(first)}"
+                          f"{ssh}  (restores {first} byte for byte), then mastowizard restart{ssh}")
     back.lines.append("or in the wizard: Review > Roll back, then Restart")
     out.append(back)
 
     checks = Section("The checklist")
     if session.checks:
-        counts = {s: sum(c.status == s for c in session.checks) for s in ("pass", "warn", "fail", "skip")}
-        checks.lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+        checks.lines.append(verdict(session.checks).line())
         for c in session.checks:
             if c.status in ("fail", "warn"):
                 checks.lines.append(f"{c.status}: {c.id}: {c.detail}" + (f" (fix: {c.fix})" if c.fix else ""))
+            elif c.status == "skip":
+                checks.lines.append(f"not verified: {c.title}: {c.detail}")
     else:
         checks.lines.append("not run in this run")
     out.append(checks)

@@ -17,6 +17,40 @@ from mastowizard.secrets import scrub
 from .widgets import StepIndicator
 
 
+# The engine names a field as the command line does (--ssh, alias-host); the wizard names it as its
+# screens label it, and its buttons where the fix names a command.
+FIELD_LABELS = {
+    "--ssh": "SSH host", "ssh": "SSH host", "--sudo-user": "Sudo user", "--identity": "SSH key",
+    "--accept-host-key": "the host key", "--env-file": "Env file", "env file": "Env file",
+    "bucket": "Bucket", "--bucket": "Bucket", "region": "Region", "--region": "Region",
+    "endpoint": "Endpoint", "--endpoint": "Endpoint", "addressing": "Addressing", "--addressing": "Addressing",
+    "key-prefix": "Key prefix", "--key-prefix": "Key prefix", "alias-host": "Media host",
+    "--alias-host": "Media host", "protocol": "Protocol", "--protocol": "Protocol", "permission": "Permission mode",
+    "--permission": "Permission mode", "provider": "Provider", "--provider": "Provider",
+    "instance": "Instance URL", "--instance": "Instance URL", "--source": "Media folder",
+    "--days": "Delete cached copies older than (days)", "writer credential": "Writer key",
+    "AWS_ACCESS_KEY_ID": "Writer key id", "AWS_SECRET_ACCESS_KEY": "Writer secret",
+}
+FIX_WORDS = {"`mastowizard migrate`": "Copy media (or `mastowizard migrate`)",
+             "`mastowizard restart`": "Restart (or `mastowizard restart`)",
+             "`mastowizard setup-bucket`": "Apply to the bucket (or `mastowizard setup-bucket`)",
+             "e.g. --ssh ": "e.g. "}
+
+
+def wizard_words(exc: BaseException) -> str:
+    """An engine error as the wizard says it: the field as the screen labels it, the fix with the
+    wizard's button beside the command. Anything else is one line, never a traceback."""
+    if not isinstance(exc, MastowizardError):
+        return f"unexpected error: {type(exc).__name__}: {exc}"
+    field = getattr(exc, "field", None)
+    if field is None:
+        return str(exc)
+    fix = exc.fix
+    for cli, words in FIX_WORDS.items():
+        fix = fix.replace(cli, words)
+    return f"{FIELD_LABELS.get(field, field)}: {exc.message}" + (f" ({fix})" if fix else "")
+
+
 class StepScreen(Screen):
     STEP = ""
     MAIN = ""          # the button of the step's main action (ctrl+r)
@@ -80,10 +114,7 @@ class StepScreen(Screen):
         status.update(Text(scrub(text, [self.session.secret_access_key, self.session.token])))
 
     def fail(self, exc: BaseException) -> None:
-        if isinstance(exc, MastowizardError):
-            self.say(str(exc), "error")
-        else:
-            self.say(f"unexpected error: {type(exc).__name__}: {exc}", "error")
+        self.say(wizard_words(exc), "error")
 
     # Textual calls message handlers of every class in the MRO: the base uses its own names.
     @on(Button.Pressed, "#next")

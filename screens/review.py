@@ -4,6 +4,7 @@ a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOS
 from __future__ import annotations
 
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
@@ -79,8 +80,20 @@ class ReviewScreen(StepScreen):
             self.say("not written")
             return
         self.say("writing ...")
-        self.call_engine(self.session.apply,
-                         lambda backup: self.say(f"written; backup: {backup}" if backup else "nothing to change", "ok"))
+
+        def write_then_plan():           # the written state shown at once: no second Write of the same change
+            backup = self.session.apply()
+            return backup, self.session.make_plan(announce=self.announce)
+        self.call_engine(write_then_plan, self.written)
+
+    def written(self, result) -> None:
+        backup, plan = result
+        self.show(plan)
+        if plan.empty:
+            self.query_one("#diff", Static).update(Text(
+                f"Written: {plan.env.path} has these settings now.\nBackup of the file before: {backup}\n"
+                "Restart Mastodon (next step) so it reads them; Roll back restores the backup.", style="bold"))
+        self.say(f"written; backup: {backup}" if backup else "nothing to change", "ok")
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:

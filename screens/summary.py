@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Label, Static
 
 from mastowizard import summary
+from mastowizard.results import verdict
 
 from .base import StepScreen
 
@@ -30,13 +31,15 @@ class SummaryScreen(StepScreen):
             for line in s.lines:
                 text.append(f"  • {line}\n")
         self.query_one("#summary", Static).update(text)
-        failed = [c for c in self.session.checks if c.status == "fail"]
+        v = verdict(self.session.checks)
         if not self.session.checks:
             self.say("the checklist was not run: Back to Verify runs it")
-        elif failed:
-            self.say(f"{len(failed)} check(s) failed: Back to Verify, or ctrl+t to troubleshoot", "error")
+        elif v.failed:
+            self.say(f"{v.line()}: Back to Verify, or ctrl+t to troubleshoot", "error")
+        elif not v.all_passed:
+            self.say(f"{v.line()}: see The checklist above", "info")
         else:
-            self.say("every check passed: media is on object storage", "ok")
+            self.say(f"{v.line()}: media is on object storage", "ok")
 
     @on(Button.Pressed, "#save-report")
     def save_pressed(self) -> None:

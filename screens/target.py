@@ -65,7 +65,7 @@ class TargetScreen(StepScreen):
         a = self.session.answers
         self._copy_form()
         if a.target == "ssh" and not a.ssh:
-            self.say("SSH target: give [user@]host[:port]", "error")
+            self.say("SSH host: give [user@]host[:port]", "error")
             return False
         if self.session.found is None:
             self.say("Read the instance first (button above)", "error")

@@ -11,8 +11,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 
-from mastowizard.errors import MastowizardError
+from mastowizard.secrets import scrub
 
+from .base import wizard_words
 from .checktable import CheckTable
 from .confirm import ConfirmScreen
 
@@ -42,7 +43,7 @@ class TroubleshootScreen(Screen):
     def say(self, text: str, kind: str = "info") -> None:
         status = self.query_one("#status", Static)
         status.set_classes(kind)
-        status.update(Text(text))
+        status.update(Text(scrub(text, [self.session.secret_access_key, self.session.token])))
 
     def action_close(self) -> None:
         self.app.pop_screen()
@@ -62,7 +63,7 @@ class TroubleshootScreen(Screen):
                 self.session.connect()
             checks, diagnosis = self.session.doctor()
         except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, str(e) if isinstance(e, MastowizardError) else repr(e), "error")
+            self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.show, checks, diagnosis)
 
@@ -94,7 +95,7 @@ class TroubleshootScreen(Screen):
         try:
             described = describe()
         except Exception as e:  # noqa: BLE001 - one line
-            self.app.call_from_thread(self.say, str(e), "error")
+            self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         lines, gap = described if isinstance(described, tuple) else (described, None)
         risky = gap is not None and not gap.safe
@@ -107,7 +108,7 @@ class TroubleshootScreen(Screen):
         try:
             restored = self.session.rollback()
         except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, str(e), "error")
+            self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, f"restored from {restored}; restart Mastodon now", "ok")
 
@@ -126,7 +127,7 @@ class TroubleshootScreen(Screen):
         try:
             report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
         except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, str(e), "error")
+            self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, "Mastodon is back and healthy" if report.ok else
                                   "a service did not come back", "ok" if report.ok else "error")

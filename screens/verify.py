@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from mastowizard.results import Check
+from mastowizard.results import Check, verdict
 
 from .base import StepScreen
 from .checktable import CheckTable
@@ -125,11 +125,11 @@ class VerifyScreen(StepScreen):
     def done(self, checks) -> None:
         self.query_one("#checks", CheckTable).set_checks(checks)
         self.bring_into_view("#detail")
-        bad = [c for c in checks if c.status == "fail"]
+        v = verdict(checks)
         revoke = "; Revoke the token when you are done" if self.session.oauth_token is not None else ""
-        self.say((f"{len(bad)} check(s) failed: select one, its fix shows under the table (enter: all of it)"
-                  if bad else "every check passed") + revoke,
-                 "error" if bad else "ok")
+        hint = ": select one, its fix shows under the table (enter: all of it)" if v.failed else \
+            ("" if v.all_passed else ": select one for why")
+        self.say(v.line() + hint + revoke, "ok" if v.all_passed else "error" if v.failed else "info")
 
     @on(DataTable.RowHighlighted, "#checks")
     def show(self, event: DataTable.RowHighlighted) -> None:

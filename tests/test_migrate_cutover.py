@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 from conftest import on
 
 from mastowizard.checklist.checks import TEST_JPEG

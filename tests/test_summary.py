@@ -42,7 +42,7 @@ def test_the_report_says_what_changed_how_to_roll_back_and_masks_secrets(tmp_pat
     assert f"backup: {session.backup}" in md and "add S3_BUCKET = files-example" in md
     assert SECRET not in md and "****" + SECRET[-4:] in md           # as the diff shows it
     assert f"mastowizard rollback --env-file {session.answers.env_file}" in md
-    assert "1 pass, 1 fail" in md and "fail: cors: no CORS rules (fix: apply the CORS rules)" in md
+    assert "1 failed, 1 passed" in md and "fail: cors: no CORS rules (fix: apply the CORS rules)" in md
     assert "not copied in this run" in md
 
 
@@ -56,7 +56,7 @@ def test_the_summary_step_shows_it_and_saves_the_report(tmp_path, monkeypatch):
             await pilot.pause()
             shown = str(app.screen.query_one("#summary", Static).render())
             assert "The env file" in shown and session.backup in shown and SECRET not in shown
-            assert "1 check(s) failed" in str(app.screen.query_one("#status", Static).render())
+            assert "1 failed, 1 passed" in str(app.screen.query_one("#status", Static).render())
             await pilot.press("ctrl+r")
             await pilot.pause()
             await app.workers.wait_for_complete()
@@ -67,3 +67,34 @@ def test_the_summary_step_shows_it_and_saves_the_report(tmp_path, monkeypatch):
     path = tmp_path / report
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and SECRET not in path.read_text()
     assert path.read_text().startswith("# mastowizard report")
+
+
+def test_skips_are_never_counted_as_passes(tmp_path):
+    """A checklist with skips says what was not verified, in the Summary, its status and the report."""
+    session = a_run(tmp_path)
+    session.checks = [Check("upload", "Test image uploads through the API", "pass", "uploaded"),
+                      Check("instance.token", "The token may upload media", "skip", "no access token given")]
+    md = summary.markdown(session)
+    assert "1 passed, 1 not verified" in md and "every check passed" not in md
+    assert "not verified: The token may upload media: no access token given" in md
+    app = AtSummary(session, save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            shown = str(app.screen.query_one("#status", Static).render())
+            assert "not verified is not passed" in shown and "every check passed" not in shown, shown
+    asyncio.run(drive())
+
+
+def test_a_return_visit_keeps_what_was_written_and_copied(tmp_path):
+    """Review planned again after the write (nothing left to change) and a second copy (the delta,
+    nothing new): the Summary still says what was written, and what the first copy copied."""
+    from mastowizard.migrate.copy import CopyResult
+    session = a_run(tmp_path)
+    session.make_plan()                                  # a return visit to Review: nothing to change now
+    assert session.plan.empty
+    session.copies = [(CopyResult(copied=303, skipped=0), None), (CopyResult(copied=0, skipped=303), None)]
+    md = summary.markdown(session)
+    assert "add S3_BUCKET = files-example" in md and f"backup: {session.backup}" in md
+    assert "copied 303, already in the bucket 0" in md and "then the delta: copied 0, already in the bucket 303" in md

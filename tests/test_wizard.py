@@ -286,7 +286,7 @@ def test_bad_input_is_one_line_in_the_form(tmp_path):
             await press(app, pilot, "#next")
             await pilot.pause()
             assert app.screen.STEP == "provider"
-            assert status(app).startswith("bucket: ") and "lowercase" in status(app)
+            assert status(app).startswith("Bucket: ") and "lowercase" in status(app)    # as the field is labelled
     asyncio.run(drive())
 
 

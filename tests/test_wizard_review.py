@@ -51,6 +51,13 @@ def test_announcing_the_media_host_writes_only_extra_media_hosts(tmp_path):
             await pilot.press("y")
             await settle()
             assert "backup:" in str(app.screen.query_one("#status", Static).render())
+            # the step shows the written state: no (now)/(planned) diff, and Write has nothing left to do
+            shown = str(app.screen.query_one("#diff", Static).render())
+            assert shown.startswith("Written:") and "(planned)" not in shown, shown
+            app.screen.query_one("#write").press()
+            await settle()
+            assert app.screen.__class__.__name__ == "ReviewScreen"
+            assert "nothing to change" in str(app.screen.query_one("#status", Static).render())
     asyncio.run(drive())
     values = parse_values(env.read_text())
     assert values == {"LOCAL_DOMAIN": "example.org", "S3_ENABLED": "false",
