@@ -715,7 +715,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace):
     import posixpath
 
-    from .checklist.checks import Context, run_checks, sample_local_media
+    from .checklist.checks import NOT_ENABLED, NOT_ENABLED_FIX, Context, run_checks, sample_local_media
 
     http = HttpOptions.build(args.resolve, args.ca_bundle)
     host = _host(args)
@@ -728,8 +728,7 @@ def _run_check(args: argparse.Namespace):
         notes = list(reading.notes)
         settings = reading.settings
         if not reading.enabled:
-            error = "the env file has no object storage (S3_ENABLED is not true): media is on local disk"
-            fix = "plan and apply the S3 settings (`mastowizard plan`, `mastowizard apply`), then restart"
+            error, fix = NOT_ENABLED, NOT_ENABLED_FIX
     except InputError as e:
         error, fix = f"{e.field}: {e.message}", e.fix
     writer = None

@@ -413,7 +413,7 @@ class Session:
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from .checklist.checks import Context, run_checks, sample_local_media
+        from .checklist.checks import NOT_ENABLED, NOT_ENABLED_FIX, Context, run_checks, sample_local_media
         from .env.plan import EnvFile
         from .s3.credential import Credential
         from .settings import from_env
@@ -427,8 +427,8 @@ class Session:
         if s and s.access_key_id and s.secret_access_key:
             writer = Credential(s.access_key_id, s.secret_access_key)
         ctx = Context(s, writer, self.instance_url(), self.token, self.http(),
-                      settings_error=error or (None if s else "S3 is not enabled in the env file"),
-                      settings_fix=fix or "apply the plan, then restart",
+                      settings_error=error or (None if s else NOT_ENABLED),
+                      settings_fix=fix or NOT_ENABLED_FIX,
                       old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))
         fresh = run_checks(ctx, on_check, only)
         if only is None:

@@ -60,6 +60,12 @@ BUCKET_GROUP = {"settings", "writer.credentials", "writer.bucket", "writer.write
 INSTANCE_GROUP = set(TITLES) - BUCKET_GROUP | {"cors"}
 
 
+# The env file keeps media on disk: said the same way by `check`, `doctor`, Verify and Troubleshoot.
+NOT_ENABLED = "the env file has no object storage (S3_ENABLED is not true): media is on local disk"
+NOT_ENABLED_FIX = ("copy the media (Copy media, `mastowizard migrate`), write the S3 settings (Review, `mastowizard "
+                   "apply`), then restart")
+
+
 @dataclass
 class Context:
     settings: Settings | None

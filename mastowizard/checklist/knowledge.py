@@ -122,8 +122,14 @@ ENTRIES = (
     Entry("mixed-content", "Mixed content",
           "The instance is served over https but media URLs use http (S3_PROTOCOL=http): browsers block them.",
           "Serve the media host over https and set S3_PROTOCOL=https.", (r"mixed content",), ("instance.csp",)),
+    Entry("not-switched", "The env file still keeps media on disk",
+          "S3_ENABLED is not `true` in the env file: the switch to object storage has not been written yet "
+          "(or was rolled back). Mastodon does what its env file says.",
+          "Copy the media first (Copy media, or `mastowizard migrate`), write the change (Review, or "
+          "`mastowizard apply`), then restart.", (r"S3_ENABLED is not true",), ("settings",)),
     Entry("local-storage", "Mastodon still stores media on disk",
-          "The running web and sidekiq processes started before the env file changed.",
+          "The env file says object storage, but the running web and sidekiq processes started before it "
+          "changed.",
           "Restart them (`mastowizard restart`); on Docker Compose the containers must be recreated.",
           (), ("urls", "settings")),
     Entry("wrong-media-host", "The media host does not serve this bucket",
