@@ -19,7 +19,7 @@ from textual.widgets import (
 
 
 from .base import StepScreen
-from .checktable import CheckTable
+from .checktable import CheckList
 from .confirm import ConfirmScreen
 from .widgets import SecretInput, labelled, secret_field
 
@@ -60,7 +60,7 @@ class PermissionScreen(StepScreen):
         yield from secret_field("Admin secret", SecretInput(pasted.secret_access_key if pasted else None,
                                                             "admin secret", "admin-secret", s.admin_from))
         yield Button("Apply to the bucket", id="apply-bucket")
-        yield CheckTable(id="setup")
+        yield CheckList(id="setup")
         with Collapsible(title="The bucket's documents (JSON), to apply by hand or review", id="docs-box"):
             yield Static("", id="docs")
             yield Button("Save the documents as JSON files", id="save-docs")
@@ -156,7 +156,7 @@ class PermissionScreen(StepScreen):
         self.call_engine(self.session.setup_bucket, self.done)
 
     def done(self, checks) -> None:
-        self.query_one("#setup", CheckTable).set_checks(checks)
+        self.query_one("#setup", CheckList).set_checks(checks)
         self.bring_into_view("#setup")
         bad = [c for c in checks if c.status == "fail"]
         self.say(bad[0].detail if bad else "the bucket is set up for this mode", "error" if bad else "ok")

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 from mastowizard.providers import all_providers, get_provider, search_providers
 
 from .base import StepScreen
-from .checktable import CheckTable
+from .checktable import CheckList
 from .widgets import SecretInput, labelled, secret_field
 
 FIELDS = ("bucket", "region", "endpoint", "addressing", "key_prefix", "access_key_id")
@@ -48,7 +48,7 @@ class ProviderScreen(StepScreen):
                     self.app.session.secret_access_key, "writer secret access key", "secret", "held"))
                 yield Static(LABELS["bucket"][1], id="field-hint", classes="note")
                 yield Button("Test the bucket", id="test")
-        yield CheckTable(id="probes")
+        yield CheckList(id="probes")
 
     def on_descendant_focus(self, event) -> None:
         """One hint line under the fields, for the field being edited (its variable, what goes in it)."""
@@ -105,7 +105,7 @@ class ProviderScreen(StepScreen):
             self.call_engine(self.session.probe, self.show)
 
     def show(self, checks) -> None:
-        self.query_one("#probes", CheckTable).set_checks(checks)
+        self.query_one("#probes", CheckList).set_checks(checks)
         self.bring_into_view("#probes")
         bad = [c for c in checks if c.status == "fail"]
         self.say(f"{len(bad)} probe(s) failed: {bad[0].fix}" if bad else "every probe passed",

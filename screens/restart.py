@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
-from .checktable import CheckTable
+from .checktable import CheckList
 from .confirm import ALTERNATIVE, ConfirmScreen
 from .widgets import labelled
 
@@ -23,7 +23,7 @@ class RestartScreen(StepScreen):
                             hint="for the health wait after the restart")
         yield Button("Restart now", id="restart", variant="warning")
         yield RichLog(id="log", max_lines=2000, wrap=True)
-        yield CheckTable(id="health")
+        yield CheckList(id="health")
         yield Button("Final delta: copy what was uploaded during the switch", id="delta", classes="hidden")
 
     @on(Button.Pressed, "#restart")
@@ -61,7 +61,7 @@ class RestartScreen(StepScreen):
         return True
 
     def done(self, report) -> None:
-        self.query_one("#health", CheckTable).set_checks(report.checks)
+        self.query_one("#health", CheckList).set_checks(report.checks)
         self.bring_into_view("#health")
         self.say("Mastodon is back and healthy" if report.ok else "a service did not come back: see below",
                  "ok" if report.ok else "error")

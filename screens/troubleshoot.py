@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 from mastowizard.secrets import scrub
 
 from .base import wizard_words
-from .checktable import CheckTable
+from .checktable import CheckList
 from .confirm import ConfirmScreen
 
 
@@ -30,7 +30,7 @@ class TroubleshootScreen(Screen):
                 yield Button("Diagnose", id="diagnose", variant="primary")
                 yield Button("Roll back the env file", id="rollback", variant="warning")
                 yield Button("Restart Mastodon", id="restart")
-            yield CheckTable(id="checks")
+            yield CheckList(id="checks")
             yield Static("", id="diagnosis")
             yield RichLog(id="log", max_lines=500, wrap=True)
         yield Static("", id="status")
@@ -68,7 +68,7 @@ class TroubleshootScreen(Screen):
         self.app.call_from_thread(self.show, checks, diagnosis)
 
     def show(self, checks, diagnosis) -> None:
-        self.query_one("#checks", CheckTable).set_checks(checks)
+        self.query_one("#checks", CheckList).set_checks(checks)
         if not diagnosis:
             self.query_one("#diagnosis", Static).update("Nothing wrong found.")
             self.say("nothing wrong found", "ok")

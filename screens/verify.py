@@ -5,7 +5,6 @@ on request after the checklist."""
 
 from __future__ import annotations
 
-import json
 
 from rich.text import Text
 from textual import on
@@ -16,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from mastowizard.results import Check, verdict
 
 from .base import StepScreen
-from .checktable import CheckTable
+from .checktable import CheckTable, check_text
 from .detail import CheckDetailScreen
 from .widgets import SecretInput, labelled, secret_field
 
@@ -151,20 +150,3 @@ class VerifyScreen(StepScreen):
 
     def collect(self) -> bool:
         return True
-
-
-def check_text(c: Check) -> Text:
-    """A check's whole story: status, the fix first, what was seen, the doc to read and the evidence."""
-    text = Text.assemble((c.title, "bold"), f" ({c.status})")
-    if c.fix:
-        text.append("\nfix: ", style="bold").append(c.fix)
-    text.append(f"\n{c.detail}")
-    if c.evidence.get("doc"):
-        text.append(f"\nsee: {c.evidence['doc']}")
-    evidence = {k: v for k, v in c.evidence.items() if k != "doc"}
-    if evidence:
-        text.append("\nevidence:", style="bold")
-        for key, value in evidence.items():
-            shown = value if isinstance(value, str) else json.dumps(value, default=str)
-            text.append(f"\n• {key}: ", style="bold").append(shown)
-    return text

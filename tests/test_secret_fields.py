@@ -58,7 +58,7 @@ def test_clearing_the_writer_secret_forgets_it(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.secret_access_key is None
-        assert "writer credential: access key id and secret are both needed" in text(app, "#status")
+        assert "Writer key: access key id and secret are both needed" in text(app, "#status")
         field.value = "typed-anew-0123456789"
         await pilot.pause()
         assert text(app, "#secret-state") == "typed (hidden); never saved"

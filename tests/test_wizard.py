@@ -131,7 +131,7 @@ def test_happy_path_to_a_green_checklist(s3server, bucket, lab_info, instance, w
             app.screen.query_one("#secret", Input).value = srv.writer_secret_key
             await press(app, pilot, "#test")
             await wait(app, pilot)
-            assert app.screen.query_one("#probes", CheckTable).row_count >= 10
+            assert app.screen.query_one("#probes CheckTable", CheckTable).row_count >= 10
             await press(app, pilot, "#next")
             await pilot.pause()
             # 3 Permission: policy mode, applied with the admin credential
