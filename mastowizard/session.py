@@ -64,6 +64,12 @@ def load_answers(path: Path | None = None) -> Answers:
     return Answers(**{k: v for k, v in data.items() if k in known})
 
 
+def saved_files_dir() -> str:
+    """Where the wizard saves what it offers to save (documents, reports): $MASTOWIZARD_FILES, else
+    ~/mastowizard, a place an admin finds again, not whatever directory the wizard started in."""
+    return os.path.abspath(os.environ.get("MASTOWIZARD_FILES") or os.path.expanduser("~/mastowizard"))
+
+
 def save_answers(answers: Answers, path: Path | None = None) -> Path:
     p = path or profile_path()
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -196,9 +202,11 @@ class Session:
         from .s3.policies import documents
         return documents(self.settings())
 
-    def save_documents(self, directory: str = "mastowizard-documents") -> list[str]:
-        """The bucket policy, CORS and writer policy as JSON files to paste into a console."""
+    def save_documents(self, directory: str | None = None) -> list[str]:
+        """The bucket policy, CORS and writer policy as JSON files to paste into a console, in
+        ~/mastowizard/ (or DIRECTORY): absolute paths, never the current directory."""
         from .s3.policies import to_json
+        directory = os.path.abspath(directory or saved_files_dir())
         os.makedirs(directory, exist_ok=True)
         paths = []
         for name, doc in self.documents().items():

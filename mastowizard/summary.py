@@ -95,8 +95,12 @@ def markdown(session, now: float | None = None) -> str:
     return "\n".join(parts)
 
 
-def save_markdown(session, directory: str = ".") -> str:
-    """Write the report (mode 0600: it names hosts and paths) and return its path."""
+def save_markdown(session, directory: str | None = None) -> str:
+    """Write the report (mode 0600: it names hosts and paths) in ~/mastowizard/ (or DIRECTORY) and
+    return its absolute path."""
+    from .session import saved_files_dir
+    directory = os.path.abspath(directory or saved_files_dir())
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     path = os.path.join(directory, time.strftime("mastowizard-report-%Y%m%dT%H%M%SZ.md", time.gmtime()))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

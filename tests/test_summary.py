@@ -48,7 +48,8 @@ def test_the_report_says_what_changed_how_to_roll_back_and_masks_secrets(tmp_pat
 
 def test_the_summary_step_shows_it_and_saves_the_report(tmp_path, monkeypatch):
     session = a_run(tmp_path)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)                        # where the wizard was started: nothing lands here
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     app = AtSummary(session, save_profile=False)
 
     async def drive():
@@ -61,10 +62,12 @@ def test_the_summary_step_shows_it_and_saves_the_report(tmp_path, monkeypatch):
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()
-            assert "saved " in str(app.screen.query_one("#status", Static).render())
+            said = str(app.screen.query_one("#status", Static).render())
+            assert f"saved {tmp_path / 'home' / 'mastowizard'}/mastowizard-report-" in said, said   # absolute
     asyncio.run(drive())
-    [report] = [p for p in os.listdir(tmp_path) if p.startswith("mastowizard-report-")]
-    path = tmp_path / report
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("mastowizard-")]
+    [report] = [p for p in os.listdir(tmp_path / "home" / "mastowizard") if p.startswith("mastowizard-report-")]
+    path = tmp_path / "home" / "mastowizard" / report
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and SECRET not in path.read_text()
     assert path.read_text().startswith("# mastowizard report")
 
