@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from mastowizard.migrate.inventory import human_bytes
+from mastowizard.migrate.inventory import files, human_bytes
 from mastowizard.migrate.prune import DEFAULT_DAYS
 
 from .base import StepScreen
@@ -65,7 +65,7 @@ class CopyMediaScreen(StepScreen):
         if inv.files == 0:
             self.say("nothing on disk to copy: go on to Review", "ok")
         else:
-            self.say(f"{inv.files} files on disk: ctrl+r copies them (a rerun copies only what is new)")
+            self.say(f"{files(inv.files)} on disk: ctrl+r copies them (a rerun copies only what is new)")
 
     def days(self) -> str:
         return self.query_one("#days", Input).value.strip()
@@ -101,7 +101,7 @@ class CopyMediaScreen(StepScreen):
     def prune_planned(self, days: str, result) -> None:
         cmd, size = result
         self.pending = (days, cmd)
-        self.query_one("#prune", Button).label = f"Run it: tootctl media remove --days {days}"
+        self.query_one("#prune", Button).label = f"Run tootctl (--days {days})"
         where = self.session.host.describe() if self.session.host is not None else "the host"
         self.query_one("#pruned", Static).update(Text(f"runs on {where}: {cmd.describe()}"))
         self.say("press the button again to run tootctl (it deletes files on the host)")
@@ -112,7 +112,7 @@ class CopyMediaScreen(StepScreen):
         self.query_one("#pruned", Static).update(Text("\n".join(tail[-6:])))
         if ok:
             self.show_inventory(inventory)
-            self.say(f"tootctl media remove finished; {inventory[0].files} files on disk now: ctrl+r copies them",
+            self.say(f"tootctl media remove finished; {files(inventory[0].files)} on disk now: ctrl+r copies them",
                      "ok")
         else:
             self.say("tootctl media remove failed: its last lines are above", "error")

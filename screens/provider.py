@@ -61,9 +61,16 @@ class ProviderScreen(StepScreen):
         ol = self.query_one("#providers", OptionList)
         ol.highlighted = next((i for i, p in enumerate(all_providers()) if p.id == self.session.answers.provider), 0)
 
+    endpoints: dict[str, str] | None = None     # what was typed per provider: back on Ceph, Ceph's endpoint
+
     def pick(self, pid: str) -> None:
         p = get_provider(pid)
-        changed = self.session.answers.provider != p.id
+        old = self.session.answers.provider
+        changed = old != p.id
+        if self.endpoints is None:
+            self.endpoints = {}
+        if changed:
+            self.endpoints[old] = self.query_one("#endpoint", Input).value
         self.session.answers.provider = p.id
         # fill what the catalog knows into empty fields (or all of them on a new choice); still editable
         region = self.query_one("#region", Input)
@@ -71,7 +78,7 @@ class ProviderScreen(StepScreen):
             region.value = p.default_region
         endpoint = self.query_one("#endpoint", Input)
         if changed or not endpoint.value:
-            endpoint.value = ""
+            endpoint.value = self.endpoints.get(p.id, "") if changed else ""
             endpoint.placeholder = (f"endpoint: {p.endpoint_pattern} (filled from the region)" if p.endpoint_pattern
                                     else "endpoint URL" if p.needs_endpoint else "endpoint: none needed for AWS")
         addressing = self.query_one("#addressing", Input)

@@ -118,6 +118,7 @@ def test_correct_setup_passes_every_check(lab):
                 "instance.health", "instance.token", "upload", "urls", "objects", "public_fetch", "cleanup",
                 "instance.csp"):
         assert ids[cid].status == "pass", (cid, ids[cid].to_dict())
+    assert "it lists nothing, as a media host's root should" in ids["media_host"].detail   # why a 403 is good
     assert no_test_media_left(lab.bucket) == []
 
 

@@ -77,3 +77,8 @@ def test_source_dir_honours_paperclip_root_path():
     assert source_dir("/home/mastodon/live/.env.production") == "/home/mastodon/live/public/system"
     assert source_dir("/srv/m/.env.production", {"PAPERCLIP_ROOT_PATH": ":rails_root/media"}) == "/srv/m/media"
     assert source_dir("/srv/m/.env.production", {"PAPERCLIP_ROOT_PATH": "/data/system"}) == "/data/system"
+
+
+def test_one_file_is_one_file():
+    from mastowizard.migrate.inventory import files
+    assert (files(0), files(1), files(303)) == ("0 files", "1 file", "303 files")

@@ -150,7 +150,7 @@ def test_the_wizard_offers_it_before_the_copy_and_runs_it_only_on_a_second_press
 
     async def drive():
         app = AtCopyMedia(session, save_profile=False)
-        async with app.run_test(size=(100, 32)) as pilot:
+        async with app.run_test(size=(80, 24)) as pilot:
             async def settle():
                 await pilot.pause()
                 await app.workers.wait_for_complete()
@@ -168,6 +168,8 @@ def test_the_wizard_offers_it_before_the_copy_and_runs_it_only_on_a_second_press
             before = len(calls())
             await press_prune()
             assert "press the button again" in text("#status"), text("#status")
+            button = app.screen.query_one("#prune", Button)       # its label is read whole at 80 columns
+            assert str(button.label) == "Run tootctl (--days 7)" and button.size.width >= len(str(button.label))
             shown = text("#pruned")
             assert "tootctl media remove --days 7" in shown and "(as mw-mastodon)" in shown, shown
             app.screen.query_one("#days", Input).value = "10"

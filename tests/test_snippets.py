@@ -60,3 +60,12 @@ def test_system_redirect_snippet():
     s = Settings.build(bucket="media", alias_host="files.example.com", key_prefix="inst")
     text = nginx_system_redirect(s)
     assert "rewrite ^/system/(.*)$ https://files.example.com/inst/$1 permanent;" in text
+
+
+def test_the_resolver_line_says_what_it_is_for():
+    from mastowizard.checklist.snippets import nginx_media_host
+    from mastowizard.settings import Settings
+    text = nginx_media_host(Settings.build(bucket="files-example", provider="wasabi", region="eu-central-1",
+                                           alias_host="files.example.com"))
+    line = next(ln for ln in text.splitlines() if "resolver" in ln)
+    assert "# the DNS server nginx asks" in line and "use your own" in line

@@ -59,3 +59,21 @@ def test_a_fix_that_names_a_command_names_the_button_too():
     e = InputError("--accept-missing-media", "would leave 3 file(s) out", "copy them first (`mastowizard migrate`)")
     assert "Copy media (or `mastowizard migrate`)" in wizard_words(e)
     assert wizard_words(RuntimeError("boom")) == "unexpected error: RuntimeError: boom"
+
+
+def test_choosing_another_provider_and_back_keeps_what_was_typed(tmp_path):
+    """Ceph with its endpoint typed, then R2, then Ceph again: the endpoint comes back."""
+    from textual.widgets import OptionList
+    session = Session(Answers(env_file=str(tmp_path / ".env.production"), provider="ceph", bucket="files-example"))
+
+    async def provider(app, pilot):
+        app.screen.query_one("#endpoint", Input).value = "https://ceph.example.org"
+        providers = app.screen.query_one("#providers", OptionList)
+        for pid in ("r2", "ceph"):
+            index = next(i for i, o in enumerate(providers.options) if o.id == pid)
+            providers.highlighted = index
+            providers.action_select()
+            await pilot.pause()
+        assert session.answers.provider == "ceph"
+        assert app.screen.query_one("#endpoint", Input).value == "https://ceph.example.org"
+    drive(session, "provider", provider)

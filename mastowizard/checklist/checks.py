@@ -179,7 +179,9 @@ class Checklist:
                                 "deny / and directory paths on the media host (no autoindex) and remove public "
                                 "listing from the bucket", **ev))
         elif r.status_code in (403, 404):
-            self.add(chk.passed(f"{base}/ answered {r.status_code}" + (f" (pinned to {pinned})" if pinned else ""), **ev))
+            self.add(chk.passed(f"{base}/ answered {r.status_code}: it lists nothing, as a media host's root "
+                                "should (only exact keys are served)" + (f" (pinned to {pinned})" if pinned else ""),
+                                **ev))
         elif r.status_code == 200:
             self.add(chk.warned(f"{base}/ answered 200 ({anonymous.describe_body(r)}): no key list, but a media "
                                 "host's root should be 403 or 404", "deny / on the media host", **ev))

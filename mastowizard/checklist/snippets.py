@@ -36,7 +36,7 @@ def nginx_media_host(settings: Settings) -> str:
 
   location / {{
     limit_except GET OPTIONS {{ deny all; }}    # OPTIONS: the CORS preflight
-    resolver 9.9.9.9;
+    resolver 9.9.9.9;    # the DNS server nginx asks for the bucket's host (proxy_pass resolves at run time): use your own, e.g. 127.0.0.53 under systemd-resolved
     proxy_set_header Host {host};
     proxy_set_header Connection '';
     proxy_set_header Authorization '';

@@ -214,6 +214,11 @@ def take_inventory(source: str, spool: bool = False,
     return inv
 
 
+def files(n: int) -> str:
+    """'1 file', '303 files'."""
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def human_bytes(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":

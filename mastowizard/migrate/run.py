@@ -12,7 +12,7 @@ from ..s3.credential import Credential
 from ..s3.policies import PUBLIC_PREFIXES
 from ..settings import Settings
 from .copy import CopyResult, Progress
-from .inventory import Inventory, human_bytes, source_dir, take_inventory
+from .inventory import Inventory, files, human_bytes, source_dir, take_inventory
 from .job import copy_and_verify
 from .objects import multipart_threshold
 from .reading import LocalReader
@@ -20,7 +20,7 @@ from .verify import Verification
 
 
 def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
-    lines = [f"media on disk: {inv.source}: {inv.files} files, {human_bytes(inv.bytes)}"]
+    lines = [f"media on disk: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
     for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
         extra = f", {f.private} private" if f.private else ""
         lines.append(f"  {name + '/':24} {f.files:>9} files {human_bytes(f.bytes):>10}{extra}")
@@ -124,7 +124,7 @@ def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_j
     if inv.files == 0:
         return _finish(out, as_json, inv, CopyResult(), None, ok=True, message="nothing to copy")
     if not dry_run:
-        confirm(f"Copy {inv.files} files ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
+        confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
     printer = _progress_printer(err)
     result, v = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
                                 on_progress=printer, inventory=inv, reader=reader)
