@@ -69,7 +69,7 @@ class StepScreen(Screen):
         yield Static("", id="status")
         with Horizontal(id="nav"):
             yield Button("Back", id="back")
-            yield Button("Next", id="next", variant="primary")
+            yield Button("Next", id="next")       # not coloured as if focused: the focus shows itself
         yield Footer()
 
     def body(self) -> ComposeResult:

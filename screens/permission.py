@@ -21,7 +21,7 @@ from textual.widgets import (
 from .base import StepScreen
 from .checktable import CheckList
 from .confirm import ConfirmScreen
-from .widgets import SecretInput, labelled, secret_field
+from .widgets import Choice, SecretInput, labelled, secret_field
 
 CONSEQUENCE = ("ACL mode (S3_PERMISSION=public-read): every upload is public by its own ACL, and Mastodon can "
                "hide a suspended account's media. Policy mode: a bucket policy makes media public; a suspended "
@@ -47,8 +47,8 @@ class PermissionScreen(StepScreen):
         yield Static(CONSEQUENCE)
         yield Static(f"{p.name}: object ACLs {p.object_acls}; recommended {p.default_permission} mode.", id="evidence")
         with RadioSet(id="mode"):
-            yield RadioButton("ACL mode", value=mode == "acl", id="acl")
-            yield RadioButton("Bucket policy mode", value=mode == "policy", id="policy")
+            yield Choice("ACL mode", value=mode == "acl", id="acl")
+            yield Choice("Bucket policy mode", value=mode == "policy", id="policy")
         yield from labelled("Admin AWS profile", Select([], prompt="none: paste a key below", allow_blank=True,
                                                         compact=True, id="admin-profile"),
                             hint="optional: an AWS profile (~/.aws) with an admin key, read when you apply")

@@ -94,6 +94,15 @@ class ProviderScreen(StepScreen):
         ol.clear_options()
         ol.add_options([Option(p.name, id=p.id) for p in search_providers(event.value)])
 
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        """Enter in the search picks the first match (no Down needed) and goes on to the fields."""
+        ol = self.query_one("#providers", OptionList)
+        if ol.option_count:
+            ol.highlighted = 0
+            self.pick(ol.get_option_at_index(0).id)
+            self.query_one("#bucket", Input).focus()
+
     @on(OptionList.OptionSelected, "#providers")
     def selected(self, event: OptionList.OptionSelected) -> None:
         self.pick(event.option.id)

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from mastowizard.host.ssh import UnknownHostKey
 
 from .base import StepScreen
-from .widgets import SecretInput, labelled, secret_field
+from .widgets import Choice, SecretInput, labelled, secret_field
 
 
 class TargetScreen(StepScreen):
@@ -22,8 +22,8 @@ class TargetScreen(StepScreen):
         a = self.app.session.answers
         yield Label("Where does Mastodon run?", classes="title")
         with RadioSet(id="where"):
-            yield RadioButton("This machine", value=a.target == "local", id="local")
-            yield RadioButton("Over SSH", value=a.target == "ssh", id="ssh")
+            yield Choice("This machine", value=a.target == "local", id="local")
+            yield Choice("Over SSH", value=a.target == "ssh", id="ssh")
         with Vertical(id="ssh-fields"):
             if a.target == "ssh":
                 yield from self.ssh_fields()

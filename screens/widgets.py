@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, RadioButton, Static
 
 STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
          ("copymedia", "Copy media"), ("review", "Review"),
@@ -22,6 +22,16 @@ def labelled(label: str, *widgets: Widget, hint: str = ""):
     yield Horizontal(Label(label, classes="field-label"), *widgets, classes="field")
     if hint:
         yield Static(hint, classes="hint")
+
+
+class Choice(RadioButton):
+    """A radio option whose mark says chosen or not without colour: ● for the chosen one, ○ for the
+    others (Textual draws both as ● and tells them apart by colour only)."""
+
+    @property
+    def _button(self):
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
 
 
 class SecretInput(Input):
@@ -80,12 +90,15 @@ class StepIndicator(Static):
 
     def render_steps(self) -> None:
         """Every step by name when they fit; else the others by number only (80 columns)."""
-        full = sum(len(f"{i} {t}") for i, (_, t) in enumerate(STEPS, 1)) + 3 * (len(STEPS) - 1)
+        full = sum(len(f"✓{i} {t}") for i, (_, t) in enumerate(STEPS, 1)) + 3 * (len(STEPS) - 1)
         wide = self.size.width >= full or self.size.width == 0
         text = Text()
+        ids = [sid for sid, _ in STEPS]
+        at = ids.index(self.current) if self.current in ids else -1
         for i, (sid, title) in enumerate(STEPS, 1):
             if i > 1:
                 text.append(" › ", style="dim")
             here = sid == self.current
-            text.append(f"{i} {title}" if wide or here else str(i), style="bold reverse" if here else "")
+            done = "✓" if i - 1 < at else ""          # the steps behind: marked, not only coloured
+            text.append(f"{done}{i} {title}" if wide or here else f"{done}{i}", style="bold reverse" if here else "")
         self.update(text)
