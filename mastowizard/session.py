@@ -96,6 +96,8 @@ class Session:
     admin_from: str = "given at launch"   # where the admin key came from, said before it changes a bucket
     token: Secret | None = None
     sudo_password: Secret | None = None
+    ssh_password: Secret | None = None    # the SSH login's password, where the login needs one
+    key_passphrase: Secret | None = None  # the SSH key's passphrase, where the key has one
     host: Any = None
     found: dict | None = None
     env: EnvFile | None = None
@@ -110,6 +112,11 @@ class Session:
     oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
     oauth_token: Any = None               # instance.oauth.Token got here (memory only), to revoke after
 
+    def secrets(self) -> list:
+        """Every secret this session holds: what no screen, log or report may show."""
+        return [self.secret_access_key, self.token, getattr(self.admin, "secret_access_key", None),
+                self.sudo_password, self.ssh_password, self.key_passphrase]
+
     # -- step 1: where is the instance -------------------------------------------------------
     def connect(self, prompt=None) -> str:
         a = self.answers
@@ -119,6 +126,7 @@ class Session:
             target = parse_target(a.ssh)
             options = SshOptions(known_hosts=os.path.expanduser(a.known_hosts or "~/.ssh/known_hosts"),
                                  accept_host_key=a.accept_host_key or None, identity_file=a.identity or None,
+                                 password=self.ssh_password, key_passphrase=self.key_passphrase,
                                  **({"prompt": prompt} if prompt else {}))
             self.host = SshHost(connect(target, options), target, sudo_user=a.sudo_user or None,
                                 sudo_password=self.sudo_password)

@@ -80,8 +80,7 @@ def sections(session) -> list[Section]:
     else:
         checks.lines.append("not run in this run")
     out.append(checks)
-    hidden = [session.secret_access_key, session.token, getattr(session.admin, "secret_access_key", None),
-              session.sudo_password]
+    hidden = session.secrets()
     for s in out:
         s.lines = [scrub(line, hidden) for line in s.lines]
     return out

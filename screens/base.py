@@ -34,7 +34,7 @@ FIELD_LABELS = {
 FIX_WORDS = {"`mastowizard migrate`": "Copy media (or `mastowizard migrate`)",
              "`mastowizard restart`": "Restart (or `mastowizard restart`)",
              "`mastowizard setup-bucket`": "Apply to the bucket (or `mastowizard setup-bucket`)",
-             "e.g. --ssh ": "e.g. "}
+             "e.g. --ssh ": "e.g. ", "or the password": "or the Login password"}
 
 
 def wizard_words(exc: BaseException) -> str:
@@ -111,7 +111,7 @@ class StepScreen(Screen):
     def say(self, text: str, kind: str = "info") -> None:
         status = self.query_one("#status", Static)
         status.set_classes(kind)
-        status.update(Text(scrub(text, [self.session.secret_access_key, self.session.token])))
+        status.update(Text(scrub(text, self.session.secrets())))
 
     def fail(self, exc: BaseException) -> None:
         self.say(wizard_words(exc), "error")

@@ -40,6 +40,10 @@ class TargetScreen(StepScreen):
         yield from labelled("Sudo user", Input(a.sudo_user, placeholder="e.g. mastodon, or empty", id="sudo-user"),
                             hint="optional: when your login may not read the instance's files, they are read "
                                  "as this user")
+        yield from secret_field("Login password", SecretInput(self.session.ssh_password, "only if the login "
+                                                              "needs one", "ssh-password", "held"))
+        yield from secret_field("Key passphrase", SecretInput(self.session.key_passphrase, "only if the key "
+                                                              "has one", "key-passphrase", "held"))
         yield from secret_field("Sudo password", SecretInput(self.session.sudo_password, "sudo password",
                                                              "sudo-password", "held"))
 
@@ -59,6 +63,8 @@ class TargetScreen(StepScreen):
             a.ssh = self.query_one("#ssh-target", Input).value.strip()
             a.sudo_user = self.query_one("#sudo-user", Input).value.strip()
             self.session.sudo_password = self.query_one("#sudo-password", SecretInput).secret()   # cleared: forgotten
+            self.session.ssh_password = self.query_one("#ssh-password", SecretInput).secret()
+            self.session.key_passphrase = self.query_one("#key-passphrase", SecretInput).secret()
         a.env_file = self.query_one("#env-file", Input).value.strip()
 
     def collect(self) -> bool:

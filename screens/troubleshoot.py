@@ -43,7 +43,7 @@ class TroubleshootScreen(Screen):
     def say(self, text: str, kind: str = "info") -> None:
         status = self.query_one("#status", Static)
         status.set_classes(kind)
-        status.update(Text(scrub(text, [self.session.secret_access_key, self.session.token])))
+        status.update(Text(scrub(text, self.session.secrets())))
 
     def action_close(self) -> None:
         self.app.pop_screen()

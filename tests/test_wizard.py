@@ -375,11 +375,37 @@ def test_over_ssh_with_an_unknown_host_key_and_sudo(lab_sshd_instance, tmp_path)
 @pytest.fixture
 def lab_sshd_instance():
     sshd.start()
-    env = sshd.env_file()
-    env.write_text("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
-    m = pwd.getpwnam(sshd.MASTODON_USER)
-    os.chown(env, m.pw_uid, m.pw_gid)
-    return env
+    return sshd.reset_instance("LOCAL_DOMAIN=lab.example\nS3_ENABLED=false\n")
+
+
+def test_over_ssh_with_a_login_password(lab_sshd_instance, tmp_path, monkeypatch):
+    """A login that needs a password (the lab's admin, with no key and no agent here): without it the
+    read says the login failed; typed in Login password it logs in, and the password shows nowhere."""
+    kh = tmp_path / "known_hosts"
+    kh.write_text(sshd.known_hosts_line())
+    monkeypatch.setenv("MASTOWIZARD_LAB_DIR", str(sshd.root().parent))   # the lab's own files stay found
+    monkeypatch.setenv("HOME", str(tmp_path))          # no ~/.ssh keys to try
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    answers = Answers(target="ssh", ssh=f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}", sudo_user=sshd.MASTODON_USER,
+                      env_file=str(lab_sshd_instance), known_hosts=str(kh))
+    app = WizardApp(Session(answers), save_profile=False)
+
+    async def drive():
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.screen.query_one("#ssh", RadioButton).value = True
+            await pilot.pause()
+            app.screen.query_one("#sudo-password", Input).value = sshd.ADMIN_PASSWORD
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            assert "authentication failed" in status(app) and "or the Login password" in status(app), status(app)
+            assert app.session.found is None
+            app.screen.query_one("#ssh-password", Input).value = sshd.ADMIN_PASSWORD
+            await press(app, pilot, "#read")
+            await wait(app, pilot)
+            found = str(app.screen.query_one("#found", Static).render())
+            assert "via sudo" in found and "local disk" in found, (found, status(app))
+            assert sshd.ADMIN_PASSWORD not in found + status(app) + app.export_screenshot()
+    asyncio.run(drive())
 
 
 def test_profile_keeps_answers_but_no_secret(tmp_path):
