@@ -243,6 +243,20 @@ class Session:
         settings = self._admin_settings(profile)
         return describe_setup(settings, self.admin, self.admin_from, self.http(), self.answers.access_key_id)
 
+    def save_text(self, name: str, text: str, directory: str | None = None) -> str:
+        """TEXT as the file NAME in ~/mastowizard/ (or DIRECTORY), whole, mode 0600, written
+        atomically: a long line (a URL, an nginx block) copied without a terminal's wrapping. Its
+        absolute path."""
+        directory = os.path.abspath(directory or saved_files_dir())
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        path = os.path.join(directory, os.path.basename(name))
+        tmp = f"{path}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, path)
+        return path
+
     def setup_bucket(self, profile: str | None = None) -> list[Check]:
         """Apply the mode's bucket documents with the admin key: the one held, or the AWS PROFILE's."""
         from .s3.bucket_setup import setup_bucket

@@ -28,7 +28,10 @@ class WizardApp(App):
     SUB_TITLE = "Mastodon media to object storage"
     COMMANDS = App.COMMANDS | {StepCommands}
     CSS_PATH = Path(__file__).with_name("wizard.tcss")   # absolute: subclasses elsewhere keep the styles
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
+    # A browser keeps ctrl+r (reload), ctrl+n, ctrl+t, ctrl+q and ctrl+p for itself: served in one,
+    # the wizard's keys are alt+ instead, and the footer shows those.
+    WEB_KEYMAP = {"run": "alt+r", "next": "alt+n", "back": "alt+b", "troubleshoot": "alt+t", "quit": "alt+q"}
 
     def __init__(self, session: Session | None = None, save_profile: bool = True):
         super().__init__()
@@ -37,10 +40,13 @@ class WizardApp(App):
         self.step = 0
 
     def on_mount(self) -> None:
-        self.start()
         if self.is_web:
-            self.notify("To paste a key, a token or a code, use right-click > Paste (or the browser's Edit > Paste): "
-                        "ctrl+v pastes only what was copied inside the wizard.", title="In the browser", timeout=20)
+            self.set_keymap(self.WEB_KEYMAP)
+            self.bind("alt+p", "command_palette", description="palette")      # ctrl+p prints the page
+        self.start()
+        if self.is_web:     # short, and said once: a toast over Back and Next for 20 s was in the way
+            self.notify("Paste with right-click > Paste. The keys here are alt+ (the browser keeps ctrl+r, "
+                        "ctrl+n, ctrl+t).", title="In the browser", timeout=6)
 
     def start(self, step: str = "target") -> None:
         """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the

@@ -55,10 +55,10 @@ class StepScreen(Screen):
     STEP = ""
     MAIN = ""          # the button of the step's main action (ctrl+r)
     BINDINGS = [
-        Binding("ctrl+r", "main", "Run step"),
-        Binding("ctrl+n", "next", "Next"),
-        Binding("ctrl+b", "back", "Back"),
-        Binding("ctrl+t", "troubleshoot", "Troubleshoot"),
+        Binding("ctrl+r", "main", "Run step", id="run"),
+        Binding("ctrl+n", "next", "Next", id="next"),
+        Binding("ctrl+b", "back", "Back", id="back"),
+        Binding("ctrl+t", "troubleshoot", "Troubleshoot", id="troubleshoot"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -8,10 +8,11 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Static
 
 from .base import StepScreen
-from .widgets import labelled
+from .widgets import LongText, labelled
 
 
 class MediaHostScreen(StepScreen):
@@ -29,7 +30,10 @@ class MediaHostScreen(StepScreen):
                             hint="S3_PROTOCOL: https (http media is blocked on an https instance)")
         yield Button("Check the media host", id="check-media")
         yield Static("", id="result")
-        yield Static("", id="snippets")
+        yield LongText(id="snippets")
+        with Horizontal(classes="buttons hidden", id="snippet-actions"):
+            yield Button("Copy the media host block", id="copy-snippet")
+            yield Button("Save both as files", id="save-snippets")
 
     def collect(self) -> bool:
         a = self.session.answers
@@ -48,8 +52,25 @@ class MediaHostScreen(StepScreen):
         self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
                                                         + (f"\nfix: {check.fix}" if check.fix else "")))
         self.bring_into_view("#result")
-        self.query_one("#snippets", Static).update(Group(
-            "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=True),
-            "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=True)))
+        self.proxy, self.redirect = proxy, redirect
+        self.query_one("#snippets", LongText).show(Group(
+            "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=False),
+            "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=False)),
+            proxy)
+        self.query_one("#snippet-actions").remove_class("hidden")
         ok = check.status in ("pass", "warn")
         self.say(f"media host {check.status}: {check.detail}", "ok" if ok else "error")
+
+    proxy = redirect = ""
+
+    @on(Button.Pressed, "#copy-snippet")
+    def copy_pressed(self) -> None:
+        self.app.copy_to_clipboard(self.proxy)       # OSC 52: the terminal's clipboard, lines whole
+        self.say("copied the media host block (where the terminal allows it: otherwise Save both as files)", "ok")
+
+    @on(Button.Pressed, "#save-snippets")
+    def save_pressed(self) -> None:
+        def save():
+            return [self.session.save_text("nginx-media-host.conf", self.proxy),
+                    self.session.save_text("nginx-old-system-urls.conf", self.redirect)]
+        self.call_engine(save, lambda paths: self.say("saved " + " and ".join(paths), "ok"))

@@ -17,7 +17,7 @@ from mastowizard.results import Check, verdict
 from .base import StepScreen
 from .checktable import CheckTable, check_text
 from .detail import CheckDetailScreen
-from .widgets import SecretInput, labelled, secret_field
+from .widgets import LongText, SecretInput, labelled, secret_field
 
 
 class VerifyScreen(StepScreen):
@@ -35,6 +35,10 @@ class VerifyScreen(StepScreen):
                      "open the application and copy \"Your access token\".", classes="note")
         with Vertical(id="oauth", classes="hidden"):
             yield Static("", id="oauth-url", classes="note")
+            yield LongText(id="oauth-link")
+            with Horizontal(classes="buttons"):
+                yield Button("Copy the URL", id="copy-url")
+                yield Button("Save it to a file", id="save-url")
             yield from labelled("Authorization code", Input(placeholder="paste the code", password=True, id="code"),
                                 Button("Use this code", id="use-code"))
         with Horizontal(classes="buttons"):
@@ -71,10 +75,22 @@ class VerifyScreen(StepScreen):
         self.query_one("#oauth").remove_class("hidden")
         self.query_one("#oauth-url", Static).update(Text.assemble(
             ("Open this URL ", "bold"), "(logged in as the account the test upload may use), press Authorize"
-            + (", and copy the code it shows" if not opened else "; it is open in your browser") + ":\n",
-            (url, "underline")))
+            + (", and copy the code it shows" if not opened else "; it is open in your browser")
+            + ". It is one line (scroll sideways), or Copy or Save it whole:"))
+        self.query_one("#oauth-link", LongText).show(Text(url, style="underline", no_wrap=True), url)
         self.query_one("#code", Input).focus()
         self.say("waiting for the code" + (" (PKCE)" if pkce else "") + ": paste it, then Use this code")
+
+    @on(Button.Pressed, "#copy-url")
+    def copy_url_pressed(self) -> None:
+        self.app.copy_to_clipboard(self.query_one("#oauth-link", LongText).text)
+        self.say("copied the URL (where the terminal allows it: otherwise Save it to a file)", "ok")
+
+    @on(Button.Pressed, "#save-url")
+    def save_url_pressed(self) -> None:
+        url = self.query_one("#oauth-link", LongText).text
+        self.call_engine(lambda: self.session.save_text("authorize-url.txt", url),
+                         lambda path: self.say(f"saved {path}", "ok"))
 
     @on(Button.Pressed, "#use-code")
     @on(Input.Submitted, "#code")

@@ -4,7 +4,7 @@ in checktable.py, loaded by the steps that show one)."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.containers import Horizontal
+from textual.containers import Horizontal, ScrollableContainer
 from textual.widget import Widget
 from textual.widgets import Input, Label, RadioButton, Static
 
@@ -70,6 +70,29 @@ def secret_field(label: str, field: SecretInput, *widgets: Widget):
     """A secret field with its label, and its state line under it in place of a hint."""
     yield Horizontal(Label(label, classes="field-label"), field, *widgets, classes="field")
     yield Static(field.state(), id=f"{field.id}-state", classes="hint")
+
+
+class LongText(ScrollableContainer):
+    """Text whose lines are kept whole (a URL, an nginx block): it scrolls sideways instead of
+    wrapping, so nothing is cut or broken in two; a copy button beside it copies it exactly."""
+
+    DEFAULT_CSS = """
+    LongText { height: auto; max-height: 24; overflow-x: auto; overflow-y: auto; }
+    LongText > Static { width: auto; }
+    """
+
+    def __init__(self, id: str):
+        super().__init__(id=id, classes="hidden")         # nothing to show, nothing to focus
+        self.text = ""
+
+    def compose(self):
+        yield Static("")
+
+    def show(self, renderable, text: str) -> None:
+        """Show RENDERABLE (styled, unwrapped); TEXT is what copy and save take, exactly."""
+        self.text = text
+        self.query_one(Static).update(renderable)
+        self.remove_class("hidden")
 
 
 class StepIndicator(Static):

@@ -213,8 +213,10 @@ def test_happy_path_to_a_green_checklist(s3server, bucket, lab_info, instance, w
             if where == "local":    # the token the OAuth way: authorize in "the browser", paste the code
                 await press(app, pilot, "#get-token")
                 await wait(app, pilot)
-                shown = str(app.screen.query_one("#oauth-url", Static).render())
-                url = re.search(r"(http://\S+/oauth/authorize\?\S+)", shown.replace("\n", ""))[1]
+                shown = str(app.screen.query_one("#oauth-link Static", Static).render())
+                url = re.search(r"(http://\S+/oauth/authorize\?\S+)", shown)[1]      # one line, whole
+                await press(app, pilot, "#copy-url")
+                assert app.clipboard == url                   # Copy gives exactly that URL
                 app.screen.query_one("#code", Input).value = authorize(url)
                 await press(app, pilot, "#use-code")
                 await wait(app, pilot)
