@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Label, RichLog
 
 from .base import StepScreen
 from .checktable import CheckList
-from .confirm import ALTERNATIVE, ConfirmScreen
+from .confirm import ALTERNATIVE
 from .widgets import labelled
 
 
@@ -33,15 +33,8 @@ class RestartScreen(StepScreen):
         self.call_engine(self.session.describe_restart, self.confirm_restart)
 
     def confirm_restart(self, described) -> None:
-        lines, gap = described
-        if gap is not None and not gap.safe:
-            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
-                     else "the media on disk could not be compared with the bucket", "error")
-            self.app.push_screen(ConfirmScreen("Restart before the media is copied?", lines, "Restart",
-                                               typed=gap.token, alternative="Copy them first"),
-                                 self.restart_confirmed)
-            return
-        self.app.push_screen(ConfirmScreen("Restart Mastodon?", lines, "Yes, restart"), self.restart_confirmed)
+        self.confirm_switch(described, ("Restart Mastodon?", "Yes, restart"),
+                            ("Restart before the media is copied?", "Restart", "Copy them first"), self.restart_confirmed)
 
     def restart_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:

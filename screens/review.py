@@ -62,15 +62,8 @@ class ReviewScreen(StepScreen):
         self.call_engine(self.session.describe_write, self.confirm_write)
 
     def confirm_write(self, described) -> None:
-        lines, gap = described
-        if gap is not None and not gap.safe:
-            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
-                     else "the media on disk could not be compared with the bucket", "error")
-            self.app.push_screen(ConfirmScreen("Switch before the media is copied?", lines, "Write it",
-                                               typed=gap.token, alternative="Copy media first"),
-                                 self.write_confirmed)
-            return
-        self.app.push_screen(ConfirmScreen("Write the env file?", lines, "Yes, write it"), self.write_confirmed)
+        self.confirm_switch(described, ("Write the env file?", "Yes, write it"),
+                            ("Switch before the media is copied?", "Write it", "Copy media first"), self.write_confirmed)
 
     def write_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:

@@ -68,32 +68,29 @@ def s3server(request) -> lab.ServerInfo:
     return _ensure(request.param)
 
 
+def _fresh_bucket(srv: lab.ServerInfo):
+    """A new bucket on SRV for one test, emptied and deleted after it."""
+    name = f"mw-{uuid.uuid4().hex[:10]}"
+    buckets.create_bucket(srv, name)
+    yield Bucket(srv, name, media_host(srv.name, name))
+    buckets.empty_and_delete_bucket(srv, name)
+
+
 @pytest.fixture
 def bucket(s3server, lab_info) -> Bucket:
-    name = f"mw-{uuid.uuid4().hex[:10]}"
-    buckets.create_bucket(s3server, name)
-    yield Bucket(s3server, name, media_host(s3server.name, name))
-    buckets.empty_and_delete_bucket(s3server, name)
+    yield from _fresh_bucket(s3server)
 
 
 @pytest.fixture
 def rgw_bucket(lab_info) -> Bucket:
     """A bucket on Ceph RGW, for what does not depend on the S3 server (one run, not three)."""
-    srv = _ensure("rgw")
-    name = f"mw-{uuid.uuid4().hex[:10]}"
-    buckets.create_bucket(srv, name)
-    yield Bucket(srv, name, media_host(srv.name, name))
-    buckets.empty_and_delete_bucket(srv, name)
+    yield from _fresh_bucket(_ensure("rgw"))
 
 
 @pytest.fixture
 def seaweed_bucket(lab_info) -> Bucket:
     """A bucket on SeaweedFS, the lab's server that accepts x-amz-acl and silently ignores it."""
-    srv = _ensure("seaweedfs")
-    name = f"mw-{uuid.uuid4().hex[:10]}"
-    buckets.create_bucket(srv, name)
-    yield Bucket(srv, name, media_host(srv.name, name))
-    buckets.empty_and_delete_bucket(srv, name)
+    yield from _fresh_bucket(_ensure("seaweedfs"))
 
 
 @pytest.fixture

@@ -2,57 +2,41 @@
 column is cut there, so the selected check's panel under it shows the fix and what was seen whole,
 and enter opens all of it (Provider, Permission, Restart and Troubleshoot, as Verify does)."""
 
-import asyncio
-
 import pytest
+from helpers import AtStep, drive
 from textual.widgets import Static
 
 from mastowizard.results import Check
-from mastowizard.session import Answers, Session
-from screens.app import WizardApp
 
 REASON = ("SignatureDoesNotMatch: the request signature we calculated does not match the signature you "
           "provided; check your key and signing method (the writer secret is wrong, or has a space at its end)")
 
 
-class AtStep(WizardApp):
-    def __init__(self, step):
-        super().__init__(Session(Answers(env_file="/nonexistent/live/.env.production", provider="wasabi",
-                                         bucket="files-example", region="eu-central-1")), save_profile=False)
-        self.first = step
-
-    def start(self, step: str = "target") -> None:
-        if self.first == "troubleshoot":
-            super().start("target")
-            self.troubleshoot()
-        else:
-            super().start(self.first)
+def at(step):
+    return AtStep(step, provider="wasabi", bucket="files-example", region="eu-central-1")
 
 
 @pytest.mark.parametrize("step, table", [("provider", "#probes"), ("permission", "#setup"), ("restart", "#health"),
                                          ("troubleshoot", "#checks")])
 def test_the_reason_is_readable_whole_at_80x24(step, table):
-    app = AtStep(step)
     checks = [Check("writer.credentials", "Writer credential is valid").passed("the key id is known"),
               Check("writer.write", "Writer can write and delete").failed(REASON, "put the writer secret again, "
                                                                         "without spaces", error="SignatureDoesNotMatch")]
 
-    async def drive():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            app.screen.query_one(table).set_checks(checks)
-            await pilot.pause()
-            panel = app.screen.query_one(f"{table} .check-panel-text", Static)
-            shown = str(panel.render())
-            assert shown.startswith("Writer can write and delete (fail)\nfix: put the writer secret again"), shown
-            assert REASON in shown.replace("\n", " ") or REASON in shown     # whole, not cut at a column
-            app.screen.query_one(f"{table} CheckTable").focus()
-            await pilot.press("enter")
-            await pilot.pause()
-            assert app.screen.__class__.__name__ == "CheckDetailScreen"
-            assert REASON in str(app.screen.query_one("#all-text", Static).render())
-            await pilot.press("escape")
-            await pilot.pause()
-            assert app.screen.__class__.__name__ != "CheckDetailScreen"
-    asyncio.run(drive())
+    async def steps(app, pilot):
+        await app.workers.wait_for_complete()
+        app.screen.query_one(table).set_checks(checks)
+        await pilot.pause()
+        panel = app.screen.query_one(f"{table} .check-panel-text", Static)
+        shown = str(panel.render())
+        assert shown.startswith("Writer can write and delete (fail)\nfix: put the writer secret again"), shown
+        assert REASON in shown.replace("\n", " ") or REASON in shown     # whole, not cut at a column
+        app.screen.query_one(f"{table} CheckTable").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CheckDetailScreen"
+        assert REASON in str(app.screen.query_one("#all-text", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ != "CheckDetailScreen"
+    drive(at(step), steps)

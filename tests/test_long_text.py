@@ -3,54 +3,25 @@ kept on their lines (scrolled sideways, never wrapped into a header or a scrollb
 puts exactly that text on the clipboard (OSC 52), and Save writes it to ~/mastowizard/ under its
 absolute path."""
 
-import asyncio
-
+from helpers import AtStep, drive, settle, status
 from textual.widgets import Static
 
 from mastowizard.results import Check
-from mastowizard.session import Answers, Session
-from screens.app import WizardApp
 
 URL = ("https://mastodon.example/oauth/authorize?client_id=" + "c" * 43 + "&redirect_uri=urn%3Aietf%3Awg%3Aoauth"
        "%3A2.0%3Aoob&response_type=code&scope=write%3Amedia&code_challenge=" + "x" * 43 + "&code_challenge_method=S256")
 
 
-class AtStep(WizardApp):
-    def __init__(self, step):
-        super().__init__(Session(Answers(env_file="/nonexistent/live/.env.production", provider="wasabi",
-                                         bucket="files-example", region="eu-central-1",
-                                         alias_host="files.example.com")), save_profile=False)
-        self.first = step
-
-    def start(self, step: str = "target") -> None:
-        super().start(self.first)
-
-
-def run(step, drive):
-    app = AtStep(step)
-
-    async def main():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await drive(app, pilot)
-    asyncio.run(main())
-
-
-def status(app) -> str:
-    return str(app.screen.query_one("#status", Static).render())
-
-
-async def settle(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+def run(step, steps):
+    drive(AtStep(step, provider="wasabi", bucket="files-example", region="eu-central-1",
+                 alias_host="files.example.com"), steps)
 
 
 def test_the_nginx_blocks_are_copied_and_saved_whole(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     from mastowizard.checklist.snippets import nginx_media_host, nginx_system_redirect
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         s = app.session.settings()
         proxy, redirect = nginx_media_host(s), nginx_system_redirect(s)
         assert max(len(line) for line in proxy.splitlines()) > 80        # lines longer than the screen
@@ -65,13 +36,13 @@ def test_the_nginx_blocks_are_copied_and_saved_whole(tmp_path, monkeypatch):
         assert status(app) == f"saved {where}/nginx-media-host.conf and {where}/nginx-old-system-urls.conf"
         assert (where / "nginx-media-host.conf").read_text() == proxy.rstrip("\n") + "\n"
         assert (where / "nginx-old-system-urls.conf").read_text() == redirect.rstrip("\n") + "\n"
-    run("mediahost", drive)
+    run("mediahost", steps)
 
 
 def test_the_authorize_url_is_one_line_and_copied_whole(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         app.screen.show_authorize((URL, True, False))
         await pilot.pause()
         shown = app.screen.query_one("#oauth-link Static", Static)
@@ -83,4 +54,4 @@ def test_the_authorize_url_is_one_line_and_copied_whole(tmp_path, monkeypatch):
         await settle(app, pilot)
         assert status(app) == f"saved {tmp_path}/mastowizard/authorize-url.txt"
         assert (tmp_path / "mastowizard" / "authorize-url.txt").read_text() == URL + "\n"
-    run("verify", drive)
+    run("verify", steps)

@@ -10,7 +10,6 @@ import pytest
 from conftest import on, servers_where
 
 import mastowizard_lab as lab
-
 from mastowizard.net import HttpOptions
 from mastowizard.s3 import policies
 from mastowizard.s3.bucket_setup import setup_bucket

@@ -2,38 +2,22 @@
 secret: the next action cannot use the old one. The writer secret, the admin key, the sudo password
 and the access token alike."""
 
-import asyncio
-
+from helpers import AtStep, drive
 from textual.widgets import Input, Static
 
 from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
 from mastowizard.session import Answers, Session
-from screens.app import WizardApp
 
 OLD = "wrong-secret-typed-first-0123456789"
 
 
-class AtStep(WizardApp):
-    def __init__(self, session, step):
-        super().__init__(session, save_profile=False)
-        self.first = step
-
-    def start(self, step: str = "target") -> None:
-        super().start(self.first)
-
-
-def run(session, step, drive):
-    app = AtStep(session, step)
-
-    async def main():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            await drive(app, pilot)
-    asyncio.run(main())
-    return app
+def run(session, step, steps):
+    async def settled(app, pilot):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await steps(app, pilot)
+    drive(AtStep(step, session), settled)
 
 
 def text(app, selector) -> str:
@@ -45,7 +29,7 @@ def test_clearing_the_writer_secret_forgets_it(tmp_path):
                               region="eu-central-1", access_key_id="AKIAEXAMPLE"),
                       secret_access_key=Secret(OLD))
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         field = app.screen.query_one("#secret", Input)
         assert field.password and field.value == OLD        # held, shown as dots only
         assert text(app, "#secret-state") == "set (held); clear to forget"
@@ -63,7 +47,7 @@ def test_clearing_the_writer_secret_forgets_it(tmp_path):
         await pilot.pause()
         assert text(app, "#secret-state") == "typed (hidden); never saved"
         assert app.screen.collect() is not None and session.secret_access_key.reveal() == "typed-anew-0123456789"
-    run(session, "provider", drive)
+    run(session, "provider", steps)
 
 
 def test_clearing_the_admin_key_forgets_it_and_nothing_is_applied(tmp_path):
@@ -72,7 +56,7 @@ def test_clearing_the_admin_key_forgets_it_and_nothing_is_applied(tmp_path):
                       secret_access_key=Secret("writer-secret-0123456789"),
                       admin=Credential("AKIAADMINEXAMPLE", Secret(OLD)), admin_from="given at launch")
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         assert app.screen.query_one("#admin-id", Input).value == "AKIAADMINEXAMPLE"
         assert text(app, "#admin-secret-state").startswith("set (given at launch)")
         app.screen.query_one("#admin-id", Input).value = ""
@@ -85,13 +69,13 @@ def test_clearing_the_admin_key_forgets_it_and_nothing_is_applied(tmp_path):
         assert session.admin is None
         assert app.screen.__class__.__name__ == "PermissionScreen"       # no confirmation, nothing applied
         assert text(app, "#status").startswith("Admin key id: choose an AWS profile")
-    run(session, "permission", drive)
+    run(session, "permission", steps)
 
 
 def test_clearing_the_token_forgets_it(tmp_path):
     session = Session(Answers(env_file=str(tmp_path / ".env.production")), token=Secret(OLD))
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         assert app.screen.query_one("#token", Input).value == OLD
         assert text(app, "#token-state").startswith("set (held)")
         app.screen.query_one("#token", Input).value = ""
@@ -101,14 +85,14 @@ def test_clearing_the_token_forgets_it(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.token is None
-    run(session, "verify", drive)
+    run(session, "verify", steps)
 
 
 def test_clearing_the_sudo_password_forgets_it(tmp_path):
     session = Session(Answers(env_file=str(tmp_path / ".env.production"), target="ssh", ssh="admin@host.example"),
                       sudo_password=Secret(OLD))
 
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         from textual.widgets import RadioButton
         app.screen.query_one("#ssh", RadioButton).value = True
         await pilot.pause()
@@ -119,4 +103,4 @@ def test_clearing_the_sudo_password_forgets_it(tmp_path):
         await pilot.pause()
         app.screen._copy_form()
         assert session.sudo_password is None
-    run(session, "target", drive)
+    run(session, "target", steps)

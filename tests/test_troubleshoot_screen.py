@@ -1,18 +1,10 @@
 """Troubleshoot and Verify tell one story: before the switch (the env file keeps media on disk) the
 diagnosis says so, not that web and sidekiq missed a restart."""
 
-import asyncio
-
+from helpers import AtStep, drive, settle
 from textual.widgets import Static
 
 from mastowizard.session import Answers, Session
-from screens.app import WizardApp
-
-
-class AtTroubleshoot(WizardApp):
-    def start(self, step: str = "target") -> None:
-        super().start("target")
-        self.troubleshoot()
 
 
 def test_before_the_switch_the_diagnosis_is_that_it_is_not_written_yet(tmp_path):
@@ -20,18 +12,13 @@ def test_before_the_switch_the_diagnosis_is_that_it_is_not_written_yet(tmp_path)
     env.parent.mkdir()
     env.write_text("LOCAL_DOMAIN=example.org\nS3_ENABLED=false\n")
     session = Session(Answers(env_file=str(env)))
-    app = AtTroubleshoot(session, save_profile=False)
 
-    async def drive():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.screen.query_one("#diagnose").press()
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            shown = str(app.screen.query_one("#diagnosis", Static).render())
-            assert "The env file still keeps media on disk" in shown, shown
-            assert "started before" not in shown and "S3_ENABLED is not `true`" in shown, shown
-            settings = next(c for c in session.checks if c.id == "settings")
-            assert settings.status == "fail" and "S3_ENABLED is not true" in settings.detail  # Verify's row says the same
-    asyncio.run(drive())
+    async def steps(app, pilot):
+        app.screen.query_one("#diagnose").press()
+        await settle(app, pilot)
+        shown = str(app.screen.query_one("#diagnosis", Static).render())
+        assert "The env file still keeps media on disk" in shown, shown
+        assert "started before" not in shown and "S3_ENABLED is not `true`" in shown, shown
+        settings = next(c for c in session.checks if c.id == "settings")
+        assert settings.status == "fail" and "S3_ENABLED is not true" in settings.detail  # Verify's row says the same
+    drive(AtStep("troubleshoot", session), steps)

@@ -3,32 +3,8 @@ radio option is ● and the other ○, the focused button is drawn reversed and 
 if it had the focus, the steps behind are marked ✓, and Enter in the provider search takes the first
 match."""
 
-import asyncio
-
+from helpers import AtStep, drive
 from textual.widgets import Input
-
-from mastowizard.session import Answers, Session
-from screens.app import WizardApp
-
-
-class AtStep(WizardApp):
-    def __init__(self, step, **answers):
-        super().__init__(Session(Answers(env_file="/nonexistent/live/.env.production", **answers)),
-                         save_profile=False)
-        self.first = step
-
-    def start(self, step: str = "target") -> None:
-        super().start(self.first)
-
-
-def run(step, drive, **answers):
-    app = AtStep(step, **answers)
-
-    async def main():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await drive(app, pilot)
-    asyncio.run(main())
 
 
 def _plain(app):
@@ -42,20 +18,21 @@ def _plain(app):
 
 
 def test_the_chosen_option_and_the_steps_behind_show_without_colour():
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         acl = next(ln for ln in _plain(app) if "ACL mode" in ln and "Bucket policy mode" in ln)
         assert "●" in acl.split("ACL mode")[0] and "○" in acl.split("ACL mode")[1], acl     # ● ACL  ○ Bucket policy
         steps = next(ln for ln in _plain(app) if "3 Permission" in ln)
         assert "✓1" in steps and "✓2" in steps and "✓4" not in steps, steps
         assert app.screen.query_one("#next").variant == "default"
-    run("permission", drive, provider="wasabi", bucket="files-example", region="eu-central-1", permission="acl")
+    drive(AtStep("permission", provider="wasabi", bucket="files-example", region="eu-central-1", permission="acl"),
+          steps)
 
 
 def test_enter_in_the_provider_search_takes_the_first_match():
-    async def drive(app, pilot):
+    async def steps(app, pilot):
         app.screen.query_one("#search", Input).focus()
         await pilot.press(*"wasabi", "enter")
         await pilot.pause()
         assert app.screen.session.answers.provider == "wasabi"
         assert app.focused.id == "bucket"
-    run("provider", drive, provider="aws")
+    drive(AtStep("provider", provider="aws"), steps)

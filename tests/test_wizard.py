@@ -9,11 +9,10 @@ import pwd
 import re
 
 import pytest
-
-import mastowizard_lab as lab
 from test_token import authorize, works
 from textual.widgets import Input, OptionList, RadioButton, Select, Static
 
+import mastowizard_lab as lab
 from mastowizard.session import Answers, Session, save_answers
 from mastowizard_lab import sshd
 from mastowizard_lab.nginx import media_host
@@ -32,7 +31,9 @@ def instance(lab_info, monkeypatch):
                               "SECRET_KEY_BASE=wizardsecretkeybase0123456789\n")
     m = pwd.getpwnam(sshd.MASTODON_USER)
     system = env.parent / "public" / "system"
-    from mastowizard_lab.media_tree import make_tree       # media from before the move, for Copy media
+    from mastowizard_lab.media_tree import (
+        make_tree,  # media from before the move, for Copy media
+    )
     make_tree(system, 40, seed=3)
     for dirpath, dirnames, filenames in os.walk(system):
         for name in dirnames + filenames:

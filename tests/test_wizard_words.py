@@ -1,37 +1,12 @@
 """The wizard names a field as its screen labels it ("SSH host", "Media host"), never as the command
 line's flag ("--ssh", "alias-host"), and a fix that names a command names the wizard's button too."""
 
-import asyncio
-
-from textual.widgets import Input, Static
+from helpers import AtStep, drive, settle, status
+from textual.widgets import Input
 
 from mastowizard.errors import InputError
 from mastowizard.session import Answers, Session
-from screens.app import WizardApp
 from screens.base import wizard_words
-
-
-class AtStep(WizardApp):
-    def __init__(self, session, step):
-        super().__init__(session, save_profile=False)
-        self.first = step
-
-    def start(self, step: str = "target") -> None:
-        super().start(self.first)
-
-
-def status(app) -> str:
-    return str(app.screen.query_one("#status", Static).render())
-
-
-def drive(session, step, steps):
-    app = AtStep(session, step)
-
-    async def main():
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await steps(app, pilot)
-    asyncio.run(main())
 
 
 def test_the_ssh_host_and_the_media_host_are_named_as_labelled(tmp_path):
@@ -40,19 +15,17 @@ def test_the_ssh_host_and_the_media_host_are_named_as_labelled(tmp_path):
 
     async def target(app, pilot):
         app.screen.query_one("#read").press()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert status(app).startswith("SSH host: "), status(app)
         assert "--ssh" not in status(app)
-    drive(session, "target", target)
+    drive(AtStep("target", session), target)
 
     async def mediahost(app, pilot):
         app.screen.query_one("#alias_host", Input).value = "https://files.example.com"
         app.screen.query_one("#next").press()
         await pilot.pause()
         assert status(app).startswith("Media host: ") and "alias-host" not in status(app), status(app)
-    drive(session, "mediahost", mediahost)
+    drive(AtStep("mediahost", session), mediahost)
 
 
 def test_a_fix_that_names_a_command_names_the_button_too():
@@ -76,4 +49,4 @@ def test_choosing_another_provider_and_back_keeps_what_was_typed(tmp_path):
             await pilot.pause()
         assert session.answers.provider == "ceph"
         assert app.screen.query_one("#endpoint", Input).value == "https://ceph.example.org"
-    drive(session, "provider", provider)
+    drive(AtStep("provider", session), provider)
