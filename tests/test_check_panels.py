@@ -40,3 +40,20 @@ def test_the_reason_is_readable_whole_at_80x24(step, table):
         await pilot.pause()
         assert app.screen.__class__.__name__ != "CheckDetailScreen"
     drive(at(step), steps)
+
+
+def test_verify_uses_a_tall_terminal_for_its_rows():
+    """At 120x40 the checklist shows 16 rows (not 8 over empty space); at 80x24 no more than before,
+    so the panel and the status line keep their room."""
+    from mastowizard.checklist.checks import TITLES
+    checks = [Check(cid, title).passed("as Mastodon needs it") for cid, title in TITLES.items()]
+
+    def heights(size):
+        async def steps(app, pilot):
+            app.session.checks = checks
+            app.screen.done(checks)
+            await pilot.pause()
+            return app.screen.query_one("#checks").size.height
+        return drive(at("verify"), steps, size)
+    tall, small = heights((120, 40)), heights((80, 24))
+    assert tall >= 16 and small <= 10, (tall, small)
