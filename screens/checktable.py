@@ -65,6 +65,7 @@ class CheckList(Vertical):
 
     DEFAULT_CSS = """
     CheckList { height: auto; }
+    CheckList > CheckTable { max-height: 40vh; }     /* the panel under it stays on an 80x24 screen */
     CheckList > .check-panel { height: 7; border: round $primary; padding: 0 1; }
     """
 

@@ -63,3 +63,15 @@ def test_every_focusable_control_is_visible_when_focused(step, size, tmp_path):
         async with app.run_test(size=size) as pilot:
             return await invisible_focusables(app, pilot)
     assert asyncio.run(drive()) == []
+
+
+def test_the_env_files_path_is_whole_at_80_columns(tmp_path):
+    path = "/var/lib/mastowizard-lab/instance/live/.env.production"      # the demo's, 54 characters
+    app = OneScreen("target", path)
+
+    async def drive():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            field = app.screen.query_one("#env-file")
+            return field.content_region.width
+    assert asyncio.run(drive()) > len(path)

@@ -82,3 +82,14 @@ def test_source_dir_honours_paperclip_root_path():
 def test_one_file_is_one_file():
     from mastowizard.migrate.inventory import files
     assert (files(0), files(1), files(303)) == ("0 files", "1 file", "303 files")
+
+
+def test_the_inventory_says_one_file_per_folder(tmp_path):
+    from mastowizard.migrate.inventory import take_inventory
+    from mastowizard.migrate.run import inventory_lines
+    from mastowizard.settings import Settings
+    (tmp_path / "backups" / "dump").mkdir(parents=True)
+    (tmp_path / "backups" / "dump" / "archive.zip").write_bytes(b"z")
+    lines = inventory_lines(take_inventory(str(tmp_path)), Settings.build(bucket="files-example", provider="wasabi",
+                                                                          region="eu-central-1"))
+    assert ": 1 file," in lines[0] and "        1 file " in lines[1], lines

@@ -23,7 +23,8 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     lines = [f"media on disk: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
     for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
         extra = f", {f.private} private" if f.private else ""
-        lines.append(f"  {name + '/':24} {f.files:>9} files {human_bytes(f.bytes):>10}{extra}")
+        lines.append(f"  {name + '/':24} {f.files:>9} {'file ' if f.files == 1 else 'files'} "
+                     f"{human_bytes(f.bytes):>10}{extra}")
     for reason, n in inv.skipped.counts.items():
         lines.append(f"  not copied: {n} ({reason}), e.g. {', '.join(inv.skipped.examples[reason])}")
     if inv.unknown_types:

@@ -43,6 +43,8 @@ def describe_setup(settings: Settings, admin: Credential, key_from: str, http: H
     def now(fn, show) -> str:
         try:
             return show(fn())
+        except (KeyError, IndexError):           # an answer without the setting: the server has none
+            return "not kept by this server"
         except Exception as exc:  # noqa: BLE001 - said, never raised
             code = explain(exc, secrets).code
             return "none" if code.startswith("NoSuch") else f"not readable ({code})"
