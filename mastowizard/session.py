@@ -105,12 +105,16 @@ class Session:
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
-    copied: Any = None                    # (CopyResult, Verification) of the last copy
-    copies: list = field(default_factory=list)     # every copy of this run, in order (the first, then deltas)
+    copies: list = field(default_factory=list)     # (CopyResult, Verification) of every copy of this run, in order
     written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
     oauth_token: Any = None               # instance.oauth.Token got here (memory only), to revoke after
+
+    @property
+    def copied(self):
+        """(CopyResult, Verification) of the last copy of this run, or None."""
+        return self.copies[-1] if self.copies else None
 
     def secrets(self) -> list:
         """Every secret this session holds: what no screen, log or report may show."""
@@ -307,9 +311,8 @@ class Session:
         # anew: a rerun (the final delta) has new files
         inv, reader = open_tree(src, self.host, "tar", large_over=multipart_threshold(settings))
         try:
-            self.copied = copy_and_verify(settings, self.writer(), src, http=self.http(), on_progress=on_progress,
-                                          cancel=cancel, inventory=inv, reader=reader)
-            self.copies.append(self.copied)
+            self.copies.append(copy_and_verify(settings, self.writer(), src, http=self.http(),
+                                               on_progress=on_progress, cancel=cancel, inventory=inv, reader=reader))
         finally:
             reader.close()
             inv.close()

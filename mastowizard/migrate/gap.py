@@ -72,9 +72,10 @@ def media_gap(settings: Settings, writer: Credential | None, env_file: str, valu
     """Files under the instance's public/system (PAPERCLIP_ROOT_PATH honoured) on HOST (None: this
     machine) that are not in SETTINGS' bucket with their size. Never raises for what it cannot
     read: the gap is then unknown and says why."""
-    from .run import inventory_of
-    from .verify import verify_listing
     from ..host.local import LocalHost
+    from .copy import listing, merged
+    from .putter import Putter
+    from .run import inventory_of
     host = host or LocalHost()
     source = source_dir(env_file, values)
     gap = MediaGap(source, settings.bucket, host.describe())
@@ -92,29 +93,23 @@ def media_gap(settings: Settings, writer: Credential | None, env_file: str, valu
         if writer is None:
             gap.error = "the env file has no writer key to list the bucket with"
             return gap
-        sizes: dict[str, int] = {}
-        try:
-            v = verify_listing(settings, writer, source, http, inv.splits, _sized(inv.replay(), settings, sizes))
+        try:      # the copy's own merge, counted as it streams: memory stays bounded however big the tree
+            remote = listing(Putter(settings, writer, http), settings, inv.splits)
+            for f, spec, listed in merged(inv.replay(), remote, settings):
+                if listed is None or listed[1] != f.size:
+                    gap.missing += 1
+                    gap.missing_bytes += f.size
+                    if len(gap.examples) < 20:
+                        gap.examples.append(spec.key)
         except MastowizardError as e:
             gap.error = str(e)
-            return gap
         except Exception as e:  # noqa: BLE001 - a listing that fails leaves the gap unknown, never a traceback
             gap.error = f"the bucket could not be listed: {type(e).__name__}: {e}"
-            return gap
-        missing = v.missing + v.wrong_size
-        gap.missing = len(missing)
-        gap.missing_bytes = sum(sizes.get(k, 0) for k in missing)
-        gap.examples = sorted(missing)[:20]
+        if gap.error:
+            gap.missing, gap.missing_bytes, gap.examples = 0, 0, []
         return gap
     finally:
         inv.close()
-
-
-def _sized(files, settings: Settings, sizes: dict[str, int]):
-    """The replayed walk, remembering each file's size by its key (for the bytes missing)."""
-    for f in files:
-        sizes[settings.key(f.rel)] = f.size
-        yield f
 
 
 def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) -> None:
