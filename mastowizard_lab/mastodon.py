@@ -14,6 +14,12 @@ from .config import HOST
 STANDIN = Path(__file__).with_name("mastodon_standin.py")
 
 
+def install() -> None:
+    """What the stand-in's storage needs: Mastodon's code runs on Debian's Ruby and aws-sdk-s3."""
+    from .mastodon_storage import DEBIAN_PACKAGES
+    procs.ensure_debian(DEBIAN_PACKAGES)
+
+
 @dataclass
 class Running:
     url: str
@@ -36,6 +42,7 @@ def start(env_file: str | Path, port: int, state: Path, tokens: dict[str, str] |
           **lab: object) -> Running:
     """Run the stand-in for ENV_FILE on 127.0.0.1:PORT; LAB options: processing_seconds, never_finish,
     base_url. TOKENS maps an access token to its scopes ("read write:media")."""
+    install()
     state.mkdir(parents=True, exist_ok=True)
     config = state / "lab.json"
     config.write_text(json.dumps({"tokens": tokens or {}, **lab}))

@@ -1,13 +1,11 @@
 """The lab's Mastodon stand-in: behaves like Mastodon wherever mastowizard's checklist touches it.
 
 - Reads the instance's env file when it starts, so a restart picks up a change.
-- Stores uploads on local disk under `public/system/` or in S3 exactly as Mastodon does: the key
-  layout `[S3_KEY_PREFIX/]media_attachments/files/ID_PARTITION/STYLE/HEX.EXT`, the original and
-  small styles, Content-Type, `Cache-Control: public, max-age=315576000, immutable`, and the ACL of
-  S3_PERMISSION (no ACL header when it is empty); path-style or virtual-host by S3_ENDPOINT and
-  S3_OVERRIDE_PATH_STYLE; SigV4-signed like aws-sdk.
-- Builds media URLs as Mastodon does: S3_ALIAS_HOST (or S3_CLOUDFRONT_HOST), else
-  S3_PROTOCOL://S3_HOSTNAME/BUCKET/KEY, or `/system/KEY` on the instance for local storage.
+- Stores, reads back, re-permissions and deletes media with Mastodon's own code (mastodon_storage.py:
+  Mastodon 4.4's paperclip.rb, kt-paperclip 7.2.2 and Debian's aws-sdk-s3 in a Ruby worker, the env
+  file read by dotenv 3.1.8), so keys, headers, ACLs, multipart, timeouts and URLs are Mastodon's.
+  Images get an original and a small style; the small style is a copy (no image processing).
+- `POST /lab/jobs/...` runs what Sidekiq does with stored media (see Handler.job).
 - Answers `POST /api/v2/media` (200 for images, 202 with `url: null` for video and audio),
   `GET /api/v1/media/:id` (206 while processing, 200 when done), `DELETE /api/v1/media/:id` (422
   when attached to a status), `POST /api/v1/statuses` (to attach), `GET /health`,
@@ -29,14 +27,12 @@ LAB_CONFIG_JSON: {"tokens": {"TOKEN": "read write:media"}, "processing_seconds":
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import email.parser
 import email.policy
+import errno
 import hashlib
 import hmac
 import html
-import errno
-import http.client
 import json
 import os
 import re
@@ -45,11 +41,12 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
+
+from mastodon_storage import MastodonStorage, StorageError
 
 PUBLIC_KEYS = ("S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_ALIAS_HOST", "S3_PERMISSION",
                "LOCAL_DOMAIN")
-CACHE_CONTROL = "public, max-age=315576000, immutable"
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 LATER_TYPES = {"video/mp4": "mp4", "video/webm": "webm", "audio/mpeg": "mp3", "audio/ogg": "ogg"}
 VERSION = "4.4.0"
@@ -72,65 +69,6 @@ def read_env(path: str) -> dict[str, str]:
                 value = value.split(" #", 1)[0].rstrip()
             values[key] = value
     return values
-
-
-# -- S3, signed as aws-sdk signs ----------------------------------------------------------------
-class S3:
-    def __init__(self, env: dict[str, str]):
-        self.bucket = env["S3_BUCKET"]
-        self.region = env.get("S3_REGION", "us-east-1")
-        self.key_id = env.get("AWS_ACCESS_KEY_ID", "")
-        self.secret = env.get("AWS_SECRET_ACCESS_KEY", "")
-        self.acl = env.get("S3_PERMISSION", "public-read")
-        endpoint = env.get("S3_ENDPOINT") if "S3_ENDPOINT" in env else f"https://s3.{self.region}.amazonaws.com"
-        parts = urlsplit(endpoint)
-        self.scheme = parts.scheme
-        path_style = "S3_ENDPOINT" in env and env.get("S3_OVERRIDE_PATH_STYLE") != "true"
-        self.host = parts.netloc if path_style else f"{self.bucket}.{parts.netloc}"
-        self.connect = parts.netloc            # the lab reaches virtual hosts at the endpoint's address
-        self.prefix = f"/{self.bucket}" if path_style else ""
-
-    def _sign(self, method: str, path: str, headers: dict[str, str], payload: bytes) -> dict[str, str]:
-        now = _dt.datetime.now(_dt.timezone.utc)
-        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-        headers = {**headers, "host": self.host, "x-amz-date": amz_date,
-                   "x-amz-content-sha256": hashlib.sha256(payload).hexdigest()}
-        signed = sorted(k.lower() for k in headers)
-        lower = {k.lower(): v for k, v in headers.items()}
-        canonical_headers = "".join(f"{k}:{str(lower[k]).strip()}\n" for k in signed)
-        request = "\n".join([method, path, "", canonical_headers, ";".join(signed), lower["x-amz-content-sha256"]])
-        scope = f"{day}/{self.region}/s3/aws4_request"
-        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(request.encode()).hexdigest()])
-        key = ("AWS4" + self.secret).encode()
-        for part in (day, self.region, "s3", "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        lower["authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
-                                  f"SignedHeaders={';'.join(signed)}, Signature={sig}")
-        return lower
-
-    def request(self, method: str, key: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, bytes]:
-        path = self.prefix + "/" + quote(key, safe="/~")
-        hdrs = self._sign(method, path, dict(headers or {}), body)
-        conn_cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(self.connect, timeout=5)
-        try:
-            conn.request(method, path, body=body, headers=hdrs)
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            conn.close()
-
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        headers = {"content-type": content_type, "cache-control": CACHE_CONTROL}
-        if self.acl:
-            headers["x-amz-acl"] = self.acl
-        status, body = self.request("PUT", key, data, headers)
-        if status >= 300:
-            raise RuntimeError(f"S3 PutObject {key}: {status} {body[:300]!r}")
-
-    def delete(self, key: str) -> None:
-        self.request("DELETE", key)
 
 
 def _slash(url: str) -> str:
@@ -183,82 +121,53 @@ class Instance:
         self.domain = env.get("LOCAL_DOMAIN", "lab.example")
         self.version = str(lab.get("version") or VERSION)       # what /api/v1|v2/instance says
         self.base_url = lab.get("base_url") or f"https://{env.get('WEB_DOMAIN') or self.domain}"
-        self.s3 = S3(env) if env.get("S3_ENABLED") == "true" else None
-        self.root = os.path.join(os.path.dirname(os.path.abspath(env_file)), "public", "system")
-        self.prefix = env["S3_KEY_PREFIX"] + "/" if "S3_KEY_PREFIX" in env else ""
+        self.storage = MastodonStorage(env_file)        # Mastodon's own code: keys, headers, ACLs, URLs
+        self.root = os.path.join(os.path.dirname(os.path.abspath(env_file)), "public", "system")   # nginx's /system/
         self.media: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.counter = 0
 
-    # ids, keys and URLs as Mastodon makes them
     def new_id(self) -> str:
+        """A snowflake id, as Mastodon makes them (milliseconds, then a sequence)."""
         with self.lock:
             self.counter = (self.counter + 1) % 65536
             return str((int(time.time() * 1000) << 16) | self.counter)
 
+    def url(self, path: str) -> str:
+        """Mastodon's full_asset_url: local storage's /system/ paths are on the instance."""
+        return urljoin(self.base_url + "/", path)
+
     @staticmethod
-    def partition(media_id: str) -> str:
-        padded = media_id.zfill((len(media_id) + 2) // 3 * 3)
-        return "/".join(padded[i:i + 3] for i in range(0, len(padded), 3))
-
-    def key(self, media_id: str, style: str, filename: str) -> str:
-        return f"{self.prefix}media_attachments/files/{self.partition(media_id)}/{style}/{filename}"
-
-    def url(self, key: str) -> str:
-        env = self.env
-        if not self.s3:
-            return f"{self.base_url}/system/{key}"
-        protocol = env.get("S3_PROTOCOL", "https")
-        if "S3_ALIAS_HOST" in env or "S3_CLOUDFRONT_HOST" in env:
-            return f"{protocol}://{env.get('S3_ALIAS_HOST', env.get('S3_CLOUDFRONT_HOST'))}/{key}"
-        host = env.get("S3_HOSTNAME", f"s3-{self.s3.region}.amazonaws.com")
-        return f"{protocol}://{host}/{self.s3.bucket}/{key}"
-
-    def store(self, key: str, data: bytes, content_type: str) -> None:
-        if self.s3:
-            self.s3.put(key, data, content_type)
-        else:
-            path = os.path.join(self.root, key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-
-    def remove(self, key: str) -> None:
-        if self.s3:
-            self.s3.delete(key)
-        else:
-            try:
-                os.unlink(os.path.join(self.root, key))
-            except FileNotFoundError:
-                pass
+    def record(entry: dict) -> dict:
+        return {"id": entry["id"], "file_name": entry["file_name"], "content_type": entry["content_type"]}
 
     def upload(self, data: bytes, content_type: str, description: str | None) -> dict:
         ext = IMAGE_TYPES.get(content_type) or LATER_TYPES[content_type]
         media_id = self.new_id()
-        name = secrets.token_hex(8) + "." + ext
-        original = self.key(media_id, "original", name)
-        small = self.key(media_id, "small", name if ext in IMAGE_TYPES.values() else name.rsplit(".", 1)[0] + ".png")
-        self.store(original, data, content_type)
-        self.store(small, data if content_type in IMAGE_TYPES else b"\x89PNG lab preview",
-                   content_type if content_type in IMAGE_TYPES else "image/png")
+        stored = self.storage.store(media_id, secrets.token_hex(8) + "." + ext, data, content_type)
         kind = "image" if content_type in IMAGE_TYPES else content_type.split("/")[0]
         later = kind != "image" or self.lab.get("never_finish", False)
         ready_at = time.time() + float(self.lab.get("processing_seconds", 1)) if later else time.time()
-        entry = {"id": media_id, "type": kind, "keys": [original, small], "description": description,
-                 "ready_at": ready_at, "never": bool(self.lab.get("never_finish", False)),
+        entry = {"id": media_id, "type": kind, "keys": list(stored["keys"].values()), "urls": stored["urls"],
+                 "file_name": stored["file_name"], "content_type": stored["content_type"],
+                 "description": description, "ready_at": ready_at, "never": bool(self.lab.get("never_finish", False)),
                  "attached": False, "size": len(data)}
         with self.lock:
             self.media[media_id] = entry
         return entry
+
+    def remove(self, entry: dict) -> None:
+        self.storage.destroy(self.record(entry))
 
     def ready(self, entry: dict) -> bool:
         return not entry["never"] and time.time() >= entry["ready_at"]
 
     def attachment(self, entry: dict) -> dict:
         ready = self.ready(entry)
-        original, small = entry["keys"]
-        return {"id": entry["id"], "type": entry["type"], "url": self.url(original) if ready else None,
-                "preview_url": self.url(small), "remote_url": None, "preview_remote_url": None, "text_url": None,
+        urls = entry["urls"]
+        return {"id": entry["id"], "type": entry["type"], "url": self.url(urls["original"]) if ready else None,
+                "preview_url": self.url(urls["small"]), "remote_url": None, "preview_remote_url": None,
+                "text_url": None,
                 "meta": {"original": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0},
                          "small": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0}},
                 "description": entry["description"], "blurhash": "UAAAAAAAAAAA"}
@@ -524,6 +433,8 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
             if path == "/oauth/revoke":
                 status, doc = oauth.revoke(self._fields())
                 return self.reply(status, doc)
+            if path.startswith("/lab/jobs/"):
+                return self.job(path.split("/")[3:])
             if path in ("/api/v2/media", "/api/v1/media"):
                 if not self.need("write:media"):
                     return
@@ -553,6 +464,28 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                     inst.attachment(inst.media[str(i)]) for i in ids if str(i) in inst.media]})
             return self.reply(404, {"error": "Not found"})
 
+        def job(self, parts: list[str]):
+            """What Sidekiq does with stored media, through Mastodon's code (the lab's own routes):
+            POST /lab/jobs/read/ID[/STYLE] (copy_to_local_file, as thumbnails and transcodes do),
+            /lab/jobs/suspend/ID and /lab/jobs/unsuspend/ID (UpdateMediaAttachmentsPermissionsService),
+            /lab/jobs/delete/ID,ID,... (a batch delete, as the cleanups do). The answer is the worker's:
+            ok, what it returned, the error Mastodon's code raised and what it logged."""
+            kind, ids = parts[0], (parts[1].split(",") if len(parts) > 1 else [])
+            entries = [inst.media.get(i) for i in ids]
+            if kind not in ("read", "suspend", "unsuspend", "delete") or not entries or None in entries:
+                return self.reply(404, {"error": "Not found"})
+            records = [inst.record(e) for e in entries]
+            try:
+                if kind == "read":
+                    answer = inst.storage.read(records[0], parts[2] if len(parts) > 2 else "original")
+                elif kind == "delete":
+                    answer = inst.storage.delete(records)
+                else:
+                    answer = inst.storage.permissions(records[0], "private" if kind == "suspend" else "public")
+            except StorageError as e:
+                return self.reply(500, {"ok": False, "error": e.error, "log": e.log})
+            return self.reply(200, answer)
+
         def do_DELETE(self):
             path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
             if path.startswith("/api/v1/media/") and tuple(map(int, inst.version.split(".")[:2])) < (4, 4):
@@ -566,8 +499,7 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                     return self.reply(404, {"error": "Record not found"})
                 if entry["attached"]:
                     return self.reply(422, {"error": "Media attachment is currently used by a status"})
-                for key in entry["keys"]:
-                    inst.remove(key)
+                inst.remove(entry)
                 with inst.lock:
                     del inst.media[media_id]
                 return self.reply(200, {})

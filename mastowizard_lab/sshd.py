@@ -50,7 +50,9 @@ def client_key(passphrase: bool = False) -> Path:
 
 
 def install() -> None:
+    from . import mastodon
     procs.ensure_debian(PACKAGES, ["/usr/sbin/sshd", "ssh-keygen", "ssh-agent", "sudo"])
+    mastodon.install()          # the instance's stand-in stores media through Mastodon's code
 
 
 def _user(name: str, password: str | None) -> None:
@@ -171,8 +173,17 @@ def _standins() -> Path:
     calls.chmod(0o666)
     state.chmod(0o1777)
     standin = shared() / "mastodon_standin.py"
-    shutil.copyfile(Path(__file__).with_name("mastodon_standin.py"), standin)
-    standin.chmod(0o644)
+    here = Path(__file__).parent
+    for name in ("mastodon_standin.py", "mastodon_storage.py"):     # the stand-in and Mastodon's code it runs
+        shutil.copyfile(here / name, shared() / name)
+        (shared() / name).chmod(0o644)
+    code = shared() / "mastodon_code"
+    shutil.rmtree(code, ignore_errors=True)
+    shutil.copytree(here / "mastodon_code", code, ignore=shutil.ignore_patterns("__pycache__"))
+    for d, _, files in os.walk(code):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o644)
     for name in ("systemctl", "docker", "journalctl"):
         f = bin_dir / name
         f.write_text(STANDIN.format(name=name, calls=calls, state=state, envfile=env_file(), port=MASTODON_PORT,

@@ -18,7 +18,7 @@ import httpx
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..results import Check
-from ..s3 import anonymous, probes, read_diagnosis
+from ..s3 import anonymous, jobs, probes, read_diagnosis
 from ..s3.credential import Credential
 from ..s3.probe_run import ProbeRun
 from ..secrets import Secret
@@ -44,6 +44,7 @@ TITLES = {
     "anon.put": "Nobody can upload, overwrite, re-ACL or delete anonymously",
     "anon.backups": "Private archives under backups/ are not readable",
     "cors": "CORS lets the web UI read media",
+    **jobs.TITLES,
     "instance.health": "Instance answers /health",
     "instance.token": "Access token is valid and may upload media",
     "upload": "Test image uploads through the API",
@@ -56,7 +57,7 @@ TITLES = {
 }
 ORDER = list(TITLES)
 BUCKET_GROUP = {"settings", "writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
-                "anon.put", "anon.backups", "cors"}
+                "anon.put", "anon.backups", "cors", *jobs.IDS}
 INSTANCE_GROUP = set(TITLES) - BUCKET_GROUP | {"cors"}
 
 
@@ -110,7 +111,7 @@ class Checklist:
         if s is None:
             self.add(chk.failed(ctx.settings_error or "object storage is not configured", ctx.settings_fix))
             self.skip(["writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
-                       "anon.put", "anon.backups", "cors"], "needs S3 settings")
+                       "anon.put", "anon.backups", "cors", *jobs.IDS], "needs S3 settings")
             return
         if not s.alias_host:
             self.add(chk.warned("no S3_ALIAS_HOST: media URLs point at the S3 endpoint with the bucket in the path",
@@ -124,7 +125,7 @@ class Checklist:
             self.add(chk.passed(f"bucket {s.bucket} in {s.region}" + (f" at {s.endpoint}" if s.endpoint else "")
                                 + f", media host {s.alias_host}, {s.permission} mode"))
         if ctx.writer is None:
-            self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups"],
+            self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups", *jobs.IDS],
                       "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
         self.media_host()
         if ctx.writer is None:
@@ -138,14 +139,17 @@ class Checklist:
                 anonymous.probe_put(run)
                 anonymous.probe_backups(run)
                 probes.probe_cors(run)
+                jobs.run_jobs(run)
         finally:
             run.cleanup()
             run.close()
-        for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups"):
+        for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups",
+                    *jobs.IDS):
             if cid in run.checks:
                 c = run.checks[cid]
                 self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
-        self.skip(["writer.write", "anon.list", "anon.put", "anon.backups"], "needs a working writer credential")
+        self.skip(["writer.write", "anon.list", "anon.put", "anon.backups", *jobs.IDS],
+                  "needs a working writer credential")
         self.bucket_cors = run.checks.get("bucket.cors")
 
     def media_host(self) -> None:

@@ -43,9 +43,12 @@ class ProbeRun:
     token: str = field(default_factory=lambda: _random.token_hex(6))
     created: list[str] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)
+    timings: list[float] = field(default_factory=list)       # seconds of the timed requests (jobs.latency)
+    part_seconds: list[float] = field(default_factory=list)  # seconds of each multipart part
+    client_timeout: float = 10.0                              # our client's read timeout
 
     def __post_init__(self):
-        self.s3 = make_client(self.settings, self.writer, http=self.http)
+        self.s3 = make_client(self.settings, self.writer, timeout=self.client_timeout, http=self.http)
         self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
         self.web = http_client(self.http)
         self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
