@@ -59,13 +59,51 @@ ENTRIES = (
           "S3_BUCKET does not exist at S3_ENDPOINT (a typo, or the endpoint of another region).",
           "Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.",
           (r"NoSuchBucket", r"does not exist at this endpoint"), ()),
-    Entry("batch-delete", "The provider has no multi-object delete",
+    Entry("batch-delete", "Batch deletes fail: the bucket keeps growing",
           "Mastodon removes media in batches with DeleteObjects (tootctl media remove, account deletions, the "
-          "scheduled media cleanup). Google Cloud Storage's XML API has no DeleteObjects; a writer without "
-          "s3:DeleteObject gets AccessDenied for each key.",
-          "Grant the writer s3:DeleteObject. On a provider without DeleteObjects, removed media stays in the "
-          "bucket: choose one that has it (S3_BATCH_DELETE_LIMIT does not help, every batch is a DeleteObjects).",
-          (r"DeleteObjects", r"Aws::S3::Errors::MalformedXML"), ("writer.batch_delete",)),
+          "scheduled media cleanup): S3_BATCH_DELETE_LIMIT keys a call (1000), S3_BATCH_DELETE_RETRY retries (3), "
+          "and no fallback to single deletes. A provider that takes fewer keys a call, or answers slower than "
+          "S3_READ_TIMEOUT (before Mastodon 4.5.3; 120 s since), fails every batch. Google Cloud Storage's XML API "
+          "has no DeleteObjects; a writer without s3:DeleteObject gets AccessDenied for each key.",
+          "Set S3_BATCH_DELETE_LIMIT to what the provider takes in time (`mastowizard check` measures it and names "
+          "the value), and grant the writer s3:DeleteObject. On a provider without DeleteObjects, removed media "
+          "stays in the bucket: choose one that has it.",
+          (r"DeleteObjects", r"Aws::S3::Errors::MalformedXML"), ("writer.batch_delete", "jobs.batch_delete")),
+    Entry("timeouts", "Net::ReadTimeout: the provider is slower than Mastodon waits",
+          "Mastodon's S3 client waits S3_OPEN_TIMEOUT (5 s) to connect and S3_READ_TIMEOUT (5 s) for each answer, "
+          "and retries S3_RETRY_LIMIT times (0 since 4.3). A slow or distant provider makes uploads fail (500 on "
+          "POST /api/v2/media) and remote media stay \"Not available\".",
+          "Raise S3_READ_TIMEOUT (and S3_OPEN_TIMEOUT) to about three times the slowest answer `mastowizard check` "
+          "measured, set S3_RETRY_LIMIT=2, and restart web and sidekiq; or use a region nearer the instance.",
+          (r"Net::ReadTimeout", r"over S3_READ_TIMEOUT"), ("jobs.latency",)),
+    Entry("read-back", "Thumbnails and transcodes fail: media cannot be read back in parts",
+          "Sidekiq reads media back with aws-sdk-s3's download_file (thumbnails, transcodes, emoji copies, "
+          "archives): HEAD ?partNumber=1, then ranged or partNumber GETs whose Content-Range it splits. A provider "
+          "or proxy that refuses partNumber or drops Content-Range breaks it (mastodon#16822, #26394). "
+          "S3_ENABLE_CHECKSUM_MODE=true breaks reads on providers without checksum mode.",
+          "Set S3_FORCE_SINGLE_REQUEST=true (whole objects in one GET) and restart sidekiq, or fix the proxy; "
+          "remove S3_ENABLE_CHECKSUM_MODE outside AWS.",
+          (r"undefined method .split. for nil", r"cannot copy .* to local file", r"Content-Range missing"),
+          ("jobs.read_back",)),
+    Entry("multipart", "Large uploads fail: multipart",
+          "aws-sdk-s3 sends every file at or above S3_MULTIPART_THRESHOLD (in bytes; 15728640 by default) as a "
+          "multipart upload. A provider or proxy without multipart fails those videos and archives; a threshold "
+          "written as 15 (meaning megabytes) sends every file over 15 bytes that way, and files under 5 MiB fail.",
+          "Write S3_MULTIPART_THRESHOLD in bytes (or remove it); behind a provider without multipart, raise it above "
+          "the largest upload you allow.",
+          (r"unable to multipart upload files smaller than 5MB", r"CreateMultipartUpload"), ("jobs.multipart",)),
+    Entry("retention", "Media vanishes or piles up outside Mastodon",
+          "A lifecycle rule that expires objects deletes media Mastodon never uploads again (avatars, headers, "
+          "emoji, local posts' media); local and cached media share one bucket, so even a rule on cache/ removes "
+          "remote avatars for good. Versioning without expiry of old versions keeps every deleted file, billed.",
+          "Remove expiry rules on Mastodon's prefixes (let `tootctl media remove` clean the cache); with versioning, "
+          "add a NoncurrentVersionExpiration rule or suspend versioning.",
+          (r"lifecycle rule",), ("jobs.retention",)),
+    Entry("writer-scope", "The writer key is the wrong key",
+          "The env file holds a key that cannot write or delete (uploads or cleanups fail), or one with far more "
+          "than Mastodon needs (an AWS root key, a B2 master key): whoever reads the env file gets all of it.",
+          "Give Mastodon a key limited to the bucket's objects: `mastowizard policy` prints the writer policy.",
+          (r"root key",), ("jobs.key_scope",)),
     Entry("checksum", "Checksum errors from S3-compatible providers",
           "The AWS SDK Mastodon uses (aws-sdk-core 3.216+, 2025) sends CRC checksum headers on every upload; "
           "B2, R2 and other S3-compatible providers rejected or mishandled them (mastodon#33624). Mastodon no "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from http import HTTPStatus
 
 from ..results import Check
 from .mastodon_client import MIN_PART, MastodonClient, suggested_timeout
@@ -145,6 +146,16 @@ def probe_multipart(run: ProbeRun, client: MastodonClient) -> str | None:
     return key
 
 
+def _answer(e) -> str:
+    """'501 NotImplemented', or for a HEAD (no body, no code) '501 Not Implemented'."""
+    if e.code and not e.code.isdigit():
+        return f"{e.status} {e.code}" if e.status else e.code
+    try:
+        return f"{e.status} {HTTPStatus(int(e.status)).phrase}"
+    except (TypeError, ValueError):
+        return e.code or "an error"
+
+
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
@@ -166,7 +177,7 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
         seen.append(f"HEAD ?partNumber=1: parts {parts if parts is not None else 'not reported'}")
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
-        problems.append(f"HEAD ?partNumber=1 answered {e.status or ''} {e.code}".replace("  ", " "))
+        problems.append(f"HEAD ?partNumber=1 answered {_answer(e)}: download_file starts every read with it")
     reads = [("a ranged GET (Range: bytes=0-99)", {"Range": "bytes=0-99"}, f"bytes 0-99/{size}")]
     if parts and parts > 1:
         reads.append(("a partNumber GET (partNumber=2)", {"PartNumber": 2}, f"bytes {MIN_PART}-{size - 1}/{size}"))
@@ -176,7 +187,7 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
             r["Body"].read()
         except Exception as exc:  # noqa: BLE001
             e = run.err(exc)
-            problems.append(f"{label} answered {e.status or ''} {e.code}".replace("  ", " "))
+            problems.append(f"{label} answered {_answer(e)}")
             continue
         status, got = r["ResponseMetadata"]["HTTPStatusCode"], r.get("ContentRange")
         seen.append(f"{label}: {status}, Content-Range {got or 'missing'}")
@@ -209,9 +220,10 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
         run.add(chk.passed(f"{'; '.join(problems)}; S3_FORCE_SINGLE_REQUEST=true makes Mastodon read whole objects "
                            f"in one GET, which works ({len(body)} bytes)", seen=seen, problems=problems))
         return
+    symptom = ("\"undefined method 'split' for nil\", 422 Error processing thumbnail"
+               if any("Content-Range" in p for p in problems) else "cannot copy ... to local file")
     run.add(chk.failed("; ".join(problems) + ": Sidekiq's thumbnails, transcodes, emoji copies and archives read "
-                       "media this way and fail (\"undefined method 'split' for nil\", 422 Error processing "
-                       "thumbnail)",
+                       f"media this way and fail ({symptom})",
                        "set S3_FORCE_SINGLE_REQUEST=true (Mastodon then reads each object in one GET), or fix the "
                        "proxy that drops Content-Range", suggest={"S3_FORCE_SINGLE_REQUEST": "true"},
                        seen=seen, problems=problems))
@@ -221,11 +233,22 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
 CAPS = (500, 250, 100, 50, 10, 2)
 
 
+def versioning(run: ProbeRun) -> str | None:
+    """The bucket's versioning status ("" when never enabled), or None when no key given may read it."""
+    try:
+        return run.config_client.get_bucket_versioning(Bucket=run.settings.bucket).get("Status", "")
+    except Exception:  # noqa: BLE001 - not readable
+        return None
+
+
 def probe_batch_delete(run: ProbeRun, client: MastodonClient) -> None:
     """One DeleteObjects of S3_BATCH_DELETE_LIMIT keys (three probe objects, the rest absent keys),
-    timed against S3_READ_TIMEOUT; a provider that refuses that many is asked for fewer."""
+    timed against S3_READ_TIMEOUT; a provider that refuses that many is asked for fewer. Where the
+    bucket keeps versions (or may), only the probe objects: an absent key would leave a delete marker."""
     s, chk = run.settings, _check("jobs.batch_delete")
-    limit = max(1, client.batch_delete_limit)
+    versions = versioning(run)
+    full = versions == ""
+    limit = max(1, client.batch_delete_limit) if full else 3
     real = [run.key(f"batch-{i}") for i in range(min(3, limit))]
     try:
         for key in real:
@@ -282,8 +305,12 @@ def probe_batch_delete(run: ProbeRun, client: MastodonClient) -> None:
                            "cleanups fail and the bucket keeps growing",
                            f"set S3_BATCH_DELETE_LIMIT={smaller}", suggest={"S3_BATCH_DELETE_LIMIT": str(smaller)}, **ev))
     else:
-        run.add(chk.passed(f"deleted {len(real)} probe objects in one DeleteObjects of {len(keys)} keys "
-                           f"(S3_BATCH_DELETE_LIMIT) in {took:.2f} s", **ev))
+        size = ("(S3_BATCH_DELETE_LIMIT)" if full else
+                f"(not S3_BATCH_DELETE_LIMIT={client.batch_delete_limit}: the bucket "
+                f"{'keeps versions' if versions else 'may keep versions'}, and absent keys would leave delete "
+                "markers; that size was not verified)")
+        run.add(chk.passed(f"deleted {len(real)} probe objects in one DeleteObjects of {len(keys)} keys {size} "
+                           f"in {took:.2f} s", **ev))
 
 
 def _find_cap(run: ProbeRun, refused: int) -> int | None:

@@ -1,0 +1,276 @@
+"""What Mastodon's own S3 client and Sidekiq jobs need, each class of failure made real in the lab:
+the fault proxy on 127.0.0.1 in front of a lab S3 server, or the server's own settings (lifecycle,
+versioning). Each broken setup is caught by the right jobs check, with a fix that names the env
+variable; where Mastodon's own storage code can show the same failure, it is run through the same
+fault (the stand-in's worker: Mastodon 4.4's paperclip.rb, kt-paperclip, aws-sdk-s3)."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from conftest import on
+
+from mastowizard.net import HttpOptions
+from mastowizard.s3 import jobs, probes
+from mastowizard.s3.bucket_setup import setup_bucket
+from mastowizard.s3.credential import Credential
+from mastowizard.s3.probe_run import ProbeRun
+from mastowizard.secrets import Secret
+from mastowizard.settings import Settings
+from mastowizard_lab.faultproxy import FaultProxy
+from mastowizard_lab.mastodon_storage import MastodonStorage, StorageError
+
+MIB = 1024 * 1024
+
+
+def settings(bucket, endpoint=None, permission="acl", **extra) -> Settings:
+    srv = bucket.server
+    s = Settings.build(bucket=bucket.name, provider="ceph" if srv.name == "rgw" else "other",
+                       endpoint=endpoint or srv.endpoint, permission=permission)
+    setup_bucket(dataclasses.replace(s, endpoint=srv.endpoint),
+                 Credential(srv.admin_access_key, Secret(srv.admin_secret_key)))
+    return dataclasses.replace(s, extra_env={k: str(v) for k, v in extra.items()})
+
+
+def run_jobs(bucket, s: Settings, admin: bool = False) -> dict:
+    """The jobs checks as `mastowizard check` runs them (after the writer's access and write), by id."""
+    srv = bucket.server
+    run = ProbeRun(s, Credential(srv.writer_access_key, Secret(srv.writer_secret_key)), HttpOptions(),
+                   Credential(srv.admin_access_key, Secret(srv.admin_secret_key)) if admin else None)
+    try:
+        assert probes.probe_access(run), run.checks
+        probes.probe_write(run)
+        jobs.run_jobs(run)
+    finally:
+        left = run.cleanup()
+        run.close()
+    assert not left, f"probe objects left in the bucket: {left}"
+    return {cid: run.checks[cid] for cid in jobs.IDS}
+
+
+def not_passing(checks: dict) -> dict:
+    return {cid: (c.status, c.detail) for cid, c in checks.items() if c.status != "pass"}
+
+
+class Mastodon:
+    """Mastodon's own storage code on an env file (the stand-in's Ruby worker)."""
+
+    def __init__(self, tmp_path, bucket, endpoint, permission="acl", **extra):
+        srv = bucket.server
+        env = {"S3_ENABLED": "true", "S3_BUCKET": bucket.name, "S3_REGION": srv.region, "S3_ENDPOINT": endpoint,
+               "S3_ALIAS_HOST": "media.lab.test", "S3_PERMISSION": "public-read" if permission == "acl" else "",
+               "AWS_ACCESS_KEY_ID": srv.writer_access_key, "AWS_SECRET_ACCESS_KEY": srv.writer_secret_key, **extra}
+        self.env_file = tmp_path / f"env-{uuid.uuid4().hex[:6]}"
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        self.code = MastodonStorage(str(self.env_file))
+
+    def store(self, size: int, content_type: str = "video/mp4") -> dict:
+        media_id = str(110_000_000_000_000_000 + int(uuid.uuid4().int % 10**9))
+        ext = content_type.split("/")[1]
+        stored = self.code.store(media_id, f"{uuid.uuid4().hex[:16]}.{ext}", os.urandom(64) * (size // 64),
+                                 content_type)
+        return {"id": media_id, "file_name": stored["file_name"], "content_type": content_type}
+
+    def close(self):
+        self.code.close()
+
+
+@pytest.fixture
+def mastodon_code(tmp_path):
+    made = []
+
+    def make(bucket, endpoint, **extra):
+        m = Mastodon(tmp_path, bucket, endpoint, **extra)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
+
+
+def upstream_port(bucket) -> int:
+    return int(bucket.server.endpoint.rsplit(":", 1)[1])
+
+
+# -- healthy ------------------------------------------------------------------------------------------
+def test_a_healthy_bucket_passes_every_jobs_check(bucket):
+    """RGW and MiniStack as they are: every check passes, and says what it measured."""
+    checks = run_jobs(bucket, settings(bucket, permission="acl" if bucket.server.name == "rgw" else "policy"))
+    assert not not_passing(checks)
+    assert "DeleteObjects of 1000 keys" in checks["jobs.batch_delete"].detail
+    assert "within S3_READ_TIMEOUT=5 s" in checks["jobs.latency"].detail
+
+
+def test_seaweedfs_passes_every_jobs_check(seaweed_bucket):
+    checks = run_jobs(seaweed_bucket, settings(seaweed_bucket, permission="policy"))
+    assert not not_passing(checks)
+
+
+# -- 1. timeouts --------------------------------------------------------------------------------------
+@on("rgw")
+def test_a_provider_slower_than_the_read_timeout_fails_latency_and_mastodon_s_upload(bucket, mastodon_code):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method in ("HEAD", "PUT"), hold="delay", seconds=1.5)
+        checks = run_jobs(bucket, settings(bucket, proxy.endpoint, S3_READ_TIMEOUT=1))
+        lat = checks["jobs.latency"]
+        assert lat.status == "fail", lat
+        assert "over S3_READ_TIMEOUT=1 s" in lat.detail and "Net::ReadTimeout" in lat.detail
+        assert "S3_READ_TIMEOUT=10" in lat.fix and "S3_RETRY_LIMIT=2" in lat.fix
+        # Mastodon's own code, same env, same provider: the upload fails the way the check says.
+        m = mastodon_code(bucket, proxy.endpoint, S3_READ_TIMEOUT="1")
+        with pytest.raises(StorageError) as e:
+            m.store(1000, "image/png")
+        assert "ReadTimeout" in e.value.error or "Timeout" in e.value.error, e.value.error
+
+
+# -- 2. reading media back --------------------------------------------------------------------------
+@on("rgw")
+def test_a_proxy_that_drops_content_range_fails_read_back_and_mastodon_s_thumbnail_read(bucket, mastodon_code):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "GET" and any(k.lower() == "range" for k, _ in r.headers),
+                   hold="drop", drop=("Content-Range",))
+        checks = run_jobs(bucket, settings(bucket, proxy.endpoint))
+        rb = checks["jobs.read_back"]
+        assert rb.status == "fail", rb
+        assert "Content-Range missing" in rb.detail
+        assert "S3_FORCE_SINGLE_REQUEST=true" in rb.fix
+        assert rb.evidence["suggest"] == {"S3_FORCE_SINGLE_REQUEST": "true"}
+        # Mastodon's copy_to_local_file of a 6 MiB original, through the same proxy: broken ...
+        m = mastodon_code(bucket, proxy.endpoint)
+        media = m.store(6 * MIB)
+        with pytest.raises(StorageError) as e:
+            m.code.read(media)
+        assert "split" in e.value.error, e.value.error
+        # ... and with the fix the check names, both work.
+        fixed = mastodon_code(bucket, proxy.endpoint, S3_FORCE_SINGLE_REQUEST="true")
+        assert fixed.code.read(media)["size"] == 6 * MIB
+        again = run_jobs(bucket, settings(bucket, proxy.endpoint, S3_FORCE_SINGLE_REQUEST="true"))
+        assert again["jobs.read_back"].status == "pass", again["jobs.read_back"]
+        assert "S3_FORCE_SINGLE_REQUEST=true makes Mastodon read whole objects" in again["jobs.read_back"].detail
+
+
+@on("rgw")
+def test_a_provider_without_part_numbers_fails_read_back(bucket, mastodon_code):
+    """Cloudflare R2 answered HEAD ?partNumber=1 with 501 (mastodon#26394)."""
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method in ("HEAD", "GET") and "partNumber=" in r.query, hold="answer", answer=501)
+        rb = run_jobs(bucket, settings(bucket, proxy.endpoint))["jobs.read_back"]
+        assert rb.status == "fail" and "HEAD ?partNumber=1 answered 501 Not Implemented" in rb.detail, rb
+        assert "S3_FORCE_SINGLE_REQUEST=true" in rb.fix
+        m = mastodon_code(bucket, proxy.endpoint)
+        read = m.code.read(m.store(1000, "image/png"))      # Mastodon logs it and goes on without the file
+        assert read["copied"] is False and "cannot copy" in read["log"], read
+
+
+# -- 3. multipart -----------------------------------------------------------------------------------
+@on("rgw")
+def test_a_provider_without_multipart_fails_and_so_do_mastodon_s_videos(bucket, mastodon_code):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "POST" and r.query.startswith("uploads"), hold="answer", answer=501)
+        checks = run_jobs(bucket, settings(bucket, proxy.endpoint))
+        mp = checks["jobs.multipart"]
+        assert mp.status == "fail", mp
+        assert "refused CreateMultipartUpload (POST ?uploads): NotImplemented" in mp.detail
+        assert "S3_MULTIPART_THRESHOLD" in mp.fix
+        assert checks["jobs.read_back"].status == "skip"
+        m = mastodon_code(bucket, proxy.endpoint)
+        with pytest.raises(StorageError) as e:
+            m.store(16 * MIB)                   # above the 15 MiB threshold: multipart
+        assert "NotImplemented" in e.value.error, e.value.error
+        m.store(1000, "image/png")              # below it: one PUT, fine
+
+
+@on("rgw")
+def test_a_threshold_written_in_megabytes_fails_multipart(bucket, mastodon_code):
+    checks = run_jobs(bucket, settings(bucket, S3_MULTIPART_THRESHOLD="15"))
+    mp = checks["jobs.multipart"]
+    assert mp.status == "fail", mp
+    assert "S3_MULTIPART_THRESHOLD=15 is read as 15 bytes" in mp.detail
+    assert "S3_MULTIPART_THRESHOLD=15728640" in mp.fix
+    m = mastodon_code(bucket, bucket.server.endpoint, S3_MULTIPART_THRESHOLD="15")
+    with pytest.raises(StorageError) as e:
+        m.store(1000, "image/png")
+    assert "unable to multipart upload files smaller than 5MB" in e.value.error
+
+
+# -- 4. batch deletes ---------------------------------------------------------------------------------
+@on("rgw")
+def test_a_provider_that_caps_keys_per_delete_is_found_and_named(bucket):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "POST" and r.query.startswith("delete") and r.body.count(b"<Key>") > 250,
+                   hold="answer", answer=400, code="MalformedXML")
+        bd = run_jobs(bucket, settings(bucket, proxy.endpoint))["jobs.batch_delete"]
+    assert bd.status == "fail", bd
+    assert "refused a DeleteObjects of 1000 keys (MalformedXML) and took one of 250" in bd.detail
+    assert bd.fix == "set S3_BATCH_DELETE_LIMIT=250"
+
+
+@on("rgw")
+def test_a_slow_batch_delete_fails_and_so_does_mastodon_s_cleanup(bucket, mastodon_code):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "POST" and r.query.startswith("delete"), hold="delay", seconds=1.5)
+        bd = run_jobs(bucket, settings(bucket, proxy.endpoint, S3_READ_TIMEOUT=1))["jobs.batch_delete"]
+        assert bd.status == "fail", bd
+        assert "over S3_READ_TIMEOUT=1 s" in bd.detail and "S3_BATCH_DELETE_LIMIT=" in bd.fix
+        m = mastodon_code(bucket, proxy.endpoint, S3_READ_TIMEOUT="1", S3_BATCH_DELETE_RETRY="0")
+        media = m.store(1000, "image/png")
+        with pytest.raises(StorageError) as e:
+            m.code.delete([media])
+        assert "Timeout" in e.value.error, e.value.error
+
+
+# -- 5. media that vanishes outside Mastodon --------------------------------------------------------
+@on("rgw", "ministack")
+def test_a_lifecycle_rule_that_expires_media_fails(bucket):
+    s = settings(bucket, permission="acl" if bucket.server.name == "rgw" else "policy")
+    bucket.admin_client.put_bucket_lifecycle_configuration(Bucket=bucket.name, LifecycleConfiguration={"Rules": [
+        {"ID": "tidy", "Status": "Enabled", "Filter": {"Prefix": "media_attachments/"}, "Expiration": {"Days": 30}}]})
+    ret = run_jobs(bucket, s, admin=True)["jobs.retention"]
+    assert ret.status == "fail", ret
+    assert "lifecycle rule tidy expires objects under 'media_attachments/' after 30 days" in ret.detail
+    assert "never uploaded again" in ret.detail
+
+
+@on("rgw", "ministack")
+def test_versioning_without_expiry_of_old_versions_warns(bucket):
+    s = settings(bucket, permission="acl" if bucket.server.name == "rgw" else "policy")
+    bucket.admin_client.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+    ret = run_jobs(bucket, s, admin=True)["jobs.retention"]
+    assert ret.status == "warn", ret
+    assert "versioning is on without a rule that expires old versions" in ret.detail
+    assert "NoncurrentVersionExpiration" in ret.fix
+
+
+@on("rgw")
+def test_a_lifecycle_rule_on_the_cache_only_warns(bucket):
+    s = settings(bucket)
+    bucket.admin_client.put_bucket_lifecycle_configuration(Bucket=bucket.name, LifecycleConfiguration={"Rules": [
+        {"ID": "cache", "Status": "Enabled", "Filter": {"Prefix": "cache/"}, "Expiration": {"Days": 7}}]})
+    ret = run_jobs(bucket, s, admin=True)["jobs.retention"]
+    assert ret.status == "warn" and "remote accounts' avatars and headers" in ret.detail, ret
+
+
+# -- the CLI, as an admin sees it ---------------------------------------------------------------------
+@on("rgw")
+def test_check_names_the_jobs_failure_and_its_variable(bucket, tmp_path):
+    settings(bucket)
+    srv = bucket.server
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "GET" and any(k.lower() == "range" for k, _ in r.headers),
+                   hold="drop", drop=("Content-Range",))
+        env_file = tmp_path / ".env.production"
+        env_file.write_text(f"S3_ENABLED=true\nS3_BUCKET={bucket.name}\nS3_REGION={srv.region}\n"
+                            f"S3_ENDPOINT={proxy.endpoint}\nS3_ALIAS_HOST={bucket.media_host}\nS3_PERMISSION=public-read\n"
+                            f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\nAWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_", "MASTODON_"))}
+        p = subprocess.run([sys.executable, "-m", "mastowizard", "check", "--env-file", str(env_file), "--json"],
+                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+    doc = json.loads(p.stdout)
+    rb = next(c for c in doc["checks"] if c["id"] == "jobs.read_back")
+    assert p.returncode == 1 and rb["status"] == "fail", p.stdout[-2000:] + p.stderr
+    assert "S3_FORCE_SINGLE_REQUEST=true" in rb["fix"]
+    assert srv.writer_secret_key not in p.stdout + p.stderr
