@@ -1,16 +1,20 @@
 """Benchmark: `mastowizard check` against the lab, side by side in one run with the same steps done
 the manual way (the curl and aws CLI commands an admin would type).
 
-    python3 bench/check_vs_manual.py [--runs 5]
+    python3 bench/check_vs_manual.py [--runs 5] [--latency 40]
 
 Starts what it needs (Ceph RGW, nginx, the Mastodon stand-in), sets up a correct ACL-mode bucket,
 then times each way RUNS times and prints median and spread of wall time, and peak memory.
+--latency MS puts every server behind a delay line on 127.0.0.1 (MS of round trip, half each way),
+as a provider, media host and instance across a network are: both ways go through the same lines.
 The aws CLI lives in its own venv under the lab directory (it pins its own botocore).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -25,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mastowizard_lab as lab  # noqa: E402
-from mastowizard.checklist.checks import TEST_JPEG  # noqa: E402
+from mastowizard.checklist.checks import TEST_JPEG, TITLES  # noqa: E402
 from mastowizard.s3.bucket_setup import setup_bucket  # noqa: E402
 from mastowizard.s3.credential import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402
@@ -33,6 +37,7 @@ from mastowizard.settings import Settings  # noqa: E402
 from mastowizard_lab import buckets  # noqa: E402
 from mastowizard_lab import mastodon as lab_mastodon
 from mastowizard_lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
+from mastowizard_lab.delayline import DelayLine  # noqa: E402
 from mastowizard_lab.nginx import ca_pem, media_host  # noqa: E402
 
 PORT = 17033
@@ -63,7 +68,7 @@ def aws_cli() -> str:
 
 def manual_steps(aws: str, srv, bucket: str, alias: str, instance: str, jpeg: Path) -> list[list[str]]:
     """The manual procedure, one command per step, in the order an admin runs them."""
-    pin = ["--resolve", f"{alias.split(':')[0]}:{NGINX_HTTPS_PORT}:127.0.0.1", "--cacert", str(ca_pem())]
+    pin = ["--resolve", f"{alias}:127.0.0.1", "--cacert", str(ca_pem())]
     s3 = [aws, "--endpoint-url", srv.endpoint, "s3api"]
     probe = f"media_attachments/files/manual-probe-{uuid.uuid4().hex[:8]}.txt"
     return [
@@ -87,7 +92,7 @@ def run_manual(aws: str, srv, bucket: str, alias: str, instance: str, jpeg: Path
     for argv in manual_steps(aws, srv, bucket, alias, instance, jpeg):
         out = sh(argv, env)
     media = json.loads(out)
-    pin = ["--resolve", f"{alias.split(':')[0]}:{NGINX_HTTPS_PORT}:127.0.0.1", "--cacert", str(ca_pem())]
+    pin = ["--resolve", f"{alias}:127.0.0.1", "--cacert", str(ca_pem())]
     for url in (media["url"], media["preview_url"]):
         key = url.split("/", 3)[3]
         sh([aws, "--endpoint-url", srv.endpoint, "s3api", "head-object", "--bucket", bucket, "--key", key], env)
@@ -98,7 +103,7 @@ def run_manual(aws: str, srv, bucket: str, alias: str, instance: str, jpeg: Path
 
 def run_tool(env_file: Path, instance: str, alias: str, env: dict) -> None:
     argv = [sys.executable, "-m", "mastowizard", "check", "--env-file", str(env_file), "--instance", instance,
-            "--json", "--ca-bundle", str(ca_pem()), "--resolve", f"{alias.split(':')[0]}:{NGINX_HTTPS_PORT}:127.0.0.1"]
+            "--json", "--ca-bundle", str(ca_pem()), "--resolve", f"{alias}:127.0.0.1"]
     sh(argv, env)
 
 
@@ -115,16 +120,26 @@ def measure(fn, runs: int) -> tuple[list[float], int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--latency", type=float, default=0, metavar="MS", help="round trip added to every server")
     args = ap.parse_args()
     srv = lab.start("rgw")
     lab.start("nginx")
+    lines = contextlib.ExitStack()
+
+    def far(port: int) -> int:
+        """PORT itself, or a delay line's in front of it."""
+        if not args.latency:
+            return port
+        return lines.enter_context(DelayLine(port, args.latency / 1000)).port
+    rgw_port = int(srv.endpoint.rsplit(":", 1)[1])
+    srv = dataclasses.replace(srv, endpoint=f"http://127.0.0.1:{far(rgw_port)}")
     aws = aws_cli()
     name = f"mw-bench-{uuid.uuid4().hex[:6]}"
     buckets.create_bucket(srv, name)
     tmp = Path(tempfile.mkdtemp(prefix="mw-bench-"))
     run = None
     try:
-        alias = f"{media_host(srv.name, name)}:{NGINX_HTTPS_PORT}"
+        alias = f"{media_host(srv.name, name)}:{far(NGINX_HTTPS_PORT)}"
         s = Settings.build(bucket=name, provider="ceph", endpoint=srv.endpoint, permission="acl", alias_host=alias)
         setup_bucket(s, Credential(srv.admin_access_key, Secret(srv.admin_secret_key)))
         env_file = tmp / ".env.production"
@@ -134,6 +149,7 @@ def main() -> int:
             f"S3_PERMISSION=public-read\nAWS_ACCESS_KEY_ID={srv.writer_access_key}\n"
             f"AWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
         run = lab_mastodon.start(env_file, PORT, tmp / "state", {TOKEN: "read write"})
+        instance = f"http://127.0.0.1:{far(PORT)}"
         jpeg = tmp / "test.jpg"
         jpeg.write_bytes(TEST_JPEG)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTODON_"))}
@@ -142,22 +158,27 @@ def main() -> int:
                    AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
                    AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
         # warm both once (imports, caches), then measure alternately-run sets
-        run_tool(env_file, run.url, alias, env)
-        run_manual(aws, srv, name, alias, run.url, jpeg, env)
-        tool, tool_rss = measure(lambda: run_tool(env_file, run.url, alias, env), args.runs)
-        manual, manual_rss = measure(lambda: run_manual(aws, srv, name, alias, run.url, jpeg, env), args.runs)
+        run_tool(env_file, instance, alias, env)
+        run_manual(aws, srv, name, alias, instance, jpeg, env)
+        tool, tool_rss = measure(lambda: run_tool(env_file, instance, alias, env), args.runs)
+        manual, manual_rss = measure(lambda: run_manual(aws, srv, name, alias, instance, jpeg, env), args.runs)
     finally:
+        lines.close()
         if run:
             run.stop()
         buckets.empty_and_delete_bucket(srv, name)
     steps = len(manual_steps("aws", srv, name, "a:1", "http://x", Path("x"))) + 5
-    print(f"against Ceph RGW + nginx + the Mastodon stand-in, {args.runs} runs each")
+    where = f", {args.latency:g} ms round trip to each" if args.latency else ""
+    print(f"against Ceph RGW + nginx + the Mastodon stand-in{where}, {args.runs} runs each")
     print(f"{'way':44} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MiB':>13}")
     for label, times, rss in (
-            ("mastowizard check (17 checks, one process)", tool, tool_rss),
+            (f"mastowizard check ({len(TITLES)} checks, one process)", tool, tool_rss),
             (f"manual: curl + aws CLI ({steps} commands)", manual, manual_rss)):
         print(f"{label:44} {statistics.median(times):9.2f} {min(times):7.2f} {max(times):7.2f} {rss / 1024:13.1f}")
-    print("(the manual way checks less: no anonymous-list/put verdicts, no CORS rating, no backups/ probe)")
+    print(f"ratio: mastowizard check takes {statistics.median(tool) / statistics.median(manual):.2f}x the manual "
+          "commands' time")
+    print("(the manual way checks less: no anonymous-list/put verdicts, no CORS rating, no backups/ probe, none "
+          "of Mastodon's jobs: multipart, ranged reads, batch deletes, lifecycle)")
     return 0
 
 

@@ -35,6 +35,10 @@ SETTINGS_FLAGS = ("provider", "bucket", "region", "endpoint", "addressing", "per
                   "protocol", "key_prefix")
 
 
+MEASURE = ("first measure what Mastodon's jobs need from the provider (the jobs checks, with the writer key and "
+           "probe objects of their own) and write it: S3_FORCE_SINGLE_REQUEST, timeouts, S3_BATCH_DELETE_LIMIT")
+
+
 def _common(p: argparse.ArgumentParser, settings: bool = True, http: bool = True) -> None:
     p.add_argument("--env-file", metavar="PATH",
                    help=f"the instance's env file (default $MASTOWIZARD_ENV_FILE or {DEFAULT_ENV_FILE}); S3 settings are read from it "
@@ -109,14 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     announce = ("only add the new media host to EXTRA_MEDIA_HOSTS (Mastodon 4.4+), a week before the switch: "
                 "browsers keep the web app's old Content-Security-Policy that long")
     p = sub.add_parser("plan", help="show the change to the env file as a diff, secrets masked")
-    _common(p, http=False)
+    _common(p)
     _ssh_options(p)
     p.add_argument("--announce-media-host", action="store_true", help=announce)
+    p.add_argument("--measure", action="store_true", help=MEASURE)
 
     p = sub.add_parser("apply", help="back up the env file, then write the planned change atomically")
-    _common(p, http=False)
+    _common(p)
     _ssh_options(p)
     p.add_argument("--announce-media-host", action="store_true", help=announce)
+    p.add_argument("--measure", action="store_true", help=MEASURE)
     p.add_argument("--yes", action="store_true", help="write without asking")
     p.add_argument("--accept-missing-media", metavar="COUNT", help=ACCEPT_MISSING)
 
@@ -463,7 +469,14 @@ def _plan(args: argparse.Namespace):
     elif not settings.access_key_id or not settings.secret_access_key:
         cred = writer_credential(settings)
         settings = settings.with_credentials(cred.access_key_id, cred.secret_access_key)
-    return make_plan(env, settings), notes
+    measured = None
+    if getattr(args, "measure", False):
+        from .s3 import jobs
+        from .s3.credential import Credential
+        checks, measured = jobs.measure(settings, Credential(settings.access_key_id, settings.secret_access_key),
+                                        HttpOptions.build(args.resolve, args.ca_bundle))
+        notes += [f"measured: {c.id} {c.status}: {c.detail}" for c in checks]
+    return make_plan(env, settings, measured), notes
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

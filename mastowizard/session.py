@@ -102,6 +102,7 @@ class Session:
     found: dict | None = None
     env: EnvFile | None = None
     plan: Plan | None = None
+    measured: dict = field(default_factory=dict)   # what the jobs checks asked the env file for (s3.jobs.measured)
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
@@ -207,8 +208,12 @@ class Session:
         return Credential(self.answers.access_key_id, self.secret_access_key)
 
     def probe(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        """The bucket's probes; what the jobs checks measured is kept for Review's plan."""
+        from .s3.jobs import measured
         from .s3.probes import run_probes
-        return run_probes(self.settings(), self.writer(), self.http(), self.admin, on_check)
+        checks = run_probes(self.settings(), self.writer(), self.http(), self.admin, on_check)
+        self.measured = measured(checks)
+        return checks
 
     def documents(self) -> dict:
         from .s3.policies import documents
@@ -345,7 +350,8 @@ class Session:
         from .env.plan import make_announce_plan, make_plan
         if self.env is None:
             self.read_instance()
-        self.plan = (make_announce_plan if announce else make_plan)(self.env, self.settings())
+        self.plan = (make_announce_plan(self.env, self.settings()) if announce
+                     else make_plan(self.env, self.settings(), self.measured))
         return self.plan
 
     def describe_write(self):

@@ -177,6 +177,7 @@ class FaultProxy:
                     time.sleep(self.latency)
                 if rule is not None and rule.hold == "delay":
                     time.sleep(rule.seconds)
+                head = req.method == "HEAD"        # the client's method frames the answer, whatever is forwarded
                 if rule is not None and rule.hold == "rewrite":
                     req = rule.rewrite(req)
                 if rule is not None and rule.hold == "request":
@@ -187,7 +188,7 @@ class FaultProxy:
                     continue
                 self._busy(+1)
                 try:
-                    upstream = self._forward(req, rule, upstream, wfile)
+                    upstream = self._forward(req, rule, upstream, wfile, head)
                 finally:
                     self._busy(-1)
                 if upstream is False:
@@ -215,7 +216,7 @@ class FaultProxy:
             self.in_flight += n
             self.changed.notify_all()
 
-    def _forward(self, req: Request, rule: Rule | None, upstream, wfile):
+    def _forward(self, req: Request, rule: Rule | None, upstream, wfile, head: bool = False):
         """Send REQ upstream and its answer back; the connection to keep, or False when held."""
         if upstream is None:
             upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
@@ -239,15 +240,17 @@ class FaultProxy:
             finally:
                 self._busy(+1)
             return False
-        head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        lines = [f"HTTP/1.1 {resp.status} {resp.reason}"]
         dropped = {h.lower() for h in rule.drop} if rule is not None and rule.hold == "drop" else set()
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length", *dropped):
-                head.append(f"{k}: {v}")
+                lines.append(f"{k}: {v}")
         length = resp.getheader("Content-Length") if req.method == "HEAD" else str(len(body))
+        if head:
+            body = b""
         if length is not None:
-            head.append(f"Content-Length: {length}")
-        wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (b"" if req.method == "HEAD" else body))
+            lines.append(f"Content-Length: {length}")
+        wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         wfile.flush()
         if resp.will_close:
             upstream.close()

@@ -200,3 +200,58 @@ def test_every_provider_but_aws_gets_the_sdk_checksums_only_when_required(tmp_pa
             assert added["AWS_REQUEST_CHECKSUM_CALCULATION"] == added["AWS_RESPONSE_CHECKSUM_VALIDATION"] \
                 == "WHEN_REQUIRED", (name, added)
             assert any("B2 and R2 rejected" in n for n in plan.notes), plan.notes
+
+
+def _worker_settings(env_path) -> dict:
+    """What Mastodon's own code (paperclip.rb on dotenv 3.1.8, the lab's worker) makes of an env file."""
+    from mastowizard_lab.mastodon_storage import MastodonStorage
+    code = MastodonStorage(str(env_path))
+    try:
+        return code.settings()
+    finally:
+        code.close()
+
+
+def test_a_threshold_written_in_megabytes_is_written_in_bytes_and_mastodon_reads_it_so(tmp_path):
+    """S3_MULTIPART_THRESHOLD=15 means 15 bytes to Mastodon (every upload under 5 MiB then fails):
+    the plan writes 15728640 and says why; timeouts of a fraction of a second (read as 0) are removed."""
+    target = tmp_path / ".env.production"
+    target.write_text("LOCAL_DOMAIN=example.org\nS3_ENABLED=true\nS3_BUCKET=files-example\n"
+                      "S3_MULTIPART_THRESHOLD=15\nS3_READ_TIMEOUT=0.5\n")
+    s = with_creds(SETTINGS["aws-acl"]())
+    s = Settings(**{**s.__dict__, "extra_env": {"S3_MULTIPART_THRESHOLD": "15", "S3_READ_TIMEOUT": "0.5"}})
+    plan = make_plan(EnvFile.read(LocalHost(), str(target)), s)
+    changed = {c.key: (c.action, c.new) for c in plan.changes}
+    assert changed["S3_MULTIPART_THRESHOLD"] == ("change", "15728640") and changed["S3_READ_TIMEOUT"] == ("remove", None)
+    assert any("S3_MULTIPART_THRESHOLD=15 is read as 15 bytes" in n and "written as 15728640" in n for n in plan.notes)
+    assert any("S3_READ_TIMEOUT=0.5 is read as 0 s" in n for n in plan.notes)
+    before = _worker_settings(target)
+    target.write_text(plan.new_text)
+    after = _worker_settings(target)
+    assert (before["s3_headers"]["X-Amz-Multipart-Threshold"], before["http_read_timeout"]) == (15, 0)
+    assert (after["s3_headers"]["X-Amz-Multipart-Threshold"], after["http_read_timeout"]) == (15728640, 5)
+
+
+def test_what_the_jobs_checks_measured_is_written_with_its_reason(tmp_path):
+    from mastowizard.results import Check
+    from mastowizard.s3.jobs import measured
+    checks = [Check("jobs.read_back", "t").failed("a ranged GET answered 200 with Content-Range missing", "fix",
+                                                  suggest={"S3_FORCE_SINGLE_REQUEST": "true"}),
+              Check("jobs.latency", "t").warned("slowest answer 3000 ms", "fix",
+                                                suggest={"S3_READ_TIMEOUT": "10", "S3_RETRY_LIMIT": "2"}),
+              Check("jobs.batch_delete", "t").passed("deleted 3 probe objects")]
+    target = tmp_path / ".env.production"
+    target.write_text("LOCAL_DOMAIN=example.org\nS3_ENABLE_CHECKSUM_MODE=true\n")
+    plan = make_plan(EnvFile.read(LocalHost(), str(target)), with_creds(SETTINGS["aws-acl"]()), measured(checks))
+    added = {c.key: c.new for c in plan.changes}
+    assert added["S3_FORCE_SINGLE_REQUEST"] == "true" and added["S3_READ_TIMEOUT"] == "10"
+    assert added["S3_RETRY_LIMIT"] == "2"
+    assert any(n.startswith("S3_FORCE_SINGLE_REQUEST=true: measured by jobs.read_back: a ranged GET")
+               for n in plan.notes), plan.notes
+    code = _worker_settings_after(target, plan)
+    assert (code["http_read_timeout"], code["retry_limit"]) == (10, 2)
+
+
+def _worker_settings_after(target, plan) -> dict:
+    target.write_text(plan.new_text)
+    return _worker_settings(target)

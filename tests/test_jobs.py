@@ -274,3 +274,74 @@ def test_check_names_the_jobs_failure_and_its_variable(bucket, tmp_path):
     assert p.returncode == 1 and rb["status"] == "fail", p.stdout[-2000:] + p.stderr
     assert "S3_FORCE_SINGLE_REQUEST=true" in rb["fix"]
     assert srv.writer_secret_key not in p.stdout + p.stderr
+
+
+@on("rgw")
+def test_plan_measure_writes_what_the_jobs_checks_measured(bucket, tmp_path):
+    """`plan --measure` behind a proxy that drops Content-Range: the diff adds S3_FORCE_SINGLE_REQUEST=true
+    and the notes say what was measured."""
+    settings(bucket)
+    srv = bucket.server
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "GET" and any(k.lower() == "range" for k, _ in r.headers),
+                   hold="drop", drop=("Content-Range",))
+        env_file = tmp_path / ".env.production"
+        env_file.write_text(f"S3_ENABLED=true\nS3_BUCKET={bucket.name}\nS3_REGION={srv.region}\n"
+                            f"S3_ENDPOINT={proxy.endpoint}\nS3_ALIAS_HOST={bucket.media_host}\nS3_PERMISSION=public-read\n"
+                            f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\nAWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_", "MASTODON_"))}
+        p = subprocess.run([sys.executable, "-m", "mastowizard", "plan", "--env-file", str(env_file), "--measure"],
+                           capture_output=True, text=True, env=env,
+                           stdin=subprocess.DEVNULL, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "+S3_FORCE_SINGLE_REQUEST=true" in p.stdout, p.stdout
+    assert "note: S3_FORCE_SINGLE_REQUEST=true: measured by jobs.read_back" in p.stdout
+    assert "note: measured: jobs.multipart pass" in p.stdout
+    assert srv.writer_secret_key not in p.stdout + p.stderr
+
+
+# -- 7. proxies in front of the S3 API -------------------------------------------------------------------
+def _host_set_to(host):
+    """What nginx's proxy_pass does by default (Host: $proxy_host, the upstream's own address)."""
+    return lambda req: dataclasses.replace(req, headers=[(k, host if k.lower() == "host" else v) for k, v in req.headers])
+
+
+def _head_as_get(req):
+    return dataclasses.replace(req, method="GET") if req.method == "HEAD" else req
+
+
+@on("rgw")
+def test_a_proxy_that_rewrites_host_is_named_not_the_secret(bucket, mastodon_code):
+    """SigV4 signs Host: every request fails with SignatureDoesNotMatch, yet the secret is right (the
+    same key's SigV2 requests, which do not sign Host, pass). Mastodon's code fails the same way."""
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: True, hold="rewrite", rewrite=_host_set_to(f"127.0.0.1:{upstream_port(bucket)}"))
+        s = settings(bucket, proxy.endpoint)
+        srv = bucket.server
+        run = ProbeRun(s, Credential(srv.writer_access_key, Secret(srv.writer_secret_key)), HttpOptions())
+        try:
+            assert not probes.probe_access(run)
+        finally:
+            run.close()
+        cred = run.checks["writer.credentials"]
+        assert cred.status == "fail" and "something between here and the provider changes the request" in cred.detail
+        assert "proxy_set_header Host $http_host" in cred.fix
+        m = mastodon_code(bucket, proxy.endpoint)
+        with pytest.raises(StorageError) as e:
+            m.store(1000, "image/png")
+        assert "SignatureDoesNotMatch" in e.value.error, e.value.error
+
+
+@on("rgw")
+def test_a_proxy_that_turns_head_into_get_breaks_mastodon_s_reads_and_is_named(bucket, mastodon_code):
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: r.method == "HEAD", hold="rewrite", rewrite=_head_as_get)
+        rb = run_jobs(bucket, settings(bucket, proxy.endpoint))["jobs.read_back"]
+        assert rb.status == "fail", rb
+        assert "turns HEAD into GET" in rb.detail and "proxy_cache_convert_head off" in rb.fix
+        m = mastodon_code(bucket, proxy.endpoint)
+        read = m.code.read(m.store(1000, "image/png"))
+        assert read["copied"] is False and "Forbidden" in read["log"], read
+        fixed = mastodon_code(bucket, proxy.endpoint, S3_FORCE_SINGLE_REQUEST="true")
+        media = fixed.store(1000, "image/png")
+        assert fixed.code.read(media)["copied"] is True

@@ -154,3 +154,27 @@ def test_s3_without_alias_host_uses_s3_hostname(tmp_path, bucket):
     finally:
         run.stop()
     assert media.url.startswith(f"http://{srv.endpoint.split('://')[1]}/{bucket.name}/media_attachments/")
+
+
+def test_sidekiq_s_jobs_go_through_mastodon_s_code(tmp_path, rgw_bucket, anon_http):
+    """The stand-in's /lab/jobs routes run Mastodon's own code on the media it stored: a suspension
+    makes every style private (UpdateMediaAttachmentsPermissionsService, PutObjectAcl), lifting it
+    makes them public again, a thumbnail's read (copy_to_local_file) gets the original, and a batch
+    delete (DeleteObjects) removes every style."""
+    bucket = rgw_bucket                                       # RGW: it keeps object ACLs
+    run = s3_instance(tmp_path, bucket, "acl")
+    try:
+        media = client(run.url).media_post(png(5), mime_type="image/png")
+        assert anon_http.get(media.url).status_code == 200
+        r = httpx.post(f"{run.url}/lab/jobs/suspend/{media.id}")
+        assert r.status_code == 200 and len(r.json()["keys"]) == 2, r.text
+        assert [anon_http.get(u).status_code for u in (media.url, media.preview_url)] == [403, 403]
+        httpx.post(f"{run.url}/lab/jobs/unsuspend/{media.id}").raise_for_status()
+        assert [anon_http.get(u).status_code for u in (media.url, media.preview_url)] == [200, 200]
+        read = httpx.post(f"{run.url}/lab/jobs/read/{media.id}").json()
+        assert read["copied"] and read["size"] == len(png(5)), read
+        gone = httpx.post(f"{run.url}/lab/jobs/delete/{media.id}").json()
+        assert gone["calls"] == 1 and len(gone["keys"]) == 2, gone
+        assert bucket.admin_client.list_objects_v2(Bucket=bucket.name).get("KeyCount") == 0
+    finally:
+        run.stop()

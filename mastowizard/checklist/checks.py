@@ -57,8 +57,9 @@ TITLES = {
 }
 ORDER = list(TITLES)
 BUCKET_GROUP = {"settings", "writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
-                "anon.put", "anon.backups", "cors", *jobs.IDS}
-INSTANCE_GROUP = set(TITLES) - BUCKET_GROUP | {"cors"}
+                "anon.put", "anon.backups", "cors"}
+JOBS_GROUP = set(jobs.IDS)
+INSTANCE_GROUP = set(TITLES) - BUCKET_GROUP - JOBS_GROUP | {"cors"}
 
 
 # The env file keeps media on disk: said the same way by `check`, `doctor`, Verify and Troubleshoot.
@@ -111,7 +112,7 @@ class Checklist:
         if s is None:
             self.add(chk.failed(ctx.settings_error or "object storage is not configured", ctx.settings_fix))
             self.skip(["writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
-                       "anon.put", "anon.backups", "cors", *jobs.IDS], "needs S3 settings")
+                       "anon.put", "anon.backups", "cors"], "needs S3 settings")
             return
         if not s.alias_host:
             self.add(chk.warned("no S3_ALIAS_HOST: media URLs point at the S3 endpoint with the bucket in the path",
@@ -125,7 +126,7 @@ class Checklist:
             self.add(chk.passed(f"bucket {s.bucket} in {s.region}" + (f" at {s.endpoint}" if s.endpoint else "")
                                 + f", media host {s.alias_host}, {s.permission} mode"))
         if ctx.writer is None:
-            self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups", *jobs.IDS],
+            self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups"],
                       "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
         self.media_host()
         if ctx.writer is None:
@@ -139,17 +140,14 @@ class Checklist:
                 anonymous.probe_put(run)
                 anonymous.probe_backups(run)
                 probes.probe_cors(run)
-                jobs.run_jobs(run)
         finally:
             run.cleanup()
             run.close()
-        for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups",
-                    *jobs.IDS):
+        for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups"):
             if cid in run.checks:
                 c = run.checks[cid]
                 self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
-        self.skip(["writer.write", "anon.list", "anon.put", "anon.backups", *jobs.IDS],
-                  "needs a working writer credential")
+        self.skip(["writer.write", "anon.list", "anon.put", "anon.backups"], "needs a working writer credential")
         self.bucket_cors = run.checks.get("bucket.cors")
 
     def media_host(self) -> None:
@@ -192,6 +190,28 @@ class Checklist:
         else:
             self.add(chk.warned(f"{base}/ answered {r.status_code} without a key list",
                                 "a media host's root should be 403 or 404", **ev))
+
+    # -- group 3: what Mastodon's own client and jobs need ------------------------------------------
+    def jobs_group(self) -> None:
+        """The jobs checks (s3/jobs.py), beside the bucket group with probe objects of their own."""
+        ctx = self.ctx
+        if ctx.settings is None or ctx.writer is None:
+            self.skip(jobs.IDS, "needs S3 settings" if ctx.settings is None else
+                      "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+            return
+        run = ProbeRun(ctx.settings, ctx.writer, ctx.http)
+        try:
+            if probes.probe_access(run):
+                probes.probe_write(run)
+                jobs.run_jobs(run)
+        finally:
+            run.cleanup()
+            run.close()
+        for cid in jobs.IDS:
+            if cid in run.checks:
+                c = run.checks[cid]
+                self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
+        self.skip(jobs.IDS, "needs a working writer credential and bucket")
 
     # -- group 2: the instance and a real upload -------------------------------------------
     def instance_group(self) -> None:
@@ -580,9 +600,11 @@ class Checklist:
         groups = []
         if only is None or only & BUCKET_GROUP:
             groups.append(self.bucket_group)
+        if only is None or only & JOBS_GROUP:
+            groups.append(self.jobs_group)
         if only is None or only & INSTANCE_GROUP:
             groups.append(self.instance_group)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=3) as pool:
             for f in [pool.submit(g) for g in groups]:
                 f.result()
         if only is None or "cors" in only or (only & INSTANCE_GROUP and only & BUCKET_GROUP):

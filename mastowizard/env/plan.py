@@ -166,11 +166,37 @@ def desired_values(settings: Settings) -> dict[str, str | None]:
     return wanted
 
 
-def make_plan(env: EnvFile, settings: Settings) -> Plan:
+def sane_values(wanted: dict[str, str | None]) -> list[str]:
+    """Correct what Mastodon would misread in WANTED (in place): a multipart threshold under 5 MiB
+    (written in megabytes, read in bytes), a timeout of 0 s. The notes say what and why."""
+    from ..s3.mastodon_client import DEFAULT_THRESHOLD, MastodonClient
+    client = MastodonClient.from_env({k: v for k, v in wanted.items() if v is not None})
+    notes = []
+    problem = client.threshold_problem()
+    if problem:
+        wanted["S3_MULTIPART_THRESHOLD"] = str(DEFAULT_THRESHOLD)
+        notes.append(f"{problem}; written as {DEFAULT_THRESHOLD} (15 MiB, Mastodon's default, in bytes)")
+    for name in ("S3_OPEN_TIMEOUT", "S3_READ_TIMEOUT"):
+        if wanted.get(name) is not None and getattr(client, name[3:].lower()) <= 0:
+            notes.append(f"{name}={wanted[name]} is read as 0 s (Mastodon takes the leading whole number): removed, "
+                         "so Mastodon's default of 5 s applies")
+            wanted[name] = None
+    return notes
+
+
+def make_plan(env: EnvFile, settings: Settings,
+              measured: Mapping[str, tuple[str | None, str]] | None = None) -> Plan:
+    """The change of the env file to SETTINGS; MEASURED (from the jobs checks: variable -> (value or
+    None to remove, the reason)) is written on top, each with its reason in the notes."""
     doc = EnvDocument.from_bytes(env.data, source=env.doc.source)
     before = doc.values()
     changes: list[Change] = []
-    for key, value in desired_values(settings).items():
+    wanted = desired_values(settings)
+    fixed = sane_values(wanted)
+    for key, (value, _) in (measured or {}).items():
+        if key in S3_VARIABLES:
+            wanted[key] = value
+    for key, value in wanted.items():
         current = before.get(key)
         occurrences = doc.occurrences(key)
         line = occurrences[-1].line if occurrences else None
@@ -189,8 +215,10 @@ def make_plan(env: EnvFile, settings: Settings) -> Plan:
                          else f"{key} is set {len(lines)} times: every one is removed")
     if any(c.key in CHECKSUM_VARIABLES and c.action != "remove" for c in changes):
         notes.append(CHECKSUM_REASON)
+    notes += fixed
+    notes += [reason for key, (_, reason) in (measured or {}).items() if key in S3_VARIABLES]
     plan = Plan(env, doc.text(), changes, notes)
-    _check_round_trip(plan, desired_values(settings))
+    _check_round_trip(plan, wanted)
     return plan
 
 

@@ -17,7 +17,8 @@ from ..settings import Settings
 from .credential import Credential
 
 
-def make_client(settings: Settings, credential: Credential, timeout: float = 10.0, http: HttpOptions | None = None):
+def make_client(settings: Settings, credential: Credential, timeout: float = 10.0, http: HttpOptions | None = None,
+                signature_version: str = "s3v4"):
     """A signed S3 client. Ignores ~/.aws config and AWS_* variables except what we pass.
     With --resolve pins, plain-http endpoints (self-hosted, the lab) are reached at the pinned
     address, virtual-host names included, while the request is signed for the real name."""
@@ -25,7 +26,7 @@ def make_client(settings: Settings, credential: Credential, timeout: float = 10.
     when_required = prov.checksum_when_required or settings.provider != "aws"
     config = Config(
         region_name=settings.region,
-        signature_version="s3v4",
+        signature_version=signature_version,
         s3={"addressing_style": settings.addressing},
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=min(timeout, 5.0),

@@ -7,20 +7,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 
 from ..results import Check
 from .mastodon_client import MIN_PART, MastodonClient, suggested_timeout
-from .probe_run import CACHE_CONTROL, NOT_SUPPORTED, ProbeRun
+from .probe_run import ALL_PROBES, CACHE_CONTROL, NOT_SUPPORTED, ProbeRun
 
-TITLES = {
-    "jobs.latency": "The provider answers within Mastodon's timeouts",
-    "jobs.multipart": "Large uploads go up in parts, as Mastodon sends videos",
-    "jobs.read_back": "Media reads back in parts, as Sidekiq's thumbnails and transcodes read it",
-    "jobs.batch_delete": "Batch deletes work within Mastodon's limits",
-    "jobs.retention": "Nothing deletes or keeps media behind Mastodon's back",
-    "jobs.key_scope": "The writer key can do what Mastodon needs, and no more",
-}
+TITLES = {cid: title for cid, title in ALL_PROBES if cid.startswith("jobs.")}
 IDS = list(TITLES)
 MASTODON_PREFIXES = ("accounts/", "media_attachments/", "custom_emojis/", "site_uploads/", "preview_cards/",
                      "cache/", "backups/", "imports/")
@@ -171,12 +165,13 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
         return
     size = MIN_PART + len(b"mastowizard multipart probe\n")
     problems, seen = [], []
-    parts = None
+    parts, head_refused = None, False
     try:
         parts = run.s3.head_object(Bucket=s.bucket, Key=key, PartNumber=1).get("PartsCount")
         seen.append(f"HEAD ?partNumber=1: parts {parts if parts is not None else 'not reported'}")
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
+        head_refused = str(e.status) == "403"
         problems.append(f"HEAD ?partNumber=1 answered {_answer(e)}: download_file starts every read with it")
     reads = [("a ranged GET (Range: bytes=0-99)", {"Range": "bytes=0-99"}, f"bytes 0-99/{size}")]
     if parts and parts > 1:
@@ -209,6 +204,14 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
         how = "partNumber" if parts and parts > 1 else "ranged"
         run.add(chk.passed(f"HEAD ?partNumber=1 and {how} GETs answer as download_file needs (206 with "
                            "Content-Range)" + note, seen=seen))
+        return
+    if head_refused and len(problems) == 1 and not client.force_single_request:
+        run.add(chk.failed(problems[0] + ", though GETs of the same object work: a proxy in front of the S3 API "
+                           "turns HEAD into GET (nginx's proxy_cache_convert_head), so the signature no longer "
+                           "matches and Sidekiq logs 'Forbidden - cannot copy ... to local file'",
+                           "set proxy_cache_convert_head off in that proxy (or point S3_ENDPOINT at the provider); "
+                           "until then S3_FORCE_SINGLE_REQUEST=true makes Mastodon read with GETs only",
+                           suggest={"S3_FORCE_SINGLE_REQUEST": "true"}, seen=seen, problems=problems))
         return
     if client.force_single_request:
         try:
@@ -443,11 +446,42 @@ def _caller_arn(run: ProbeRun) -> str | None:
 
 
 def run_jobs(run: ProbeRun) -> None:
-    """Every jobs check, in order, on RUN (whose cleanup removes the probe objects)."""
+    """Every jobs check on RUN (whose cleanup removes the probe objects), the independent ones at once:
+    against a distant provider each is a few round trips, and they need not wait for one another."""
     client = MastodonClient.from_env(run.settings.extra_env)
-    probe_latency(run, client)
-    key = probe_multipart(run, client)
-    probe_read_back(run, client, key)
-    probe_batch_delete(run, client)
-    probe_retention(run)
-    probe_key_scope(run)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = [pool.submit(probe_latency, run, client),
+                pool.submit(lambda: probe_read_back(run, client, probe_multipart(run, client))),
+                pool.submit(probe_batch_delete, run, client),
+                pool.submit(lambda: (probe_retention(run), probe_key_scope(run)))]
+        for f in done:
+            f.result()
+
+
+# -- what the plan writes from them -----------------------------------------------------------------
+def measured(checks: list[Check]) -> dict[str, tuple[str | None, str]]:
+    """The env values the jobs checks measured and asked for (None: remove the line), each with its
+    reason: what the plan writes, and says why, after a probe or `plan --measure`."""
+    out: dict[str, tuple[str | None, str]] = {}
+    for c in checks:
+        if c.id in TITLES and c.status in ("fail", "warn"):
+            for name, value in (c.evidence.get("suggest") or {}).items():
+                shown = f"{name} removed" if value is None else f"{name}={value}"
+                out[name] = (value, f"{shown}: measured by {c.id}: {c.detail}")
+    return out
+
+
+def measure(settings, writer, http, admin=None) -> tuple[list[Check], dict[str, tuple[str | None, str]]]:
+    """Only the jobs checks (after the writer's access), for `plan --measure`: (their results, what the
+    plan should write). Probe objects never outlive the call."""
+    run = ProbeRun(settings, writer, http, admin)
+    try:
+        from .probes import probe_access, probe_write
+        if probe_access(run):
+            probe_write(run)
+            run_jobs(run)
+    finally:
+        run.cleanup()
+        run.close()
+    checks = [run.checks[cid] for cid in IDS if cid in run.checks]
+    return checks, measured(checks)

@@ -136,6 +136,13 @@ ALL_PROBES = [
     ("anon.backups", "Private archives under backups/ are not readable"),
     ("permission.mode", "Permission mode and its consequence"),
 ]
+# What Mastodon's own client and jobs need (jobs.py): measured with the writer, after the probes above.
+ALL_PROBES += [("jobs.latency", "The provider answers within Mastodon's timeouts"),
+               ("jobs.multipart", "Large uploads go up in parts, as Mastodon sends videos"),
+               ("jobs.read_back", "Media reads back in parts, as Sidekiq's thumbnails and transcodes read it"),
+               ("jobs.batch_delete", "Batch deletes work within Mastodon's limits"),
+               ("jobs.retention", "Nothing deletes or keeps media behind Mastodon's back"),
+               ("jobs.key_scope", "The writer key can do what Mastodon needs, and no more")]
 TITLES = dict(ALL_PROBES)
 
 

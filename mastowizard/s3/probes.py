@@ -13,7 +13,7 @@ import httpx
 from ..net import HttpOptions
 from ..results import Check
 from ..settings import Settings
-from . import cors_risk, policy_audit
+from . import cors_risk, jobs, policy_audit
 from .anonymous import probe_backups, probe_list, probe_put, probe_read
 from .client import bucket_url
 from .credential import Credential
@@ -43,6 +43,14 @@ def probe_access(run: ProbeRun) -> bool:
                                 "check AWS_ACCESS_KEY_ID: copy it again from the provider's console", **ev))
             return False
         if e.code == "SignatureDoesNotMatch":
+            if _signature_v2_works(run):
+                run.add(cred.failed("the provider refuses every SigV4 signature, though the same key signs SigV2 "
+                                    "requests correctly: something between here and the provider changes the "
+                                    "request (a proxy that rewrites Host, or turns HEAD into GET)",
+                                    "make the proxy in front of the S3 API pass Host as it came (nginx: "
+                                    "proxy_set_header Host $http_host) and HEAD as HEAD (proxy_cache_convert_head "
+                                    "off), or point S3_ENDPOINT at the provider itself", **ev))
+                return False
             run.add(cred.failed("the secret key does not match the access key id",
                                 "check AWS_SECRET_ACCESS_KEY (no spaces or quotes around it)", **ev))
             return False
@@ -81,6 +89,17 @@ def probe_access(run: ProbeRun) -> bool:
     run.add(cred.passed("the provider accepted the signature"))
     run.add(bucket.passed(f"bucket {s.bucket!r} answered with region {s.region} and {s.addressing}-style addressing"))
     return True
+
+
+def _signature_v2_works(run: ProbeRun) -> bool:
+    """Whether the key signs correctly where the Host header is not signed (SigV2, where the provider
+    still takes it): then SigV4's failure is the request changed on the way, not the secret."""
+    from .client import make_client
+    try:       # ListBuckets: the one request every provider with SigV2 signs the same way, path or not
+        make_client(run.settings, run.writer, http=run.http, signature_version="s3").list_buckets()
+        return True
+    except Exception as exc:  # noqa: BLE001 - refused too (or no SigV2 here): nothing more to tell
+        return run.err(exc).code == "AccessDenied"     # the signature was checked first, and passed
 
 
 def probe_write(run: ProbeRun) -> bool:
@@ -387,7 +406,7 @@ def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None 
     try:
         if probe_access(run):
             steps = [probe_bpa, probe_ownership, probe_policy, probe_cors, probe_write, probe_batch_delete, probe_acl,
-                     probe_read, probe_list, probe_put, probe_backups, probe_mode]
+                     probe_read, probe_list, probe_put, probe_backups, probe_mode, jobs.run_jobs]
             for step in steps:
                 step(run)
         run.skip_rest(ALL_PROBES, "needs a working writer credential and bucket")
