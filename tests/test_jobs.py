@@ -303,7 +303,8 @@ def test_plan_measure_writes_what_the_jobs_checks_measured(bucket, tmp_path):
 # -- 7. proxies in front of the S3 API -------------------------------------------------------------------
 def _host_set_to(host):
     """What nginx's proxy_pass does by default (Host: $proxy_host, the upstream's own address)."""
-    return lambda req: dataclasses.replace(req, headers=[(k, host if k.lower() == "host" else v) for k, v in req.headers])
+    return lambda req: dataclasses.replace(req, headers=[(k, host if k.lower() == "host" else v)
+                                                         for k, v in req.headers])
 
 
 def _head_as_get(req):

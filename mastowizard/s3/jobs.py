@@ -52,7 +52,7 @@ def probe_latency(run: ProbeRun, client: MastodonClient) -> None:
         e = run.err(exc)
         if e.code in ("ReadTimeout", "ConnectTimeout", "EndpointConnectionError"):
             run.add(chk.failed(f"a request got no answer within {run.client_timeout:.0f} s ({e.code}): Mastodon "
-                               f"gives up after {client.read_timeout} s", f"check the provider's status; where it is "
+                               f"gives up after {client.read_timeout} s", "check the provider's status; where it is "
                                "slow but working, raise S3_READ_TIMEOUT and set S3_RETRY_LIMIT=2"))
         else:
             run.add(chk.skipped(f"could not time the provider: {e.code}"))
@@ -187,7 +187,8 @@ def probe_read_back(run: ProbeRun, client: MastodonClient, key: str | None) -> N
         status, got = r["ResponseMetadata"]["HTTPStatusCode"], r.get("ContentRange")
         seen.append(f"{label}: {status}, Content-Range {got or 'missing'}")
         if status != 206 or got != want:
-            problems.append(f"{label} answered {status} with Content-Range {got or 'missing'} (expected 206 and {want})")
+            problems.append(f"{label} answered {status} with Content-Range {got or 'missing'} "
+                            f"(expected 206 and {want})")
     if client.checksum_mode:
         try:
             run.s3.get_object(Bucket=s.bucket, Key=key, ChecksumMode="ENABLED")["Body"].read()
@@ -306,7 +307,8 @@ def probe_batch_delete(run: ProbeRun, client: MastodonClient) -> None:
         run.add(chk.failed(f"a DeleteObjects of {len(keys)} keys took {took:.1f} s, over S3_READ_TIMEOUT="
                            f"{client.read_timeout} s that Mastodon before 4.5.3 waits for it (4.5.3+ waits 120 s): "
                            "cleanups fail and the bucket keeps growing",
-                           f"set S3_BATCH_DELETE_LIMIT={smaller}", suggest={"S3_BATCH_DELETE_LIMIT": str(smaller)}, **ev))
+                           f"set S3_BATCH_DELETE_LIMIT={smaller}", suggest={"S3_BATCH_DELETE_LIMIT": str(smaller)},
+                           **ev))
     else:
         size = ("(S3_BATCH_DELETE_LIMIT)" if full else
                 f"(not S3_BATCH_DELETE_LIMIT={client.batch_delete_limit}: the bucket "
