@@ -34,6 +34,8 @@ def _parts():
         "tmux": ("tmux, a real terminal for the wizard's tests (Debian)",
                  lambda: procs.ensure_debian(["tmux"], ["tmux"])),
         "parsers": ("the env file readers: Ruby's, Node's and Compose's dotenv", parsers.install),
+        "caddy": ("Caddy, the other media host the wizard writes a configuration for (Debian)",
+                  lambda: procs.ensure_debian(["caddy"], ["caddy"])),
         "chromium": ("Chromium, the browser mode's browser (Debian)",
                      lambda: procs.ensure_debian(["chromium"], ["chromium"])),
     }

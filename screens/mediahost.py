@@ -33,7 +33,7 @@ class MediaHostScreen(StepScreen):
         yield LongText(id="snippets")
         with Horizontal(classes="buttons hidden", id="snippet-actions"):
             yield Button("Copy the media host block", id="copy-snippet")
-            yield Button("Save both as files", id="save-snippets")
+            yield Button("Save them as files", id="save-snippets")
 
     def collect(self) -> bool:
         a = self.session.answers
@@ -48,29 +48,31 @@ class MediaHostScreen(StepScreen):
             self.call_engine(self.session.media_host, self.show)
 
     def show(self, result) -> None:
-        check, proxy, redirect = result
+        check, proxy, redirect, caddy = result
         self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
                                                         + (f"\nfix: {check.fix}" if check.fix else "")))
         self.bring_into_view("#result")
-        self.proxy, self.redirect = proxy, redirect
+        self.proxy, self.redirect, self.caddy = proxy, redirect, caddy
         self.query_one("#snippets", LongText).show(Group(
-            "[b]nginx for the media host[/b]", Syntax(proxy, "nginx", word_wrap=False),
-            "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=False)),
-            proxy)
+            "[b]nginx for the media host[/b] (caches successful answers only)", Syntax(proxy, "nginx", word_wrap=False),
+            "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=False),
+            "[b]or Caddy for the media host[/b] (it gets the certificate itself)",
+            Syntax(caddy, "text", word_wrap=False)), proxy)
         self.query_one("#snippet-actions").remove_class("hidden")
         ok = check.status in ("pass", "warn")
         self.say(f"media host {check.status}: {check.detail}", "ok" if ok else "error")
 
-    proxy = redirect = ""
+    proxy = redirect = caddy = ""
 
     @on(Button.Pressed, "#copy-snippet")
     def copy_pressed(self) -> None:
         self.app.copy_to_clipboard(self.proxy)       # OSC 52: the terminal's clipboard, lines whole
-        self.say("copied the media host block (where the terminal allows it: otherwise Save both as files)", "ok")
+        self.say("copied the media host block (where the terminal allows it: otherwise Save them as files)", "ok")
 
     @on(Button.Pressed, "#save-snippets")
     def save_pressed(self) -> None:
         def save():
             return [self.session.save_text("nginx-media-host.conf", self.proxy),
-                    self.session.save_text("nginx-old-system-urls.conf", self.redirect)]
-        self.call_engine(save, lambda paths: self.say("saved " + " and ".join(paths), "ok"))
+                    self.session.save_text("nginx-old-system-urls.conf", self.redirect),
+                    self.session.save_text("Caddyfile-media-host", self.caddy)]
+        self.call_engine(save, lambda paths: self.say("saved " + ", ".join(paths), "ok"))

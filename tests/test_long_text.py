@@ -19,13 +19,13 @@ def run(step, steps):
 
 def test_the_nginx_blocks_are_copied_and_saved_whole(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    from mastowizard.checklist.snippets import nginx_media_host, nginx_system_redirect
+    from mastowizard.checklist.snippets import caddy_media_host, nginx_media_host, nginx_system_redirect
 
     async def steps(app, pilot):
         s = app.session.settings()
-        proxy, redirect = nginx_media_host(s), nginx_system_redirect(s)
+        proxy, redirect, caddy = nginx_media_host(s), nginx_system_redirect(s), caddy_media_host(s)
         assert max(len(line) for line in proxy.splitlines()) > 80        # lines longer than the screen
-        app.screen.show((Check("media_host", "Media host").passed("answered 403"), proxy, redirect))
+        app.screen.show((Check("media_host", "Media host").passed("answered 403"), proxy, redirect, caddy))
         await settle(app, pilot)
         app.screen.query_one("#copy-snippet").press()
         await pilot.pause()
@@ -33,9 +33,11 @@ def test_the_nginx_blocks_are_copied_and_saved_whole(tmp_path, monkeypatch):
         app.screen.query_one("#save-snippets").press()
         await settle(app, pilot)
         where = tmp_path / "mastowizard"
-        assert status(app) == f"saved {where}/nginx-media-host.conf and {where}/nginx-old-system-urls.conf"
+        assert status(app) == (f"saved {where}/nginx-media-host.conf, {where}/nginx-old-system-urls.conf, "
+                               f"{where}/Caddyfile-media-host")
         assert (where / "nginx-media-host.conf").read_text() == proxy.rstrip("\n") + "\n"
         assert (where / "nginx-old-system-urls.conf").read_text() == redirect.rstrip("\n") + "\n"
+        assert (where / "Caddyfile-media-host").read_text() == caddy.rstrip("\n") + "\n"
     run("mediahost", steps)
 
 

@@ -181,15 +181,63 @@ class Checklist:
                                 "deny / and directory paths on the media host (no autoindex) and remove public "
                                 "listing from the bucket", **ev))
         elif r.status_code in (403, 404):
-            self.add(chk.passed(f"{base}/ answered {r.status_code}: it lists nothing, as a media host's root "
-                                "should (only exact keys are served)" + (f" (pinned to {pinned})" if pinned else ""),
-                                **ev))
+            cached = self.cached_error(base)
+            if cached:
+                self.add(chk.warned(f"{base} caches its errors: {cached}. Media that failed once (before the copy "
+                                    "finished, or while a setting was wrong) stays broken until that entry expires",
+                                    "cache only successful answers at the media host (nginx: proxy_cache_valid 200 "
+                                    "7d, no 'any' or 404; a CDN: do not cache 4xx/5xx) and purge its cache", **ev))
+            else:
+                self.add(chk.passed(f"{base}/ answered {r.status_code}: it lists nothing, as a media host's root "
+                                    "should (only exact keys are served)" + (f" (pinned to {pinned})" if pinned else ""),
+                                    **ev))
         elif r.status_code == 200:
             self.add(chk.warned(f"{base}/ answered 200 ({anonymous.describe_body(r)}): no key list, but a media "
                                 "host's root should be 403 or 404", "deny / on the media host", **ev))
         else:
             self.add(chk.warned(f"{base}/ answered {r.status_code} without a key list",
                                 "a media host's root should be 403 or 404", **ev))
+
+    def cached_error(self, base: str) -> str | None:
+        """Whether the media host keeps serving an error from its cache: a missing key asked for, then
+        written with the writer key, then asked for again (still an error: cached); without a writer,
+        a missing key asked twice with the second answer marked as a cache hit."""
+        s, writer = self.ctx.settings, self.ctx.writer
+        key = s.key(f"media_attachments/files/000/000/000/000/000/000/original/mastowizard-probe-"
+                    f"{int(time.time() * 1000)}-late.png")
+        url = f"{base}/{key}"
+        s3 = None
+        try:
+            with http_client(self.ctx.http) as c:
+                first = c.get(url)
+                if first.status_code < 400:
+                    return None
+                if writer is not None:
+                    from ..s3.client import make_client
+                    from ..s3.probe_run import CACHE_CONTROL, tiny_png
+                    s3 = make_client(s, writer, http=self.ctx.http)
+                    s3.put_object(Bucket=s.bucket, Key=key, Body=tiny_png(), ContentType="image/png",
+                                  CacheControl=CACHE_CONTROL, **({"ACL": s.acl} if s.acl else {}))
+                r = c.get(url)
+        except Exception:  # noqa: BLE001 - the media host or the bucket failed: their checks say so
+            return None
+        finally:
+            if s3 is not None:
+                try:
+                    s3.delete_object(Bucket=s.bucket, Key=key)
+                except Exception:  # noqa: BLE001, S110 - a tiny probe PNG at worst
+                    pass
+        if r.status_code < 400:
+            return None
+        if s3 is not None:
+            return (f"a key answered {first.status_code}, was then written to the bucket, and still answered "
+                    f"{r.status_code}")
+        h = r.headers
+        hit = next((f"{k}: {h[k]}" for k in ("x-cache-status", "cf-cache-status", "x-cache")
+                    if "HIT" in h.get(k, "").upper()), None)
+        if hit is None and h.get("age", "").isdigit() and int(h["age"]) > 0:
+            hit = f"Age: {h['age']}"
+        return f"a missing key answered {r.status_code} twice, the second time from the cache ({hit})" if hit else None
 
     # -- group 3: what Mastodon's own client and jobs need ------------------------------------------
     def jobs_group(self) -> None:
@@ -628,9 +676,10 @@ def _max_age(cache_control: str) -> int:
     return 0
 
 
-def check_media_host(settings: Settings, http: HttpOptions) -> Check:
-    """The media host on its own (DNS or pin, TLS, root): for the wizard's media host step."""
-    checklist = Checklist(Context(settings, None, None, None, http))
+def check_media_host(settings: Settings, http: HttpOptions, writer: Credential | None = None) -> Check:
+    """The media host on its own (DNS or pin, TLS, root, errors cached): for the wizard's media host
+    step. With WRITER, whether an error outlives the object's arrival is tried with a probe object."""
+    checklist = Checklist(Context(settings, writer, None, None, http))
     checklist.media_host()
     return checklist.results["media_host"]
 

@@ -193,6 +193,16 @@ ENTRIES = (
           "Copy public/system into the bucket (same keys), then redirect or proxy /system/ on the instance's web "
           "server to the media host (e.g. nginx: `location /system/ { return 301 https://MEDIA_HOST$uri; }`).",
           (), ("old_urls",)),
+    Entry("media-host-cache", "The media host caches errors",
+          "A proxy or CDN in front of the bucket keeps 403, 404 or 5xx answers in its cache: media that failed "
+          "once (asked for before the copy finished, or while a setting was wrong) stays broken after the fix, "
+          "until the cached entry expires. Mastodon's documented nginx proxy is safe only while proxy_cache_valid "
+          "lists 200 alone; a `proxy_cache_path` missing from the http block makes `nginx -t` refuse "
+          "`proxy_cache`, and a `resolver` the host cannot reach gives 502s.",
+          "Cache successful answers only (nginx: `proxy_cache_valid 200 7d`; a CDN: do not cache 4xx/5xx), then "
+          "purge the cache (nginx: empty the proxy_cache_path directory). The Media host step and its saved "
+          "files have a configuration that does this, for nginx and for Caddy.",
+          (r"caches its errors",), ("media_host",)),
     Entry("media-host-dns", "The media host does not resolve or answer",
           "No DNS record for S3_ALIAS_HOST yet, or the proxy/CDN is not set up for that name.",
           "Create the DNS record and the proxy or CDN for the media host; test before DNS is live with --resolve.",

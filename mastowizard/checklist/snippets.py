@@ -18,13 +18,38 @@ def upstream(settings: Settings) -> tuple[str, str]:
     return f"{settings.bucket}.s3.{settings.region}.amazonaws.com", ""
 
 
-def nginx_media_host(settings: Settings) -> str:
-    """Mastodon's documented media proxy, with OPTIONS allowed for the CORS preflight."""
+CACHE_ZONE = "mastodon_media"
+
+
+def resolver_of(host) -> str | None:
+    """The first nameserver in HOST's /etc/resolv.conf: the one nginx there can surely reach."""
+    try:
+        text = host.read_bytes("/etc/resolv.conf").decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - unreadable: the snippet says what to put there
+        return None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            return f"[{parts[1]}]" if ":" in parts[1] else parts[1]
+    return None
+
+
+def nginx_media_host(settings: Settings, resolver: str | None = None) -> str:
+    """Mastodon's documented media proxy (object-storage-proxy.md), with what trips admins up fixed:
+    the `proxy_cache_path` it needs is included (for the http block), only successful answers are
+    cached (a cached 403 or 404 would keep media broken after the fix), OPTIONS is allowed for the
+    CORS preflight, and the resolver is RESOLVER (the host's own, from /etc/resolv.conf) instead of
+    a public one the host may not reach."""
     host, prefix = upstream(settings)
     scheme = urlsplit(settings.endpoint).scheme if settings.endpoint else "https"
     name = (settings.alias_host or "files.example.com").split(":")[0]
     key_prefix = f"/{settings.key_prefix}" if settings.key_prefix else ""
-    return f"""server {{
+    dns = resolver or "127.0.0.53"
+    said = "this host's, from /etc/resolv.conf" if resolver else "systemd-resolved's; else the first nameserver in /etc/resolv.conf"
+    return f"""# In the http block (a file in /etc/nginx/conf.d/ is inside it); proxy_cache below needs it:
+proxy_cache_path /var/cache/nginx/{CACHE_ZONE} levels=1:2 keys_zone={CACHE_ZONE}:10m max_size=10g inactive=7d use_temp_path=off;
+
+server {{
   listen 443 ssl;
   listen [::]:443 ssl;
   http2 on;
@@ -36,10 +61,12 @@ def nginx_media_host(settings: Settings) -> str:
 
   location / {{
     limit_except GET OPTIONS {{ deny all; }}    # OPTIONS: the CORS preflight
-    resolver 9.9.9.9;    # the DNS server nginx asks for the bucket's host (proxy_pass resolves at run time): use your own, e.g. 127.0.0.53 under systemd-resolved
-    proxy_set_header Host {host};
+    resolver {dns} valid=300s;    # {said}: nginx looks the bucket's host up again as its addresses change
+    set $bucket_host {host};
+    proxy_set_header Host $bucket_host;
     proxy_set_header Connection '';
     proxy_set_header Authorization '';
+    proxy_set_header Cookie '';
     proxy_hide_header Set-Cookie;
     proxy_hide_header 'Access-Control-Allow-Origin';
     proxy_hide_header 'Access-Control-Allow-Methods';
@@ -51,13 +78,46 @@ def nginx_media_host(settings: Settings) -> str:
     proxy_hide_header x-amz-bucket-region;
     proxy_hide_header x-amzn-requestid;
     proxy_ignore_headers Set-Cookie;
-    proxy_pass {scheme}://{host}{prefix}{key_prefix}$uri;
+    proxy_pass {scheme}://$bucket_host{prefix}{key_prefix}$uri;
     proxy_intercept_errors off;
+    proxy_cache {CACHE_ZONE};
+    proxy_cache_valid 200 7d;       # successful answers only: an error cached would outlive its fix
+    proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+    proxy_cache_lock on;
+    add_header X-Cache-Status $upstream_cache_status always;
     add_header Cache-Control public;
     add_header Access-Control-Allow-Origin '*';
     add_header X-Content-Type-Options nosniff;
     add_header Content-Security-Policy "default-src 'none'; form-action 'none'";
   }}
+}}
+"""
+
+
+def caddy_media_host(settings: Settings) -> str:
+    """The same media host for Caddy (certificates by itself): keys only, GET, HEAD and OPTIONS."""
+    host, prefix = upstream(settings)
+    scheme = urlsplit(settings.endpoint).scheme if settings.endpoint else "https"
+    name = (settings.alias_host or "files.example.com").split(":")[0]
+    key_prefix = f"/{settings.key_prefix}" if settings.key_prefix else ""
+    return f"""{name} {{
+	@root path /
+	respond @root 403
+	@other not method GET HEAD OPTIONS
+	respond @other 403
+	rewrite * {prefix}{key_prefix}{{uri}}
+	reverse_proxy {scheme}://{host} {{
+		header_up Host {host}
+		header_up -Authorization
+		header_up -Cookie
+		header_down -Set-Cookie
+		header_down -x-amz-id-2
+		header_down -x-amz-request-id
+		header_down -Access-Control-Allow-Origin
+	}}
+	header Access-Control-Allow-Origin *
+	header X-Content-Type-Options nosniff
+	header Content-Security-Policy "default-src 'none'; form-action 'none'"
 }}
 """
 
