@@ -20,7 +20,7 @@ from ..net import client as http_client
 from ..results import Check
 from ..s3 import anonymous, jobs, probes, read_diagnosis
 from ..s3.credential import Credential
-from ..s3.probe_run import ProbeRun
+from ..s3.probe_run import ProbeRun, concurrently
 from ..secrets import Secret
 from ..settings import Settings
 from . import csp
@@ -128,18 +128,18 @@ class Checklist:
         if ctx.writer is None:
             self.skip(["writer.credentials", "writer.bucket", "writer.write", "anon.put", "anon.backups"],
                       "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
-        self.media_host()
         if ctx.writer is None:
+            self.media_host()
             return
         run = ProbeRun(s, ctx.writer, ctx.http)
+
+        def probe() -> None:
+            if probes.probe_access(run):
+                concurrently(lambda: probes.probe_write(run), lambda: anonymous.probe_list(run),
+                             lambda: anonymous.probe_put(run), lambda: anonymous.probe_backups(run),
+                             lambda: probes.probe_cors(run))
         try:
-            ok = probes.probe_access(run)
-            if ok:
-                probes.probe_write(run)
-                anonymous.probe_list(run)
-                anonymous.probe_put(run)
-                anonymous.probe_backups(run)
-                probes.probe_cors(run)
+            concurrently(self.media_host, probe)
         finally:
             run.cleanup()
             run.close()
@@ -287,11 +287,12 @@ class Checklist:
                 self.skip(later + ["old_urls", "instance.csp"], "the instance is not healthy")
                 return
             self.add(health.passed(f"{base}/health answered OK"))
-            self.old_urls(c, base)
-            try:
-                self.token_group(c, base, later)
-            finally:
-                self.csp(c, base)
+            def upload_then_csp() -> None:     # the CSP check judges where the uploaded media redirects
+                try:
+                    self.token_group(c, base, later)
+                finally:
+                    self.csp(c, base)
+            concurrently(lambda: self.old_urls(c, base), upload_then_csp)
 
     def token_group(self, c: httpx.Client, base: str, later: list[str]) -> None:
         ctx = self.ctx
@@ -378,8 +379,7 @@ class Checklist:
                                  "set S3_ALIAS_HOST to a media host that serves the bucket at its root", url=url))
         else:
             self.add(urls.passed(f"{url} and its preview are on {', '.join(sorted(hosts))}", url=url))
-        self.objects(url, preview)
-        self.public_fetch(c, url, preview)
+        concurrently(lambda: self.objects(url, preview), lambda: self.public_fetch(c, url, preview))
 
     def objects(self, url: str, preview: str) -> None:
         chk = _check("objects")
@@ -390,14 +390,19 @@ class Checklist:
         from ..s3.client import explain, make_client
         s3 = make_client(s, writer, http=self.ctx.http)
         found, missing = [], []
-        for u in (url, preview):
+
+        def head(u: str) -> tuple[str, int | str]:
             path = urlsplit(u).path.lstrip("/")
             key = path if s.alias_host else path.split("/", 1)[-1]
             try:
-                size = s3.head_object(Bucket=s.bucket, Key=key)["ContentLength"]
-                (found if size > 0 else missing).append(f"{key} ({size} bytes)")
+                return key, s3.head_object(Bucket=s.bucket, Key=key)["ContentLength"]
             except Exception as e:  # noqa: BLE001
-                missing.append(f"{key} ({explain(e).code})")
+                return key, explain(e).code
+        for key, size in concurrently(lambda: head(url), lambda: head(preview)):
+            if isinstance(size, int):
+                (found if size > 0 else missing).append(f"{key} ({size} bytes)")
+            else:
+                missing.append(f"{key} ({size})")
         if missing:
             self.add(chk.failed("not in the bucket: " + ", ".join(missing),
                                 "S3_ALIAS_HOST must serve this bucket: check the bucket name and the proxy",
@@ -408,11 +413,15 @@ class Checklist:
     def public_fetch(self, c: httpx.Client, url: str, preview: str) -> None:
         chk = _check("public_fetch")
         problems, seen, no_cors = [], [], []
-        for u in (url, preview):
+
+        def head(u: str):
             try:   # as a browser does: a redirect is followed (the CSP check judges where it goes)
-                r = c.head(u, headers={"Origin": ORIGIN}, follow_redirects=True)
+                return c.head(u, headers={"Origin": ORIGIN}, follow_redirects=True)
             except httpx.HTTPError as e:
-                problems.append(f"{u}: {describe_error(e)}")
+                return e
+        for u, r in zip((url, preview), concurrently(lambda: head(url), lambda: head(preview))):
+            if isinstance(r, httpx.HTTPError):
+                problems.append(f"{u}: {describe_error(r)}")
                 continue
             cc = r.headers.get("cache-control", "")
             acao = r.headers.get("access-control-allow-origin")

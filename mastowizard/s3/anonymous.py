@@ -11,7 +11,7 @@ import httpx
 
 from ..net import describe_error
 from .client import bucket_url
-from .probe_run import ProbeRun, check, tiny_png
+from .probe_run import ProbeRun, check, concurrently, tiny_png
 
 _INDEX_PAGE = re.compile(r"<(title|h1)>\s*(Index of|Directory listing for)\b|<div class=\"listing\"", re.I)
 _LIST_FIELDS = {"contents", "files", "objects", "items", "keys", "entries"}
@@ -93,12 +93,17 @@ def _sweep(run: ProbeRun, requests: list[tuple[str, str, bytes | None]],
     """Send each anonymous request; `judge(response, index)` names what went wrong, or None.
     Returns the offending URLs and a line per request for the evidence."""
     offenders, seen = [], []
-    for i, (method, url, body) in enumerate(requests):
-        label = f"{method} {url}" if method != "GET" else url
+
+    def send(method: str, url: str, body: bytes | None):
         try:
-            r = run.get(url, method, content=body) if body is not None else run.get(url, method)
+            return run.get(url, method, content=body) if body is not None else run.get(url, method)
         except httpx.HTTPError as exc:
-            seen.append(f"{label} -> {describe_error(exc)}")
+            return exc
+    answers = concurrently(*[lambda m=m, u=u, b=b: send(m, u, b) for m, u, b in requests])
+    for i, ((method, url, _), r) in enumerate(zip(requests, answers)):
+        label = f"{method} {url}" if method != "GET" else url
+        if isinstance(r, httpx.HTTPError):
+            seen.append(f"{label} -> {describe_error(r)}")
             continue
         verdict = judge(r, i)
         seen.append(f"{label} -> {r.status_code}" + (f" ({verdict})" if verdict else ""))
@@ -177,14 +182,15 @@ def probe_put(run: ProbeRun) -> None:
         new = run.key(f"anon-put{tag}")
         run.created.append(new)       # in case the upload is accepted
         tries.append(("upload", "PUT", url_of(new), b"anonymous", {}, lambda k=new: _exists(run, k)))
-        victims = {}
-        for kind in ("overwrite", "acl", "delete"):
+        def victim(kind: str, tag: str = tag) -> tuple[str, str | None]:
             key = run.key(f"anon-{kind}{tag}")
             try:
                 run.put(key, s.acl or None)
-                victims[kind] = key
+                return kind, key
             except Exception:  # noqa: BLE001 - that kind goes untested; said below
-                pass
+                return kind, None
+        victims = {kind: key for kind, key in concurrently(*[lambda k=k: victim(k) for k in
+                                                             ("overwrite", "acl", "delete")]) if key}
         if "overwrite" in victims:
             k = victims["overwrite"]
             tries.append(("overwrite", "PUT", url_of(k), b"anonymous", {}, lambda k=k: _body(run, k) != tiny_png()))
@@ -196,18 +202,19 @@ def probe_put(run: ProbeRun) -> None:
         if "delete" in victims:
             k = victims["delete"]
             tries.append(("delete", "DELETE", url_of(k), None, {}, lambda k=k: not _exists(run, k)))
-    took, seen = [], []
-    for kind, method, url, body, headers, effect in tries:
+    def attempt(kind, method, url, body, headers, effect) -> tuple[str, bool]:
         try:
             r = run.get(url, method, content=body, headers=headers) if body is not None else \
                 run.get(url, method, headers=headers)
         except httpx.HTTPError as exc:
-            seen.append(f"{kind}: {method} {url} -> {describe_error(exc)}")
-            continue
+            return f"{kind}: {method} {url} -> {describe_error(exc)}", False
         done = 200 <= r.status_code < 300 and effect()
-        seen.append(f"{kind}: {method} {url} -> {r.status_code}" + (" (it took effect)" if done else ""))
+        return f"{kind}: {method} {url} -> {r.status_code}" + (" (it took effect)" if done else ""), done
+    took, seen = [], []
+    for t, (line, done) in zip(tries, concurrently(*[lambda t=t: attempt(*t) for t in tries])):
+        seen.append(line)
         if done:
-            took.append((kind, method, url))
+            took.append((t[0], t[1], t[2]))
     untested = sorted({"overwrite", "ACL change", "delete"} - {t[0] for t in tries})
     if took:
         kinds = list(dict.fromkeys(k for k, _, _ in took))

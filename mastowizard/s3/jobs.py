@@ -12,7 +12,7 @@ from http import HTTPStatus
 
 from ..results import Check
 from .mastodon_client import MIN_PART, MastodonClient, suggested_timeout
-from .probe_run import ALL_PROBES, CACHE_CONTROL, NOT_SUPPORTED, ProbeRun
+from .probe_run import ALL_PROBES, CACHE_CONTROL, NOT_SUPPORTED, ProbeRun, concurrently
 
 TITLES = {cid: title for cid, title in ALL_PROBES if cid.startswith("jobs.")}
 IDS = list(TITLES)
@@ -89,14 +89,15 @@ def probe_multipart(run: ProbeRun, client: MastodonClient) -> str | None:
     try:
         upload_id = run.s3.create_multipart_upload(Bucket=s.bucket, Key=key, ContentType="video/mp4",
                                                    CacheControl=CACHE_CONTROL, **extra)["UploadId"]
-        parts = []
-        for number, body in ((1, b"\0" * MIN_PART), (2, b"mastowizard multipart probe\n")):
-            step = f"UploadPart {number}"
+        step = "UploadPart"
+
+        def part(number: int, body: bytes) -> dict:      # aws-sdk-s3 sends the parts at once, in threads
             t = time.monotonic()
             etag = run.s3.upload_part(Bucket=s.bucket, Key=key, UploadId=upload_id, PartNumber=number,
                                       Body=body)["ETag"]
             run.part_seconds.append(time.monotonic() - t)
-            parts.append({"PartNumber": number, "ETag": etag})
+            return {"PartNumber": number, "ETag": etag}
+        parts = concurrently(lambda: part(1, b"\0" * MIN_PART), lambda: part(2, b"mastowizard multipart probe\n"))
         step = "CompleteMultipartUpload"
         run.s3.complete_multipart_upload(Bucket=s.bucket, Key=key, UploadId=upload_id,
                                          MultipartUpload={"Parts": parts})
@@ -255,8 +256,7 @@ def probe_batch_delete(run: ProbeRun, client: MastodonClient) -> None:
     limit = max(1, client.batch_delete_limit) if full else 3
     real = [run.key(f"batch-{i}") for i in range(min(3, limit))]
     try:
-        for key in real:
-            run.put(key, s.acl or None)
+        concurrently(*[lambda k=k: run.put(k, s.acl or None) for k in real])
     except Exception as exc:  # noqa: BLE001
         run.add(chk.skipped(f"could not upload the probe objects: {run.err(exc).code}"))
         return

@@ -6,7 +6,9 @@ from __future__ import annotations
 import secrets as _random
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 import httpx
 
@@ -23,6 +25,15 @@ NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "Invali
 ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
                 "InvalidRequest", "UnsupportedAcl"}
 
+
+
+def concurrently(*calls: Callable[[], object], workers: int = 8) -> list:
+    """Run CALLS at once and return their results in order (an exception is raised where it was). Against
+    a distant provider each probe is a few round trips that need not wait for the others."""
+    if len(calls) <= 1:
+        return [c() for c in calls]
+    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
+        return [f.result() for f in [pool.submit(c) for c in calls]]
 
 
 def tiny_png() -> bytes:
