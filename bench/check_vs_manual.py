@@ -35,7 +35,7 @@ from mastowizard.s3.credential import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402
 from mastowizard.settings import Settings  # noqa: E402
 from mastowizard_lab import buckets  # noqa: E402
-from mastowizard_lab import mastodon as lab_mastodon
+from mastowizard_lab import mastodon as lab_mastodon  # noqa: E402
 from mastowizard_lab.config import NGINX_HTTPS_PORT, home  # noqa: E402
 from mastowizard_lab.delayline import DelayLine  # noqa: E402
 from mastowizard_lab.nginx import ca_pem, media_host  # noqa: E402

@@ -188,9 +188,9 @@ class Checklist:
                                     "cache only successful answers at the media host (nginx: proxy_cache_valid 200 "
                                     "7d, no 'any' or 404; a CDN: do not cache 4xx/5xx) and purge its cache", **ev))
             else:
+                pin = f" (pinned to {pinned})" if pinned else ""
                 self.add(chk.passed(f"{base}/ answered {r.status_code}: it lists nothing, as a media host's root "
-                                    "should (only exact keys are served)" + (f" (pinned to {pinned})" if pinned else ""),
-                                    **ev))
+                                    f"should (only exact keys are served){pin}", **ev))
         elif r.status_code == 200:
             self.add(chk.warned(f"{base}/ answered 200 ({anonymous.describe_body(r)}): no key list, but a media "
                                 "host's root should be 403 or 404", "deny / on the media host", **ev))
