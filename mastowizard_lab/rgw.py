@@ -172,6 +172,45 @@ def _ensure_user(d: Path) -> None:
          "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY, timeout=60)
 
 
+def scoped_key(uid: str) -> tuple[str, str]:
+    """An access key of another RGW user (UID), made once: a key that owns nothing and may do in a
+    bucket only what a bucket policy grants it (see grant)."""
+    d = root()
+    access = ("LABRGW" + uid.upper().replace("-", ""))[:20].ljust(20, "0")
+    secret = f"labRgwScoped{uid}".ljust(40, "0")[:40]
+    try:
+        json.loads(_run(d, "radosgw-admin", "user", "info", "--uid", uid))
+    except RuntimeError:
+        _run(d, "radosgw-admin", "user", "create", "--uid", uid, "--display-name", uid, "--access-key", access,
+             "--secret-key", secret, timeout=60)
+    return access, secret
+
+
+def grant(client, bucket: str, uid: str, actions: list[str]) -> None:
+    """Add a statement to BUCKET's policy (with the owner's CLIENT) letting user UID do ACTIONS on its
+    objects (and s3:ListBucket on the bucket when asked), as an admin scopes a key to one bucket."""
+    try:
+        policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+    except Exception:  # noqa: BLE001 - no policy yet
+        policy = {"Version": "2012-10-17", "Statement": []}
+    principal = {"AWS": [f"arn:aws:iam:::user/{uid}"]}
+    object_actions = [a for a in actions if a != "s3:ListBucket"]
+    if object_actions:
+        policy["Statement"].append({"Sid": f"lab-{uid}", "Effect": "Allow", "Principal": principal,
+                                    "Action": object_actions, "Resource": [f"arn:aws:s3:::{bucket}/*"]})
+    if "s3:ListBucket" in actions:
+        policy["Statement"].append({"Sid": f"lab-{uid}-list", "Effect": "Allow", "Principal": principal,
+                                    "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]})
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def set_bucket_quota(bucket: str, max_bytes: int) -> None:
+    """A bucket quota, as a provider or an admin sets one: RGW refuses writes past it (QuotaExceeded)."""
+    d = root()
+    _run(d, "radosgw-admin", "quota", "set", "--quota-scope=bucket", "--bucket", bucket, "--max-size", str(max_bytes))
+    _run(d, "radosgw-admin", "quota", "enable", "--quota-scope=bucket", "--bucket", bucket)
+
+
 def stop() -> None:
     d = root()
     for name in ("client.rgw.a", "osd.0", "mon.a"):

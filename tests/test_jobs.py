@@ -36,10 +36,12 @@ def settings(bucket, endpoint=None, permission="acl", **extra) -> Settings:
     return dataclasses.replace(s, extra_env={k: str(v) for k, v in extra.items()})
 
 
-def run_jobs(bucket, s: Settings, admin: bool = False) -> dict:
-    """The jobs checks as `mastowizard check` runs them (after the writer's access and write), by id."""
+def run_jobs(bucket, s: Settings, admin: bool = False, writer: Credential | None = None, with_write: bool = False,
+             left_ok: bool = False) -> dict:
+    """The jobs checks as `mastowizard check` runs them (after the writer's access and write), by id;
+    WITH_WRITE adds writer.write's result."""
     srv = bucket.server
-    run = ProbeRun(s, Credential(srv.writer_access_key, Secret(srv.writer_secret_key)), HttpOptions(),
+    run = ProbeRun(s, writer or Credential(srv.writer_access_key, Secret(srv.writer_secret_key)), HttpOptions(),
                    Credential(srv.admin_access_key, Secret(srv.admin_secret_key)) if admin else None)
     try:
         assert probes.probe_access(run), run.checks
@@ -48,8 +50,8 @@ def run_jobs(bucket, s: Settings, admin: bool = False) -> dict:
     finally:
         left = run.cleanup()
         run.close()
-    assert not left, f"probe objects left in the bucket: {left}"
-    return {cid: run.checks[cid] for cid in jobs.IDS}
+    assert left_ok or not left, f"probe objects left in the bucket: {left}"
+    return {cid: run.checks[cid] for cid in jobs.IDS + (["writer.write"] if with_write else [])}
 
 
 def not_passing(checks: dict) -> dict:
@@ -114,13 +116,16 @@ def test_seaweedfs_passes_every_jobs_check(seaweed_bucket):
 @on("rgw")
 def test_a_provider_slower_than_the_read_timeout_fails_latency_and_mastodon_s_upload(bucket, mastodon_code):
     with FaultProxy(upstream_port(bucket)) as proxy:
-        proxy.rule(lambda r: r.method in ("HEAD", "PUT"), hold="delay", seconds=1.5)
+        proxy.rule(lambda r: r.method == "HEAD" and r.path.endswith("-latency.png"), hold="delay", seconds=1.5,
+                   times=1)                                               # one slow answer is enough
         checks = run_jobs(bucket, settings(bucket, proxy.endpoint, S3_READ_TIMEOUT=1))
         lat = checks["jobs.latency"]
         assert lat.status == "fail", lat
         assert "over S3_READ_TIMEOUT=1 s" in lat.detail and "Net::ReadTimeout" in lat.detail
         assert "S3_READ_TIMEOUT=10" in lat.fix and "S3_RETRY_LIMIT=2" in lat.fix
         # Mastodon's own code, same env, same provider: the upload fails the way the check says.
+        proxy.clear()
+        proxy.rule(lambda r: r.method == "PUT", hold="delay", seconds=1.5)
         m = mastodon_code(bucket, proxy.endpoint, S3_READ_TIMEOUT="1")
         with pytest.raises(StorageError) as e:
             m.store(1000, "image/png")
@@ -164,6 +169,20 @@ def test_a_provider_without_part_numbers_fails_read_back(bucket, mastodon_code):
         m = mastodon_code(bucket, proxy.endpoint)
         read = m.code.read(m.store(1000, "image/png"))      # Mastodon logs it and goes on without the file
         assert read["copied"] is False and "cannot copy" in read["log"], read
+
+
+@on("rgw")
+def test_checksum_mode_on_a_provider_without_it_fails_read_back(bucket):
+    """S3_ENABLE_CHECKSUM_MODE=true sends x-amz-checksum-mode: ENABLED with every read; a provider that
+    refuses it (R2 and B2 did, mastodon#26469) breaks them all."""
+    with FaultProxy(upstream_port(bucket)) as proxy:
+        proxy.rule(lambda r: any(k.lower() == "x-amz-checksum-mode" for k, _ in r.headers), hold="answer",
+                   answer=400, code="InvalidArgument")
+        rb = run_jobs(bucket, settings(bucket, proxy.endpoint, S3_ENABLE_CHECKSUM_MODE="true"))["jobs.read_back"]
+        assert rb.status == "fail" and "S3_ENABLE_CHECKSUM_MODE=true" in rb.detail and "InvalidArgument" in rb.detail
+        assert "remove S3_ENABLE_CHECKSUM_MODE" in rb.fix and rb.evidence["suggest"] == {"S3_ENABLE_CHECKSUM_MODE": None}
+        # Not shown with Mastodon's own code here: Debian's aws-sdk-s3 (1.117) predates checksum mode in
+        # download_file, so it never sends the header; Mastodon 4.4 pins 1.219, which does.
 
 
 # -- 3. multipart -----------------------------------------------------------------------------------
@@ -346,3 +365,64 @@ def test_a_proxy_that_turns_head_into_get_breaks_mastodon_s_reads_and_is_named(b
         fixed = mastodon_code(bucket, proxy.endpoint, S3_FORCE_SINGLE_REQUEST="true")
         media = fixed.store(1000, "image/png")
         assert fixed.code.read(media)["copied"] is True
+
+
+# -- 6. the wrong key ------------------------------------------------------------------------------------
+def scoped(bucket, uid: str, actions: list[str]) -> Credential:
+    """Another RGW user's key, allowed only ACTIONS in this bucket by its policy (the owner's key writes it)."""
+    from mastowizard_lab import rgw
+    access, secret = rgw.scoped_key(uid)
+    rgw.grant(bucket.admin_client, bucket.name, uid, actions)
+    return Credential(access, Secret(secret))
+
+
+@on("rgw")
+def test_a_key_that_cannot_delete_fails_and_mastodon_s_deletes_leave_media_behind(bucket, mastodon_code):
+    s = settings(bucket, permission="policy")       # ACL mode blocks every bucket policy on RGW: the grant is one
+    key = scoped(bucket, "mw-nodelete", ["s3:GetObject", "s3:PutObject", "s3:PutObjectAcl", "s3:ListBucket"])
+    checks = run_jobs(bucket, s, writer=key, with_write=True, left_ok=True)   # its probes: removed by the owner
+    assert checks["writer.write"].status == "fail" and "could not read or delete" in checks["writer.write"].detail
+    assert checks["jobs.key_scope"].status == "fail", checks["jobs.key_scope"]
+    assert "the writer cannot do what Mastodon needs" in checks["jobs.key_scope"].detail
+    bd = checks["jobs.batch_delete"]
+    assert bd.status == "fail" and "s3:DeleteObject" in bd.fix, bd
+    env = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key.reveal(),
+           "S3_BATCH_DELETE_RETRY": "0"}         # Mastodon's retries, with their back-off, would only add time
+    m = mastodon_code(bucket, bucket.server.endpoint, permission="policy", **env)
+    media = m.store(1000, "image/png")                    # uploads work ...
+    m.code.destroy(media)                                 # ... the media's own delete says nothing ...
+    with pytest.raises(StorageError) as e:
+        m.code.delete([media])                            # ... and a cleanup's batch is refused
+    assert "AccessDenied" in e.value.error
+    left = bucket.admin_client.list_objects_v2(Bucket=bucket.name, Prefix="media_attachments/files/110").get("KeyCount")
+    assert left == 2, "both styles are still in the bucket, billed and unseen"
+
+
+@on("rgw")
+def test_a_key_that_can_only_read_fails_and_so_do_mastodon_s_uploads(bucket, mastodon_code):
+    s = settings(bucket, permission="policy")
+    key = scoped(bucket, "mw-readonly", ["s3:GetObject", "s3:ListBucket"])
+    checks = run_jobs(bucket, s, writer=key, with_write=True)
+    assert checks["writer.write"].status == "fail" and "upload refused: AccessDenied" in checks["writer.write"].detail
+    assert "s3:PutObject" in checks["writer.write"].fix
+    assert checks["jobs.key_scope"].status == "fail" and checks["jobs.multipart"].status == "fail"
+    env = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key.reveal()}
+    with pytest.raises(StorageError) as e:
+        mastodon_code(bucket, bucket.server.endpoint, permission="policy", **env).store(1000, "image/png")
+    assert "AccessDenied" in e.value.error
+
+
+# -- 5. a quota ---------------------------------------------------------------------------------------
+@on("rgw")
+def test_a_bucket_quota_that_refuses_large_uploads_is_named(bucket, mastodon_code):
+    from mastowizard_lab import rgw
+    s = settings(bucket)
+    rgw.set_bucket_quota(bucket.name, 1024 * 1024)         # 1 MiB: small images fit, a video does not
+    checks = run_jobs(bucket, s, with_write=True)
+    assert checks["writer.write"].status == "pass"
+    mp = checks["jobs.multipart"]
+    assert mp.status == "fail" and "the bucket's quota refused" in mp.detail and "QuotaExceeded" in mp.detail, mp
+    assert "quota" in mp.fix
+    with pytest.raises(StorageError) as e:
+        mastodon_code(bucket, bucket.server.endpoint).store(6 * MIB)
+    assert "QuotaExceeded" in e.value.error

@@ -122,8 +122,9 @@ def probe_multipart(run: ProbeRun, client: MastodonClient) -> str | None:
                                "raise the proxy's body limit (nginx: client_max_body_size 0 on the S3 API's "
                                "server) ", **ev))
         elif e.code == "QuotaExceeded":
-            run.add(chk.failed("the bucket's quota is full: every upload fails",
-                               "raise or remove the bucket's quota at the provider", **ev))
+            run.add(chk.failed(f"the bucket's quota refused {step} (QuotaExceeded): videos and other uploads fail "
+                               "once the bucket is that full", "raise or remove the bucket's quota at the provider, or "
+                               "free space (`tootctl media remove`)", **ev))
         else:
             run.add(chk.failed(f"{step} failed: {e.code} {e.message}".strip(),
                                "grant the writer s3:PutObject and s3:AbortMultipartUpload, and check the "

@@ -114,18 +114,28 @@ class ProbeRun:
         return f"{s.protocol}://{s.alias_host}" if s.alias_host else None
 
     def cleanup(self) -> list[str]:
+        """Delete every probe object; the keys that are still there (a key whose upload was refused,
+        and that no key given may delete, is not)."""
         left = []
         for key in dict.fromkeys(self.created):
             for c in filter(None, (self.s3, self.s3_admin)):
                 try:
                     c.delete_object(Bucket=self.settings.bucket, Key=key)
                     break
-                except Exception:
+                except Exception:  # noqa: BLE001 - the other key may
                     continue
             else:
-                left.append(key)
+                if self._there(key):
+                    left.append(key)
         self.created.clear()
         return left
+
+    def _there(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.settings.bucket, Key=key)
+            return True
+        except Exception as exc:  # noqa: BLE001
+            return self.err(exc).code not in ("404", "NoSuchKey", "NotFound")
 
     def close(self) -> None:
         self.web.close()

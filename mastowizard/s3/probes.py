@@ -110,6 +110,11 @@ def probe_write(run: ProbeRun) -> bool:
         run.put(key, s.acl or None)
     except Exception as exc:  # noqa: BLE001
         e = run.err(exc)
+        if e.code == "QuotaExceeded":
+            run.add(chk.failed("the bucket's quota refused the upload (QuotaExceeded): Mastodon's uploads fail the "
+                               "same way until there is room", "raise or remove the bucket's quota at the provider, "
+                               "or free space (`tootctl media remove`, `tootctl preview_cards remove`)", error=e.code))
+            return False
         if e.code in ACL_REJECTED and s.acl:
             fix = ("enable ACLs on the bucket (object ownership ObjectWriter, lift BlockPublicAcls) "
                    "or use --permission policy")
