@@ -3,6 +3,7 @@ a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOS
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
@@ -42,12 +43,14 @@ class ReviewScreen(StepScreen):
 
     def show(self, plan) -> None:
         diff = self.query_one("#diff", Static)
+        # Each reason in full under the diff (what the bucket test measured, a value Mastodon would misread)
+        notes = Text("\n".join(f"• {n}" for n in plan.notes), style="italic") if plan.notes else Text("")
         if plan.empty:
-            diff.update("Nothing to change: the env file already has these settings.")
+            diff.update(Group(Text("Nothing to change: the env file already has these settings."), notes))
         else:
-            diff.update(Syntax(plan.diff(), "diff", word_wrap=True))
+            diff.update(Group(Syntax(plan.diff(), "diff", word_wrap=True), notes))
         if plan.notes:
-            self.say("; ".join(plan.notes))
+            self.say(f"{len(plan.notes)} note(s) under the diff say why each value is written")
 
     @on(Button.Pressed, "#write")
     def write_pressed(self) -> None:
