@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -93,6 +94,9 @@ class Checklist:
         self.bucket_cors: Check | None = None
         self.fetched: list[dict] = []
         self.preflight: dict | None = None
+        self.page: httpx.Response | httpx.HTTPError | None = None    # the instance's web page (prefetch)
+        self.memo: dict = {}
+        self.lock = threading.Lock()
 
     def add(self, c: Check) -> Check:
         self.results[c.id] = c
@@ -292,7 +296,7 @@ class Checklist:
                     self.token_group(c, base, later)
                 finally:
                     self.csp(c, base)
-            concurrently(lambda: self.old_urls(c, base), upload_then_csp)
+            concurrently(lambda: self.old_urls(c, base), lambda: self.prefetch(c, base), upload_then_csp)
 
     def token_group(self, c: httpx.Client, base: str, later: list[str]) -> None:
         ctx = self.ctx
@@ -300,13 +304,7 @@ class Checklist:
             self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
             return
         auth = {"Authorization": f"Bearer {ctx.token.reveal()}"}
-        token = _check("instance.token")
-        r = c.get(base + "/api/v1/apps/verify_credentials", headers=auth)
-        if r.status_code == 401:
-            self.add(token.failed("the access token is invalid (401)",
-                                  "create a token under Preferences > Development with the write:media scope"))
-            self.skip(later, "needs a valid token")
-            return
+        token = _check("instance.token")          # judged by the upload itself: 401, 403 or accepted
         media_id = None
         try:
             media_id = self.upload(c, base, auth, token)
@@ -325,7 +323,9 @@ class Checklist:
                                   "create a token with the write:media scope (Preferences > Development)"))
             return None
         if r.status_code == 401:
-            self.add(token.failed("the access token is invalid (401)", "create a new token with write:media"))
+            self.add(token.failed("the access token is invalid (401)",
+                                  "create a token under Preferences > Development with the write:media scope"))
+            self.skip(["upload", "urls", "objects", "public_fetch", "cleanup"], "needs a valid token")
             return None
         self.add(token.passed("the token was accepted for POST /api/v2/media"))
         if r.status_code not in (200, 202):
@@ -549,10 +549,14 @@ class Checklist:
         uploaded = upload.evidence.get("url") if upload is not None and upload.status == "pass" else None
         # where the settings put media (what Mastodon builds after a restart), and where the upload landed
         url = s.public_url(s.key("media_attachments/files/000/000/001/original/mastowizard.png"))
-        try:
-            page = c.get(base + "/")
-        except httpx.HTTPError as e:
-            self.add(chk.skipped(f"{base}/: {describe_error(e)}"))
+        page = self.page
+        if page is None:
+            try:
+                page = c.get(base + "/")
+            except httpx.HTTPError as e:
+                page = e
+        if isinstance(page, httpx.HTTPError):
+            self.add(chk.skipped(f"{base}/: {describe_error(page)}"))
             return
         header = page.headers.get("content-security-policy")
         if not header:
@@ -607,7 +611,23 @@ class Checklist:
         self.add(chk.passed(f"img-src, media-src and connect-src allow {media_origin}"
                             + (f" and the host it redirects to ({urlsplit(target).netloc})" if target else ""), **ev))
 
+    def prefetch(self, c: httpx.Client, base: str) -> None:
+        """The instance's page (its CSP) and version, fetched while the test upload runs."""
+        self.instance_version(c, base)
+        try:
+            self.page = c.get(base + "/")
+        except httpx.HTTPError as e:
+            self.page = e
+
     def instance_version(self, c: httpx.Client, base: str) -> tuple[int, int] | None:
+        """Mastodon's version, asked once a run."""
+        with self.lock:
+            if "version" not in self.memo:
+                self.memo["version"] = self._version(c, base)
+            return self.memo["version"]
+
+    @staticmethod
+    def _version(c: httpx.Client, base: str) -> tuple[int, int] | None:
         try:
             v = c.get(base + "/api/v2/instance").json().get("version", "")
         except Exception:  # noqa: BLE001 - unknown: assume a current Mastodon
@@ -616,7 +636,12 @@ class Checklist:
         return (int(m[1]), int(m[2])) if m else None
 
     def redirect_target(self, c: httpx.Client, url: str) -> str | None:
-        """Where the media host sends a browser for URL, when it redirects to another host."""
+        """Where the media host sends a browser for URL, when it redirects to another host: as the public
+        fetch saw it, else asked."""
+        seen = next((f for f in self.fetched if f.get("url") == url), None)
+        if seen is not None:
+            target = seen.get("redirected_to")
+            return target if target and urlsplit(target).netloc != urlsplit(url).netloc else None
         try:
             r = c.head(url, follow_redirects=False)
         except httpx.HTTPError:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote, urlsplit, urlunsplit
-
-import boto3
-import botocore.session
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ..net import HttpOptions
 from ..secrets import scrub
 from ..settings import Settings
 from .credential import Credential
 
-
+# boto3 is imported where the first client is made (~0.25 s): `check` starts the instance's requests meanwhile.
 _SESSION_LOCK = threading.Lock()
 _SESSION: list = []
 
@@ -25,6 +21,8 @@ _SESSION: list = []
 def _session():
     """The process's boto3 session, blind to ~/.aws and AWS_* settings (everything is passed in)."""
     if not _SESSION:
+        import boto3
+        import botocore.session
         core = botocore.session.Session()
         core.set_config_variable("ignore_configured_endpoint_urls", True)
         core.set_config_variable("config_file", "/dev/null")
@@ -40,6 +38,7 @@ def make_client(settings: Settings, credential: Credential, timeout: float = 10.
     address, virtual-host names included, while the request is signed for the real name."""
     prov = settings.provider_entry
     when_required = prov.checksum_when_required or settings.provider != "aws"
+    from botocore.config import Config
     config = Config(
         region_name=settings.region,
         signature_version=signature_version,
@@ -103,6 +102,9 @@ class S3Error:
 
 
 def explain(exc: Exception, secrets: list | None = None) -> S3Error:
+    if "botocore.exceptions" not in sys.modules:      # no client was made: not one of botocore's errors
+        return S3Error(type(exc).__name__, scrub(str(exc), secrets or []), None, {})
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
