@@ -330,7 +330,7 @@ def test_a_provider_without_multi_object_delete_is_a_warning_that_names_the_clea
         s = settings_for(bucket, "policy", endpoint=f"http://{name}:{lab_info.http_port}")
         http = HttpOptions.build(lab_info.resolve() + [f"{name}:{lab_info.http_port}:127.0.0.1"], lab_info.ca_pem)
         checks = run_probes(s, writer(bucket.server), http)
-        batch = next(c for c in checks if c.id == "writer.batch_delete")
+        batch = next(c for c in checks if c.id == "jobs.batch_delete")
         assert batch.status == "warn" and "no multi-object delete" in batch.detail, batch.to_dict()
         assert "tootctl media remove" in batch.detail and batch.evidence["error"] == "NotImplemented"
         assert failing(checks) == set(), [c.to_dict() for c in checks if c.status == "fail"]
@@ -338,4 +338,4 @@ def test_a_provider_without_multi_object_delete_is_a_warning_that_names_the_clea
     finally:
         nginx.remove_site(f"test-nobatch-{bucket.server.name}")
     v = verdict(probe(bucket, lab_info, "policy"))                    # the server itself has it
-    assert v["writer.batch_delete"] == "pass"
+    assert v["jobs.batch_delete"] == "pass"

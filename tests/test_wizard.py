@@ -177,7 +177,8 @@ def test_happy_path_to_a_green_checklist(s3server, bucket, lab_info, instance, w
             assert ("one tar stream over one SSH channel" if where == "ssh" else "this machine's disk") in shown, shown
             await press(app, pilot, "#copy")
             await wait(app, pilot)
-            assert "every file is in the bucket and verified" in status(app), status(app)
+            assert "every file is in the bucket and verified" in status(app), \
+                status(app) + " | " + str(app.screen.query_one("#copied", Static).render())
             copy, _ = app.session.copied
             assert copy.copied + copy.skipped == len(walked(instance)) and not copy.failed
             await press(app, pilot, "#next")

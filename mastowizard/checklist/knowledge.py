@@ -68,7 +68,7 @@ ENTRIES = (
           "Set S3_BATCH_DELETE_LIMIT to what the provider takes in time (`mastowizard check` measures it and names "
           "the value), and grant the writer s3:DeleteObject. On a provider without DeleteObjects, removed media "
           "stays in the bucket: choose one that has it.",
-          (r"DeleteObjects", r"Aws::S3::Errors::MalformedXML"), ("writer.batch_delete", "jobs.batch_delete")),
+          (r"DeleteObjects", r"Aws::S3::Errors::MalformedXML"), ("jobs.batch_delete",)),
     Entry("timeouts", "Net::ReadTimeout: the provider is slower than Mastodon waits",
           "Mastodon's S3 client waits S3_OPEN_TIMEOUT (5 s) to connect and S3_READ_TIMEOUT (5 s) for each answer, "
           "and retries S3_RETRY_LIMIT times (0 since 4.3). A slow or distant provider makes uploads fail (500 on "

@@ -65,7 +65,7 @@ def probe_batch_delete(run: ProbeRun, client: MastodonClient) -> None:
         return
     took = time.monotonic() - t
     errors = answer.get("Errors", [])
-    left = [k for k in real if _still_there(run, k)]
+    left = [k for k in real if run.still_there(k)]
     for key in real:
         if key not in left:
             run.created.remove(key)
@@ -103,11 +103,3 @@ def _find_cap(run: ProbeRun, refused: int) -> int | None:
         except Exception:  # noqa: BLE001, S112 - refused too: try fewer
             continue
     return None
-
-
-def _still_there(run: ProbeRun, key: str) -> bool:
-    try:
-        run.s3.head_object(Bucket=run.settings.bucket, Key=key)
-        return True
-    except Exception:  # noqa: BLE001 - 404: gone
-        return False

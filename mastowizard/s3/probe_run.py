@@ -130,6 +130,14 @@ class ProbeRun:
         self.created.clear()
         return left
 
+    def still_there(self, key: str) -> bool:
+        """After a delete: does the writer still see the object? (Any refusal counts as gone.)"""
+        try:
+            self.s3.head_object(Bucket=self.settings.bucket, Key=key)
+            return True
+        except Exception:  # noqa: BLE001 - 404: gone
+            return False
+
     def _there(self, key: str) -> bool:
         try:
             self.s3.head_object(Bucket=self.settings.bucket, Key=key)
@@ -145,7 +153,6 @@ ALL_PROBES = [
     ("writer.credentials", "Writer credential is valid"),
     ("writer.bucket", "Bucket reachable with this region and addressing"),
     ("writer.write", "Writer can write and delete an object"),
-    ("writer.batch_delete", "Writer can delete objects in a batch (DeleteObjects), as Mastodon's cleanup does"),
     ("writer.acl", "Provider accepts a public-read object ACL"),
     ("bucket.public_access_block", "Block Public Access fits the permission mode"),
     ("bucket.ownership", "Object ownership fits the permission mode"),

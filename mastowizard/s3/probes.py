@@ -148,58 +148,6 @@ def probe_write(run: ProbeRun) -> bool:
     return True
 
 
-def probe_batch_delete(run: ProbeRun) -> None:
-    """Mastodon removes media in batches with DeleteObjects (tootctl media remove, account deletions,
-    the scheduled cleanup); a provider without it (GCS's XML API) breaks all of that."""
-    s = run.settings
-    chk = _check("writer.batch_delete")
-    keys = [run.key("batch-1"), run.key("batch-2")]
-    try:
-        for key in keys:
-            run.put(key, s.acl or None)
-    except Exception as exc:  # noqa: BLE001
-        run.add(chk.skipped(f"could not upload the probe objects: {run.err(exc).code}"))
-        return
-    try:
-        answer = run.s3.delete_objects(Bucket=s.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": False})
-    except Exception as exc:  # noqa: BLE001
-        e = run.err(exc)
-        if e.code in NOT_SUPPORTED or e.code in ("MalformedXML", "MissingContentMD5", "NotImplemented") \
-                or e.status in (400, 405, 501):
-            run.add(chk.warned(f"the provider has no multi-object delete (DeleteObjects answered {e.code}): media "
-                               "serves fine, but Mastodon's media removal (tootctl media remove, account deletions, "
-                               "the scheduled cleanup) fails",
-                               "a known limit of some providers (Google Cloud Storage's XML API): choose one with "
-                               "DeleteObjects, or accept that removed media stays in the bucket", error=e.code))
-        else:
-            run.add(chk.failed(f"DeleteObjects refused: {e.code} {e.message}".strip(),
-                               "grant the writer s3:DeleteObject (DeleteObjects needs it for every key)",
-                               error=e.code))
-        return
-    errors = answer.get("Errors", [])
-    if errors:
-        run.add(chk.failed("DeleteObjects answered with errors: " + ", ".join(f"{x.get('Key')}: {x.get('Code')}"
-                                                                             for x in errors),
-                           "grant the writer s3:DeleteObject on every key", errors=errors))
-        return
-    left = [k for k in keys if _still_there(run, k)]
-    if left:
-        run.add(chk.failed(f"DeleteObjects said deleted, but {len(left)} of 2 objects are still there",
-                           "check versioning or object lock on the bucket", left=left))
-        return
-    for key in keys:
-        run.created.remove(key)
-    run.add(chk.passed("deleted 2 probe objects in one DeleteObjects request"))
-
-
-def _still_there(run: ProbeRun, key: str) -> bool:
-    try:
-        run.s3.head_object(Bucket=run.settings.bucket, Key=key)
-        return True
-    except Exception:  # noqa: BLE001 - 404: gone
-        return False
-
-
 def probe_acl(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("writer.acl")
@@ -410,7 +358,7 @@ def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None 
     run = ProbeRun(settings, writer, http or HttpOptions(), admin)
     try:
         if probe_access(run):
-            steps = [probe_bpa, probe_ownership, probe_policy, probe_cors, probe_write, probe_batch_delete, probe_acl,
+            steps = [probe_bpa, probe_ownership, probe_policy, probe_cors, probe_write, probe_acl,
                      probe_read, probe_list, probe_put, probe_backups, probe_mode, jobs.run_jobs]
             for step in steps:
                 step(run)
@@ -426,4 +374,3 @@ def run_probes(settings: Settings, writer: Credential, http: HttpOptions | None 
         for c in checks:
             on_check(c)
     return checks
-
