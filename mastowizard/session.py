@@ -452,7 +452,13 @@ class Session:
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from .checklist.checks import NOT_ENABLED, NOT_ENABLED_FIX, Context, run_checks, sample_local_media
+        from .checklist.checks import (
+            NOT_ENABLED,
+            NOT_ENABLED_FIX,
+            Context,
+            run_checks,
+            sample_local_media,
+        )
         from .env.plan import EnvFile
         from .s3.credential import Credential
         from .settings import from_env
@@ -510,7 +516,12 @@ class Session:
         """The media host's check, and the configurations that serve it: nginx (with the Mastodon host's
         own resolver where it can be read), the /system/ redirect, and Caddy."""
         from .checklist.checks import check_media_host
-        from .checklist.snippets import caddy_media_host, nginx_media_host, nginx_system_redirect, resolver_of
+        from .checklist.snippets import (
+            caddy_media_host,
+            nginx_media_host,
+            nginx_system_redirect,
+            resolver_of,
+        )
         from .host.local import LocalHost
         s = self.settings()
         resolver = resolver_of(self.host if self.host is not None else LocalHost())

@@ -13,6 +13,7 @@ import heapq
 import socket
 import threading
 import time
+from typing import Self
 
 
 class DelayLine:
@@ -24,7 +25,7 @@ class DelayLine:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True, name="delayline")
 
-    def __enter__(self) -> "DelayLine":
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -290,7 +290,7 @@ def cli_behind_a_proxy_dropping_content_range(bucket, tmp_path, *command: str) -
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_", "MASTODON_"))}
         return subprocess.run([sys.executable, "-m", "mastowizard", command[0], "--env-file", str(env_file),
                                *command[1:]], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
-                              timeout=120)
+                              timeout=120, check=False)
 
 
 @on("rgw")

@@ -19,7 +19,11 @@ def run(step, steps):
 
 def test_the_nginx_blocks_are_copied_and_saved_whole(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    from mastowizard.checklist.snippets import caddy_media_host, nginx_media_host, nginx_system_redirect
+    from mastowizard.checklist.snippets import (
+        caddy_media_host,
+        nginx_media_host,
+        nginx_system_redirect,
+    )
 
     async def steps(app, pilot):
         s = app.session.settings()
