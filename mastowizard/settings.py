@@ -41,6 +41,9 @@ EXTRA_VARIABLES = frozenset({
 })
 
 ACL_FOR_MODE = {"acl": "public-read", "policy": ""}
+# What Mastodon sends with every upload (config/initializers/paperclip.rb): the probes, the copy and
+# its verification write and expect exactly this.
+CACHE_CONTROL = "public, max-age=315576000, immutable"
 
 
 @dataclass(frozen=True)

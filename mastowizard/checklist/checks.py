@@ -218,7 +218,8 @@ class Checklist:
                     return None
                 if writer is not None:
                     from ..s3.client import make_client
-                    from ..s3.probe_run import CACHE_CONTROL, tiny_png
+                    from ..s3.probe_run import tiny_png
+                    from ..settings import CACHE_CONTROL
                     s3 = make_client(s, writer, http=self.ctx.http)
                     s3.put_object(Bucket=s.bucket, Key=key, Body=tiny_png(), ContentType="image/png",
                                   CacheControl=CACHE_CONTROL, **({"ACL": s.acl} if s.acl else {}))

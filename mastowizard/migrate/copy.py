@@ -23,11 +23,10 @@ from typing import Callable, Iterator
 from ..errors import TargetError
 from ..net import HttpOptions
 from ..s3.credential import Credential
-from ..settings import Settings
+from ..settings import CACHE_CONTROL, Settings
 from .inventory import Skipped, SourceFile, walk
 from .journal import PENDING, Journal, journal_path
 from .objects import (
-    CACHE_CONTROL,
     ObjectSpec,
     multipart_threshold,
     spec_for,

@@ -9,9 +9,8 @@ import stat
 from dataclasses import dataclass
 
 from ..s3.policies import PUBLIC_PREFIXES
-from ..settings import Settings
+from ..settings import CACHE_CONTROL, Settings
 
-CACHE_CONTROL = "public, max-age=315576000, immutable"
 MULTIPART_THRESHOLD = 15 * 1024 * 1024          # Mastodon's default S3_MULTIPART_THRESHOLD
 UNKNOWN_TYPE = "application/octet-stream"
 

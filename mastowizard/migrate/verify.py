@@ -13,10 +13,10 @@ import httpx
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..s3.credential import Credential
-from ..settings import Settings
+from ..settings import CACHE_CONTROL, Settings
 from .copy import listing, merged
 from .inventory import SourceFile, walk
-from .objects import CACHE_CONTROL, ObjectSpec
+from .objects import ObjectSpec
 from .putter import Putter
 
 

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 
 from ..results import Check
+from ..settings import CACHE_CONTROL
 from .batch_delete import probe_batch_delete
 from .key_scope import probe_key_scope
 from .mastodon_client import MIN_PART, MastodonClient, suggested_timeout
-from .probe_run import ALL_PROBES, CACHE_CONTROL, NOT_SUPPORTED, ProbeRun, concurrently
+from .probe_run import ALL_PROBES, NOT_SUPPORTED, ProbeRun, concurrently
 from .retention import probe_retention
 
 TITLES = {cid: title for cid, title in ALL_PROBES if cid.startswith("jobs.")}

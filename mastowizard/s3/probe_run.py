@@ -15,12 +15,11 @@ import httpx
 from ..net import HttpOptions
 from ..net import client as http_client
 from ..results import Check
-from ..settings import Settings
+from ..settings import CACHE_CONTROL, Settings
 from .client import S3Error, explain, make_client
 from .credential import Credential
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-CACHE_CONTROL = "public, max-age=315576000, immutable"  # what Mastodon sends with every upload
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
 ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
                 "InvalidRequest", "UnsupportedAcl"}
