@@ -196,8 +196,10 @@ def grant(client, bucket: str, uid: str, actions: list[str]) -> None:
     principal = {"AWS": [f"arn:aws:iam:::user/{uid}"]}
     object_actions = [a for a in actions if a != "s3:ListBucket"]
     if object_actions:
+        # RGW (Pacific) checks DeleteObjects' s3:DeleteObject against the bucket itself: name both
         policy["Statement"].append({"Sid": f"lab-{uid}", "Effect": "Allow", "Principal": principal,
-                                    "Action": object_actions, "Resource": [f"arn:aws:s3:::{bucket}/*"]})
+                                    "Action": object_actions,
+                                    "Resource": [f"arn:aws:s3:::{bucket}/*", f"arn:aws:s3:::{bucket}"]})
     if "s3:ListBucket" in actions:
         policy["Statement"].append({"Sid": f"lab-{uid}-list", "Effect": "Allow", "Principal": principal,
                                     "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]})

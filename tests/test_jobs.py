@@ -423,3 +423,19 @@ def test_a_bucket_quota_that_refuses_large_uploads_is_named(bucket, mastodon_cod
     with pytest.raises(StorageError) as e:
         mastodon_code(bucket, bucket.server.endpoint).store(6 * MIB)
     assert "QuotaExceeded" in e.value.error
+
+
+@on("rgw")
+def test_a_key_that_may_not_read_the_bucket_s_settings_is_not_green_for_what_it_could_not_see(bucket):
+    """A writer limited to objects (the key admins should use) may not read versioning or lifecycle: the
+    batch is tried with the probe objects only and said to be untried at Mastodon's size (a warning),
+    and retention is not verified (a skip), never a pass."""
+    s = settings(bucket, permission="policy")
+    key = scoped(bucket, "mw-objects", ["s3:GetObject", "s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject",
+                                        "s3:ListBucket"])
+    checks = run_jobs(bucket, s, writer=key, with_write=True)
+    assert checks["writer.write"].status == "pass" and checks["jobs.key_scope"].status == "pass"
+    bd = checks["jobs.batch_delete"]
+    assert bd.status == "warn" and "a batch of S3_BATCH_DELETE_LIMIT=1000 was not tried" in bd.detail, bd
+    ret = checks["jobs.retention"]
+    assert ret.status == "skip" and "may not read the bucket's lifecycle" in ret.detail, ret

@@ -252,18 +252,8 @@ class Checklist:
             self.skip(jobs.IDS, "needs S3 settings" if ctx.settings is None else
                       "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
             return
-        run = ProbeRun(ctx.settings, ctx.writer, ctx.http)
-        try:
-            if probes.probe_access(run):
-                probes.probe_write(run)
-                jobs.run_jobs(run)
-        finally:
-            run.cleanup()
-            run.close()
-        for cid in jobs.IDS:
-            if cid in run.checks:
-                c = run.checks[cid]
-                self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
+        for c in jobs.measure(ctx.settings, ctx.writer, ctx.http)[0]:
+            self.add(Check(c.id, TITLES[c.id], c.status, c.detail, c.fix, c.evidence))
         self.skip(jobs.IDS, "needs a working writer credential and bucket")
 
     # -- group 2: the instance and a real upload -------------------------------------------

@@ -65,6 +65,22 @@ def make_client(settings: Settings, credential: Credential, timeout: float = 10.
     return client
 
 
+def caller_arn(settings: Settings, credential: Credential) -> str | None:
+    """Whose key CREDENTIAL is, as AWS STS says (GetCallerIdentity), from the same blind session as
+    make_client; None when STS does not answer."""
+    from botocore.config import Config
+    with _SESSION_LOCK:
+        sts = _session().client(
+            "sts", region_name=settings.region, aws_access_key_id=credential.access_key_id,
+            aws_secret_access_key=credential.secret_access_key.reveal(),
+            aws_session_token=credential.session_token.reveal() if credential.session_token else None,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10))
+    try:
+        return sts.get_caller_identity().get("Arn")
+    except Exception:  # noqa: BLE001 - not answered: nothing to say
+        return None
+
+
 def _pin(http: HttpOptions, request, **_) -> None:
     parts = urlsplit(request.url)
     if parts.scheme != "http" or not parts.hostname:

@@ -16,15 +16,12 @@ from .batch_delete import probe_batch_delete
 from .key_scope import probe_key_scope
 from .mastodon_client import MIN_PART, MastodonClient, suggested_timeout
 from .probe_run import ALL_PROBES, NOT_SUPPORTED, ProbeRun, concurrently
+from .probe_run import check as _check
 from .retention import probe_retention
 
 TITLES = {cid: title for cid, title in ALL_PROBES if cid.startswith("jobs.")}
 IDS = list(TITLES)
 SAMPLES = 5
-
-
-def _check(cid: str) -> Check:
-    return Check(cid, TITLES[cid])
 
 
 def _timed(run: ProbeRun, call, **kw) -> float:

@@ -3,6 +3,7 @@ it can do beyond the bucket's objects. Read-only calls. Part of the jobs checks.
 
 from __future__ import annotations
 
+from .client import caller_arn
 from .probe_run import ProbeRun
 from .probe_run import check as _check
 
@@ -27,7 +28,7 @@ def probe_key_scope(run: ProbeRun) -> None:
             more.append(f"list {len(names)} buckets")
     except Exception:  # noqa: BLE001, S110 - refused: the key is scoped
         pass
-    arn = _caller_arn(run) if s.provider == "aws" and not s.endpoint else None
+    arn = caller_arn(s, run.writer) if s.provider == "aws" and not s.endpoint else None
     writes = run.checks.get("writer.write")
     if writes is not None and writes.status == "fail":
         run.add(chk.failed(f"the writer cannot do what Mastodon needs: {writes.detail}", writes.fix))
@@ -43,12 +44,3 @@ def probe_key_scope(run: ProbeRun) -> None:
         run.add(chk.passed("the writer reads, writes and deletes objects, and may not read the bucket's settings "
                            "or list other buckets"))
 
-
-def _caller_arn(run: ProbeRun) -> str | None:
-    import boto3
-    try:
-        sts = boto3.client("sts", region_name=run.settings.region, aws_access_key_id=run.writer.access_key_id,
-                           aws_secret_access_key=run.writer.secret_access_key.reveal())
-        return sts.get_caller_identity().get("Arn")
-    except Exception:  # noqa: BLE001 - not answered: nothing to say
-        return None

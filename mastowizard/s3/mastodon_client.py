@@ -11,7 +11,6 @@ from typing import Mapping
 MIB = 1024 * 1024
 MIN_PART = 5 * MIB                   # the S3 API's smallest part but the last; aws-sdk refuses smaller files
 DEFAULT_THRESHOLD = 15 * MIB         # 15.megabytes in paperclip.rb
-MULTIPART_PART = 5 * MIB             # aws-sdk-s3's part size for files under 50 GB
 
 
 def ruby_to_i(value: str) -> int:
@@ -30,7 +29,6 @@ class MastodonClient:
     multipart_threshold: int = DEFAULT_THRESHOLD
     threshold_raw: str | None = None
     batch_delete_limit: int = 1000
-    batch_delete_retry: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "MastodonClient":
@@ -42,8 +40,7 @@ class MastodonClient:
                    checksum_mode=env.get("S3_ENABLE_CHECKSUM_MODE") == "true",
                    multipart_threshold=num("S3_MULTIPART_THRESHOLD", DEFAULT_THRESHOLD),
                    threshold_raw=env.get("S3_MULTIPART_THRESHOLD"),
-                   batch_delete_limit=num("S3_BATCH_DELETE_LIMIT", 1000),
-                   batch_delete_retry=num("S3_BATCH_DELETE_RETRY", 3))
+                   batch_delete_limit=num("S3_BATCH_DELETE_LIMIT", 1000))
 
     def threshold_problem(self) -> str | None:
         """Why S3_MULTIPART_THRESHOLD breaks uploads, or None. aws-sdk-s3 sends every file at or

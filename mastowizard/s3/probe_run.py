@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets as _random
 import struct
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class ProbeRun:
         self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
         self.web = http_client(self.http)
         self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
+        self._versioning_lock = threading.Lock()
+        self._versioning: tuple[str | None, str] | None = None
 
     # -- helpers ------------------------------------------------------------------------
     def key(self, kind: str) -> str:
@@ -83,6 +86,18 @@ class ProbeRun:
     def config_client(self):
         """The client for reading the bucket's settings: the admin's when given, else the writer's."""
         return self.s3_admin or self.s3
+
+    def versioning(self) -> tuple[str | None, str]:
+        """The bucket's versioning status ("" when never enabled) read once a run with the config client,
+        or (None, the error code) when it may not be read."""
+        with self._versioning_lock:
+            if self._versioning is None:
+                try:
+                    status = self.config_client.get_bucket_versioning(Bucket=self.settings.bucket).get("Status", "")
+                    self._versioning = (status, "")
+                except Exception as exc:  # noqa: BLE001 - not readable with the keys given
+                    self._versioning = (None, self.err(exc).code)
+            return self._versioning
 
     def object_grants(self, key: str) -> tuple[list | None, str]:
         """The object's ACL grants, read with the writer where it may, else the admin; (None, the
