@@ -14,7 +14,6 @@ import pytest
 from mastowizard.env.apply import apply_plan
 from mastowizard.env.plan import EnvFile, make_plan
 from mastowizard.errors import TargetError
-from mastowizard.host.commands import LocalRunner
 from mastowizard.host.restart import detect, restart, restart_argv
 from mastowizard.host.ssh import SshOptions, connect, parse_target
 from mastowizard.host.sshhost import SshHost
@@ -76,7 +75,7 @@ def test_apply_then_restart_over_ssh_picks_up_the_change(admin_host):
     s = Settings.build(bucket="media-restart", provider="aws", alias_host="m.example.com").with_credentials(
         "AKIARESTART", "restart/secret+0123456789")
     apply_plan(make_plan(EnvFile.read(admin_host, path), s))
-    install = detect(admin_host, admin_host, path)
+    install = detect(admin_host, path)
     assert install.kind == "systemd"
     assert install.services == ["mastodon-sidekiq", "mastodon-streaming", "mastodon-web"]
     lines = []
@@ -91,7 +90,7 @@ def test_apply_then_restart_over_ssh_picks_up_the_change(admin_host):
 
 def test_failed_service_is_named_with_its_log(admin_host):
     (STATE / "failed-mastodon-sidekiq").write_text("sidekiq: Aws::S3::Errors::AccessDenied: Access Denied\n")
-    install = detect(admin_host, admin_host, str(sshd.env_file()))
+    install = detect(admin_host, str(sshd.env_file()))
     report = restart(admin_host, install, INSTANCE, health_timeout=5)
     checks = {c.id: c for c in report.checks}
     assert not report.ok
@@ -105,7 +104,7 @@ def test_failed_service_is_named_with_its_log(admin_host):
 def test_web_that_does_not_come_back(admin_host):
     env = sshd.env_file()
     env.write_text(env.read_text() + "LAB_FAIL_START=true\n")
-    install = detect(admin_host, admin_host, str(env))
+    install = detect(admin_host, str(env))
     t0 = time.monotonic()
     report = restart(admin_host, install, INSTANCE, health_timeout=4)
     checks = {c.id: c for c in report.checks}
@@ -119,7 +118,7 @@ def test_compose_install_is_recreated_not_restarted(admin_host):
     compose = live / "docker-compose.yml"
     compose.write_text("services:\n  db:\n    image: postgres\n  web:\n    image: mastodon\n"
                        "    env_file: .env.production\n  streaming:\n    image: mastodon\n  sidekiq:\n    image: mastodon\n")
-    install = detect(admin_host, admin_host, str(sshd.env_file()))
+    install = detect(admin_host, str(sshd.env_file()))
     assert (install.kind, install.compose_file) == ("compose", str(compose))
     assert restart_argv(install) == ["docker", "compose", "-f", str(compose), "up", "-d", "--force-recreate",
                                      "web", "sidekiq", "streaming"]
@@ -135,8 +134,8 @@ def test_compose_install_is_recreated_not_restarted(admin_host):
 def test_local_runner_and_cli(lab_sshd, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", f"{sshd.shared() / 'bin'}:{os.environ['PATH']}")
     from mastowizard.host.local import LocalHost
-    install = detect(LocalHost(), LocalRunner(), str(sshd.env_file()))
-    report = restart(LocalRunner(), install, INSTANCE, health_timeout=20)
+    install = detect(LocalHost(), str(sshd.env_file()))
+    report = restart(LocalHost(), install, INSTANCE, health_timeout=20)
     assert report.ok
     kh = tmp_path / "kh"
     kh.write_text(sshd.known_hosts_line())
@@ -158,7 +157,7 @@ def test_restart_needs_a_sudo_password(lab_sshd, tmp_path):
     t = parse_target(f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}")
     host = SshHost(connect(t, SshOptions(known_hosts=str(kh), identity_file=str(sshd.client_key()),
                                          use_agent=False)), t)
-    install = detect(host, host, str(sshd.env_file()))
+    install = detect(host, str(sshd.env_file()))
     with pytest.raises(TargetError) as e:
         restart(host, install, INSTANCE, health_timeout=2)
     assert "MASTOWIZARD_SUDO_PASSWORD" in e.value.fix
@@ -166,7 +165,7 @@ def test_restart_needs_a_sudo_password(lab_sshd, tmp_path):
 
 def test_env_file_found_from_the_web_unit(admin_host, tmp_path):
     from mastowizard.host.restart import locate_env_file
-    assert locate_env_file(admin_host, admin_host, "/home/nobody/live/.env.production") == str(sshd.env_file())
+    assert locate_env_file(admin_host, "/home/nobody/live/.env.production") == str(sshd.env_file())
     kh = tmp_path / "kh"
     kh.write_text(sshd.known_hosts_line())
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTOWIZARD_")}

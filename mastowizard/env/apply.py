@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 
 from ..errors import TargetError
-from ..host.local import Host, digest
+from ..host.interface import Host
+from ..host.local import digest
 from .doc import EnvDocument
 from .plan import EnvFile, Plan
 
@@ -98,6 +99,11 @@ def list_backups(host: Host, path: str) -> list[str]:
     found = [posixpath.join(directory, e) for e in host.list_dir(directory or ".")
              if e == prefix or e.startswith(prefix + ".")]
     return sorted(found, key=lambda p: (host.stat(p).mtime_ns, p), reverse=True)
+
+
+def newest_backup(host: Host, path: str) -> str | None:
+    """The backup a rollback restores when none is named: the newest apply made, or None."""
+    return next(iter(list_backups(host, path)), None)
 
 
 @dataclass

@@ -96,7 +96,7 @@ class EnvDocument:
         assert "".join(s.text for s in self.segments) == body
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = ".env.production") -> "EnvDocument":
+    def from_bytes(cls, data: bytes, source: str = ".env.production") -> EnvDocument:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

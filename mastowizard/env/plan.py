@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import InputError
-from ..host.local import FileStat, Host, digest
+from ..host.interface import FileStat, Host
+from ..host.local import digest
 from ..secrets import is_secret_name, mask, mask_userinfo
 from ..settings import (
     CHECKSUM_REASON,
@@ -33,7 +35,7 @@ class EnvFile:
     doc: EnvDocument
 
     @classmethod
-    def read(cls, host: Host, path: str) -> "EnvFile":
+    def read(cls, host: Host, path: str) -> EnvFile:
         stat = host.stat(path)
         data = host.read_bytes(path)
         doc = EnvDocument.from_bytes(data, source=path.rsplit("/", 1)[-1])

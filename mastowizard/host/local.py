@@ -1,8 +1,4 @@
-"""The host interface: every file operation on the instance's machine goes through it.
-
-`LocalHost` is this machine. An SSH host implements the same methods over SFTP, and everything
-built on them (the env file plan, apply, rollback) works unchanged.
-"""
+"""This machine as a `Host` (host/interface.py): its files, and its commands streamed line by line."""
 
 from __future__ import annotations
 
@@ -11,19 +7,15 @@ import hashlib
 import os
 import posixpath
 import secrets
-from dataclasses import dataclass
-from typing import Protocol
+import selectors
+import shutil
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable
 
 from ..errors import TargetError
-
-
-@dataclass(frozen=True)
-class FileStat:
-    mode: int          # permission bits only (e.g. 0o600)
-    uid: int
-    gid: int
-    size: int
-    mtime_ns: int
+from .interface import CommandResult, FileStat
 
 
 def temp_name(path: str) -> str:
@@ -34,21 +26,6 @@ def temp_name(path: str) -> str:
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-class Host(Protocol):
-    """What the env-file code needs from a machine. Paths are POSIX paths on that machine."""
-
-    def describe(self) -> str: ...
-    def read_bytes(self, path: str) -> bytes: ...
-    def stat(self, path: str) -> FileStat: ...
-    def exists(self, path: str) -> bool: ...
-    def list_dir(self, path: str) -> list[str]: ...
-    def write_atomic(self, path: str, data: bytes, mode: int, uid: int, gid: int, *,
-                     exclusive: bool = False) -> None: ...
-    def remove(self, path: str) -> None: ...
-    def user(self) -> tuple[int, str]: ...
-    def user_name(self, uid: int) -> str: ...
 
 
 def not_a_file(path: str, mode: int) -> TargetError | None:
@@ -183,3 +160,54 @@ class LocalHost:
             except OSError:
                 pass
             raise explain_os_error(e, path, doing) from None
+
+    def close(self) -> None:
+        """Nothing to close here."""
+
+    # -- commands ------------------------------------------------------------------------------
+    def run(self, argv: list[str], *, root: bool = False, timeout: float = 120.0,
+            on_line: Callable[[str], None] | None = None) -> CommandResult:
+        """Run ARGV here; root=True goes through sudo unless we already are root (sudo asks on the terminal)."""
+        if root and os.geteuid() != 0:
+            argv = ["sudo", "--", *argv]
+        if not shutil.which(argv[0]):
+            raise TargetError(argv[0], "is not installed on this machine", "run on the Mastodon host, or use --ssh")
+        try:
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        except OSError as e:
+            raise TargetError(argv[0], f"cannot run: {e.strerror}", "check the command") from None
+        sel = selectors.DefaultSelector()
+        sel.register(p.stdout, selectors.EVENT_READ, "out")
+        sel.register(p.stderr, selectors.EVENT_READ, "err")
+        out, err_tail, seen = bytearray(), deque(maxlen=50), 0
+        bufs = {"out": b"", "err": b""}
+        deadline = time.monotonic() + timeout
+        open_streams = 2
+        while open_streams:
+            if time.monotonic() > deadline:
+                p.kill()
+                p.wait()
+                raise TargetError(argv[0], f"did not finish in {timeout:.0f}s and was stopped", "check the host")
+            for key, _ in sel.select(0.2):
+                data = os.read(key.fileobj.fileno(), 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    open_streams -= 1
+                    data, final = b"", True
+                else:
+                    final = False
+                if key.data == "out" and len(out) < (64 << 20):
+                    out += data
+                buf = bufs[key.data] + data
+                *lines, rest = buf.split(b"\n")
+                if final and rest:
+                    lines, rest = lines + [rest], b""
+                bufs[key.data] = rest
+                for raw in lines:
+                    seen += 1
+                    line = raw.decode("utf-8", "replace").rstrip("\r")
+                    if key.data == "err":
+                        err_tail.append(line)
+                    if on_line:
+                        on_line(line)
+        return CommandResult(p.wait(), bytes(out), list(err_tail), seen)

@@ -7,8 +7,8 @@ import json
 import posixpath
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import httpx
 
@@ -16,7 +16,7 @@ from ..errors import InputError, TargetError
 from ..net import HttpOptions, describe_error
 from ..net import client as http_client
 from ..results import Check
-from .commands import Runner
+from .interface import Host
 
 SYSTEMD_UNITS = ("mastodon-web", "mastodon-sidekiq", "mastodon-streaming")
 COMPOSE_SERVICES = ("web", "sidekiq", "streaming")
@@ -38,17 +38,17 @@ class Install:
 def _exists(host, path: str) -> bool:
     try:
         return host.exists(path)
-    except Exception:  # noqa: BLE001 - an unreadable place is not where Mastodon runs
+    except Exception:
         return False
 
 
-def locate_env_file(host, runner: Runner, default: str) -> str:
+def locate_env_file(host: Host, default: str) -> str:
     """The env file of the Mastodon that runs: the mastodon-web unit's WorkingDirectory/.env.production
     when there is one, else DEFAULT (a Compose install, or no unit: reading it explains). The unit
     wins over a file at the default place, which may be an old or another install's."""
     try:
-        r = runner.run(["systemctl", "show", "mastodon-web", "-p", "WorkingDirectory", "--value"], timeout=30)
-    except Exception:  # noqa: BLE001 - no systemd here: keep the default and let reading it explain
+        r = host.run(["systemctl", "show", "mastodon-web", "-p", "WorkingDirectory", "--value"], timeout=30)
+    except Exception:
         return default
     directory = r.stdout.decode().strip()
     if r.ok and directory.startswith("/"):
@@ -58,7 +58,7 @@ def locate_env_file(host, runner: Runner, default: str) -> str:
     return default
 
 
-def detect(host, runner: Runner, env_file: str, prefer: str | None = None,
+def detect(host: Host, env_file: str, prefer: str | None = None,
            compose_dir: str | None = None) -> Install:
     """systemd when mastodon-* units exist, Compose when a compose file with a web service sits in the
     live directory (or --compose DIR). PREFER ('systemd' or 'compose') overrides the guess."""
@@ -68,7 +68,7 @@ def detect(host, runner: Runner, env_file: str, prefer: str | None = None,
         live = posixpath.dirname(env_file)
         if any(_exists(host, posixpath.join(live, f)) for f in COMPOSE_FILES):
             return _compose(host, live)
-    r = runner.run(["systemctl", "list-units", "--all", "--type=service", "--no-legend", "--plain",
+    r = host.run(["systemctl", "list-units", "--all", "--type=service", "--no-legend", "--plain",
                     "mastodon-*"], timeout=30)
     units = sorted({m.group(1) for m in re.finditer(r"^\s*(mastodon-[\w@.-]+?)(?:\.service)?\s", r.stdout.decode(),
                                                    re.MULTILINE)})
@@ -103,12 +103,12 @@ def restart_argv(install: Install) -> list[str]:
     return ["docker", "compose", "-f", install.compose_file, "up", "-d", "--force-recreate", *install.services]
 
 
-def _status(runner: Runner, install: Install) -> dict[str, str]:
+def _status(host: Host, install: Install) -> dict[str, str]:
     if install.kind == "systemd":
-        r = runner.run(["systemctl", "is-active", *install.services], timeout=30)
+        r = host.run(["systemctl", "is-active", *install.services], timeout=30)
         states = r.stdout.decode().split()
         return dict(zip(install.services, states + ["unknown"] * (len(install.services) - len(states))))
-    r = runner.run(["docker", "compose", "-f", install.compose_file, "ps", "--all", "--format", "json"],
+    r = host.run(["docker", "compose", "-f", install.compose_file, "ps", "--all", "--format", "json"],
                    root=True, timeout=30)
     found: dict[str, str] = {}
     for line in r.stdout.decode().splitlines():
@@ -124,12 +124,12 @@ def _status(runner: Runner, install: Install) -> dict[str, str]:
     return {s: found.get(s, "missing") for s in install.services}
 
 
-def logs(runner: Runner, install: Install, service: str, lines: int = 20) -> list[str]:
+def logs(host: Host, install: Install, service: str, lines: int = 20) -> list[str]:
     if install.kind == "systemd":
         argv = ["journalctl", "-u", service, "-n", str(lines), "--no-pager"]
     else:
         argv = ["docker", "compose", "-f", install.compose_file, "logs", "--no-color", "--tail", str(lines), service]
-    return runner.run(argv, root=True, timeout=30).stdout.decode("utf-8", "replace").splitlines()[-lines:]
+    return host.run(argv, root=True, timeout=30).stdout.decode("utf-8", "replace").splitlines()[-lines:]
 
 
 @dataclass
@@ -143,7 +143,7 @@ class RestartReport:
         return self.status == 0 and all(c.status != "fail" for c in self.checks)
 
 
-def restart(runner: Runner, install: Install, instance: str | None, http: HttpOptions | None = None, *,
+def restart(host: Host, install: Install, instance: str | None, http: HttpOptions | None = None, *,
             on_line: Callable[[str], None] | None = None, timeout: float = 300.0,
             health_timeout: float = 120.0) -> RestartReport:
     """Run the restart with its output streamed, then wait until every service is up and the
@@ -151,7 +151,7 @@ def restart(runner: Runner, install: Install, instance: str | None, http: HttpOp
     argv = restart_argv(install)
     if on_line:
         on_line("$ " + " ".join(argv))
-    result = runner.run(argv, root=True, timeout=timeout, on_line=on_line)
+    result = host.run(argv, root=True, timeout=timeout, on_line=on_line)
     checks: list[Check] = []
     cmd = Check("restart.command", "Restart command")
     if result.ok:
@@ -162,7 +162,7 @@ def restart(runner: Runner, install: Install, instance: str | None, http: HttpOp
     deadline = time.monotonic() + health_timeout
     states: dict[str, str] = {}
     while True:
-        states = _status(runner, install)
+        states = _status(host, install)
         if all(v == "active" for v in states.values()) or time.monotonic() > deadline or not result.ok:
             break
         time.sleep(1)
@@ -171,7 +171,7 @@ def restart(runner: Runner, install: Install, instance: str | None, http: HttpOp
         if state == "active":
             checks.append(chk.passed("active"))
         else:
-            tail = logs(runner, install, service)
+            tail = logs(host, install, service)
             checks.append(chk.failed(f"{service} is {state}", "read its log lines (evidence) and fix the cause, then "
                                      "`mastowizard restart`, or roll the env file back", log=tail))
     checks.append(wait_health(instance, http, deadline))

@@ -10,11 +10,13 @@ import shlex
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import InputError, MastowizardError, TargetError
 from ..secrets import Secret
+from .interface import CommandResult
 
 if TYPE_CHECKING:                 # paramiko (and cryptography) load when a connection is made
     import paramiko
@@ -79,7 +81,7 @@ def parse_target(text: str, config_path: str | None = None) -> SshTarget:
     if os.path.isfile(path):
         try:
             cfg = paramiko.SSHConfig.from_path(path)
-        except Exception as e:  # noqa: BLE001 - a broken config is the operator's to fix
+        except Exception as e:
             raise InputError("~/.ssh/config", f"cannot be read: {e}", "fix the file or move it away") from None
     entry = cfg.lookup(host)
     port = m.group("port") or entry.get("port") or "22"
@@ -205,7 +207,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
     if os.path.isfile(options.known_hosts):
         try:
             client.load_host_keys(options.known_hosts)
-        except Exception:  # noqa: BLE001
+        except Exception:
             raise InputError("known_hosts", f"{options.known_hosts} cannot be read",
                              "fix or move the file") from None
     client.set_missing_host_key_policy(
@@ -265,18 +267,6 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
     client.close()
     raise TargetError(str(target), "authentication failed" + (f" ({last_error})" if last_error else ""),
                       "check the user, the key (ssh-add, IdentityFile, --identity) or the password")
-
-
-@dataclass
-class CommandResult:
-    status: int
-    stdout: bytes
-    stderr_tail: list[str]
-    lines_seen: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 0
 
 
 def run(client: paramiko.SSHClient, argv: list[str] | str, *, stdin: bytes | None = None,

@@ -14,7 +14,8 @@ import paramiko
 
 from ..errors import InputError, TargetError
 from ..secrets import Secret
-from .local import FileStat, explain_os_error, not_a_file, temp_name
+from .interface import FileStat
+from .local import explain_os_error, not_a_file, temp_name
 from .ssh import SshTarget, run
 
 NOT_A_FILE = 97          # the exit status of the sudo read for a path that is no regular file
@@ -218,7 +219,7 @@ class SshHost:
             except BaseException:
                 try:
                     sftp.remove(tmp)
-                except Exception:  # noqa: BLE001 - the connection may be gone; the next apply cleans up
+                except Exception:
                     pass
                 raise
         except OSError:
@@ -264,7 +265,7 @@ class SshHost:
         except (paramiko.SSHException, OSError) as e:
             raise TargetError(str(self.target), f"SFTP is not available ({e})", "use --transfer tar") from None
 
-    # -- commands (the Runner protocol) -------------------------------------------------------
+    # -- commands -------------------------------------------------------
     def run(self, argv: list[str], *, root: bool = False, timeout: float = 120.0, on_line=None):
         """Run ARGV on the host, as root through sudo when ROOT and the login user is not root."""
         if not root or self.login_uid() == 0:

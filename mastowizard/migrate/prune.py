@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import posixpath
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, TargetError
+from ..host.interface import Host
 
 if TYPE_CHECKING:                      # the CLI's parser reads DEFAULT_DAYS: this module stays light
     from ..host.restart import Install
@@ -41,20 +43,20 @@ def check_days(days, field: str = "--days") -> int:
     return n
 
 
-def _owner(runner, live: str) -> str:
-    r = runner.run(["stat", "-c", "%U", "--", live], timeout=30)
+def _owner(host: Host, live: str) -> str:
+    r = host.run(["stat", "-c", "%U", "--", live], timeout=30)
     name = r.stdout.decode().strip()
     if not r.ok or not name or name == "UNKNOWN":
         raise TargetError(live, "its owner could not be read", "check the instance directory")
     return name
 
 
-def _login(runner) -> str:
-    r = runner.run(["id", "-un"], timeout=30)
+def _login(host: Host) -> str:
+    r = host.run(["id", "-un"], timeout=30)
     return r.stdout.decode().strip()
 
 
-def prune_command(runner, install: Install, env_file: str, days: int) -> PruneCommand:
+def prune_command(host: Host, install: Install, env_file: str, days: int) -> PruneCommand:
     """The tootctl command for INSTALL, as it must run on the host."""
     days = check_days(days)
     tootctl = ["media", "remove", "--days", str(days)]
@@ -62,18 +64,18 @@ def prune_command(runner, install: Install, env_file: str, days: int) -> PruneCo
         argv = ["docker", "compose", "-f", install.compose_file, "run", "--rm", "web", "bin/tootctl", *tootctl]
         return PruneCommand(install, argv, True, shlex.join(argv))
     live = posixpath.dirname(env_file)
-    owner = _owner(runner, live)
+    owner = _owner(host, live)
     # A source install's Ruby is rbenv's, on the instance user's PATH only in an interactive shell:
     # the units call ~/.rbenv/shims directly, and so does this.
     script = (f'PATH="$HOME/.rbenv/shims:$HOME/.rbenv/bin:$PATH"; cd {shlex.quote(live)} && '
               f"RAILS_ENV=production exec bin/tootctl {shlex.join(tootctl)}")
     shown = f"cd {shlex.quote(live)} && RAILS_ENV=production bin/tootctl {shlex.join(tootctl)}   (as {owner})"
-    if _login(runner) == owner:
+    if _login(host) == owner:
         return PruneCommand(install, ["sh", "-c", script], False, shown)
     return PruneCommand(install, ["sudo", "-u", owner, "-H", "--", "sh", "-c", script], True, shown)
 
 
-def run_prune(runner, cmd: PruneCommand, on_line: Callable[[str], None] | None = None,
+def run_prune(host: Host, cmd: PruneCommand, on_line: Callable[[str], None] | None = None,
               timeout: float = 6 * 3600) -> tuple[bool, list[str]]:
     """Run it (only on the operator's confirmation); (ok, the last lines it printed)."""
     lines: list[str] = []
@@ -82,6 +84,6 @@ def run_prune(runner, cmd: PruneCommand, on_line: Callable[[str], None] | None =
         lines.append(text)
         if on_line:
             on_line(text)
-    r = runner.run(cmd.argv, root=cmd.root, timeout=timeout, on_line=line)
+    r = host.run(cmd.argv, root=cmd.root, timeout=timeout, on_line=line)
     tail = lines[-20:] or r.stderr_tail[-20:]
     return r.ok, tail
