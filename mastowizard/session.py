@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .env.file import default_env_file
 from .errors import InputError
@@ -124,19 +125,13 @@ class Session:
 
     # -- step 1: where is the instance -------------------------------------------------------
     def connect(self, prompt=None) -> str:
+        from .host.connect import open_host
         a = self.answers
-        if a.target == "ssh":
-            from .host.ssh import SshOptions, connect, parse_target
-            from .host.sshhost import SshHost
-            target = parse_target(a.ssh)
-            options = SshOptions(known_hosts=os.path.expanduser(a.known_hosts or "~/.ssh/known_hosts"),
-                                 accept_host_key=a.accept_host_key or None, identity_file=a.identity or None,
-                                 password=self.ssh_password, key_passphrase=self.key_passphrase,
-                                 **({"prompt": prompt} if prompt else {}))
-            self.host = SshHost(connect(target, options), target, sudo_user=a.sudo_user or None,
-                                sudo_password=self.sudo_password)
-        else:
-            self.host = LocalHost()
+        remote = a.target == "ssh"
+        self.host = open_host(a.ssh if remote else None, known_hosts=a.known_hosts, accept_host_key=a.accept_host_key,
+                              identity=a.identity, sudo_user=a.sudo_user if remote else None,
+                              sudo_password=self.sudo_password, ssh_password=self.ssh_password,
+                              key_passphrase=self.key_passphrase, prompt=prompt)
         return self.host.describe()
 
     def read_instance(self) -> dict:
@@ -166,24 +161,17 @@ class Session:
                 self.secret_access_key = s.secret_access_key
         return self.found
 
-    def _runner(self):
-        from .host.commands import LocalRunner
-        return self.host if hasattr(self.host, "run") else LocalRunner()
-
     def _install_kind(self) -> str:
         from .host.restart import detect
         try:
-            return detect(self.host, self._runner(), self.answers.env_file).describe()
-        except Exception as e:  # noqa: BLE001 - say what is known
+            return detect(self.host, self.answers.env_file).describe()
+        except Exception as e:
             return f"not detected ({e})"
 
     def _media_size(self, live: str) -> int | None:
         """Bytes under public/system (du), or None where it cannot be measured."""
-        try:
-            r = self._runner().run(["du", "-sb", posixpath.join(live, "public", "system")], timeout=120)
-            return int(r.stdout.split()[0]) if r.ok and r.stdout.strip() else None
-        except Exception:  # noqa: BLE001
-            return None
+        from .host.disk import disk_usage
+        return disk_usage(self.host, posixpath.join(live, "public", "system"), timeout=120)
 
     # -- steps 2-4: the bucket ----------------------------------------------------------------
     def settings(self) -> Settings:
@@ -332,16 +320,15 @@ class Session:
         days = check_days(days, "days (remote media cache)")
         if self.host is None:
             raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
-        runner = self._runner()
-        install = detect(self.host, runner, self.answers.env_file)
-        cmd = prune_command(runner, install, self.answers.env_file, days)
+        install = detect(self.host, self.answers.env_file)
+        cmd = prune_command(self.host, install, self.answers.env_file, days)
         cache = self.inventory.folders.get("cache") if self.inventory is not None else None
         return cmd, (cache.bytes if cache else None)
 
     def prune_cache(self, cmd, on_line: Callable[[str], None] | None = None) -> tuple[bool, list[str]]:
         """Run the command prune_plan made (the operator confirmed it); (ok, its last lines)."""
         from .migrate.prune import run_prune
-        return run_prune(self._runner(), cmd, on_line=on_line)
+        return run_prune(self.host, cmd, on_line=on_line)
 
     # -- step 6: the env file -----------------------------------------------------------------
     def make_plan(self, announce: bool = False) -> Plan:
@@ -375,7 +362,7 @@ class Session:
 
         from .host.restart import detect, restart_argv
         from .migrate.gap import gap_before_restart
-        install = detect(self.host, self._runner(), self.answers.env_file)
+        install = detect(self.host, self.answers.env_file)
         gap = gap_before_restart(self.host, self.answers.env_file, self.http())
         return _risk_first([f"on {self.host.describe()}: {shlex.join(restart_argv(install))}",
                             f"restarting {', '.join(install.services)} ({install.kind}): the instance is briefly "
@@ -394,8 +381,8 @@ class Session:
 
     def describe_rollback(self) -> list[str]:
         """What Roll back will do, exactly: for the confirmation."""
-        from .env.apply import list_backups
-        backup = self.backup or next(iter(list_backups(self.host, self.answers.env_file)), None)
+        from .env.apply import newest_backup
+        backup = self.backup or newest_backup(self.host, self.answers.env_file)
         if backup is None:
             raise InputError("rollback", f"{self.answers.env_file} has no backup to restore",
                              "nothing was written by mastowizard yet")
@@ -412,11 +399,9 @@ class Session:
 
     # -- step 6: restart ----------------------------------------------------------------------
     def restart(self, on_line: Callable[[str], None] | None = None):
-        from .host.commands import LocalRunner
         from .host.restart import detect, restart
-        runner = self.host if hasattr(self.host, "run") else LocalRunner()
-        install = detect(self.host, runner, self.answers.env_file)
-        return restart(runner, install, self.instance_url(), self.http(), on_line=on_line)
+        install = detect(self.host, self.answers.env_file)
+        return restart(self.host, install, self.instance_url(), self.http(), on_line=on_line)
 
     # -- step 7: the access token (OAuth, memory only) ------------------------------------
     def instance_url(self) -> str | None:
@@ -452,29 +437,9 @@ class Session:
 
     # -- step 7: verify -----------------------------------------------------------------------
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from .checklist.checks import (
-            NOT_ENABLED,
-            NOT_ENABLED_FIX,
-            Context,
-            run_checks,
-            sample_local_media,
-        )
-        from .env.plan import EnvFile
-        from .s3.credential import Credential
-        from .settings import from_env
-        s = None
-        error = fix = ""
-        try:
-            s = from_env(EnvFile.read(self.host, self.answers.env_file).doc.values()).settings
-        except InputError as e:
-            error, fix = f"{e.field}: {e.message}", e.fix
-        writer = None
-        if s and s.access_key_id and s.secret_access_key:
-            writer = Credential(s.access_key_id, s.secret_access_key)
-        ctx = Context(s, writer, self.instance_url(), self.token, self.http(),
-                      settings_error=error or (None if s else NOT_ENABLED),
-                      settings_fix=fix or NOT_ENABLED_FIX,
-                      old_urls=sample_local_media(self.host, posixpath.dirname(self.answers.env_file)))
+        from .checklist.checks import run_checks
+        from .checklist.for_instance import checklist_for
+        ctx = checklist_for(self.host, self.answers.env_file, self.instance_url(), self.token, self.http())
         fresh = run_checks(ctx, on_check, only)
         if only is None:
             self.checks = fresh
@@ -484,32 +449,12 @@ class Session:
         return self.checks
 
     # -- troubleshoot -------------------------------------------------------------------------
-    def doctor(self, on_check: Callable[[Check], None] | None = None) -> tuple[list[Check], list[dict]]:
-        """The checklist, then the web and sidekiq logs matched against known errors: a diagnosis
-        of (title, cause, fix, link, where) entries."""
-        from .checklist.knowledge import for_check, match_logs
-        from .host.commands import LocalRunner
-        from .host.restart import detect, logs
+    def doctor(self, on_check: Callable[[Check], None] | None = None):
+        """The checklist, then the web and sidekiq logs matched against known errors: (the checks,
+        the checklist.diagnose.Diagnosis)."""
+        from .checklist.diagnose import diagnose
         checks = self.verify(on_check)
-        diagnosis: list[dict] = []
-        for c in checks:
-            if c.status == "fail":
-                e = for_check(c)
-                diagnosis.append({"where": f"check {c.id}", "title": e.title if e else c.title,
-                                  "cause": e.cause if e else c.detail, "fix": e.fix if e else c.fix,
-                                  "doc": e.link if e else ""})
-        try:
-            runner = self.host if hasattr(self.host, "run") else LocalRunner()
-            install = detect(self.host, runner, self.answers.env_file)
-            for service in install.services:
-                if "streaming" not in service:
-                    for f in match_logs(logs(runner, install, service, lines=500), service):
-                        diagnosis.append({"where": f"{service} log ({f.count} lines), e.g. {f.sample[:120]}",
-                                          "title": f.entry.title, "cause": f.entry.cause, "fix": f.entry.fix,
-                                          "doc": f.entry.link})
-        except Exception as e:  # noqa: BLE001 - logs are a bonus
-            diagnosis.append({"where": "logs", "title": "Logs not read", "cause": str(e), "fix": "", "doc": ""})
-        return checks, diagnosis
+        return checks, diagnose(self.host, self.answers.env_file, checks)
 
     # -- step 4: the media host ---------------------------------------------------------------
     def media_host(self) -> tuple[Check, str, str, str]:

@@ -62,23 +62,28 @@ class TroubleshootScreen(Screen):
             if self.session.host is None:
                 self.session.connect()
             checks, diagnosis = self.session.doctor()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.show, checks, diagnosis)
 
     def show(self, checks, diagnosis) -> None:
         self.query_one("#checks", CheckList).set_checks(checks)
-        if not diagnosis:
-            self.query_one("#diagnosis", Static).update("Nothing wrong found.")
-            self.say("nothing wrong found", "ok")
-            return
+        """DIAGNOSIS (checklist.diagnose.Diagnosis): each finding with where it was seen, cause and fix."""
         text = Text()
-        for d in diagnosis:
-            text.append(d["title"], style="bold").append(f"  ({d['where']})\ncause: {d['cause']}\nfix: {d['fix']}")
-            text.append((f"\nsee: {d['doc']}" if d["doc"] else "") + "\n\n")
+        for f in diagnosis.findings:
+            where = f.where + (f", e.g. {f.sample[:120]}" if f.sample else "")
+            text.append(f.title, style="bold").append(f"  ({where})\ncause: {f.cause}\nfix: {f.fix}")
+            text.append((f"\nsee: {f.doc}" if f.doc else "") + "\n\n")
+        for note in diagnosis.notes:
+            text.append(f"note: {note}\n")
+        if not diagnosis.findings:
+            text = Text("Nothing wrong found.\n").append(text)
         self.query_one("#diagnosis", Static).update(text)
-        self.say(f"{len(diagnosis)} finding(s)", "error")
+        if diagnosis.findings:
+            self.say(f"{len(diagnosis.findings)} finding(s)", "error")
+        else:
+            self.say("nothing wrong found", "ok")
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
@@ -94,7 +99,7 @@ class TroubleshootScreen(Screen):
         """Say exactly what will happen (read in this worker), then run THEN only on `y`."""
         try:
             described = describe()
-        except Exception as e:  # noqa: BLE001 - one line
+        except Exception as e:
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         lines, gap = described if isinstance(described, tuple) else (described, None)
@@ -107,7 +112,7 @@ class TroubleshootScreen(Screen):
     def rollback(self) -> None:
         try:
             restored = self.session.rollback()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, f"restored from {restored}; restart Mastodon now", "ok")
@@ -126,7 +131,7 @@ class TroubleshootScreen(Screen):
         log = self.query_one("#log", RichLog)
         try:
             report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, "Mastodon is back and healthy" if report.ok else

@@ -257,20 +257,22 @@ def link_failures(checks: list[Check]) -> list[Check]:
 
 
 @dataclass
-class Finding:
+class LogMatch:
+    """A known error seen in a service's log: how often, and one line of it."""
+
     entry: Entry
     count: int
     sample: str
     source: str
 
 
-def match_logs(lines: list[str], source: str) -> list[Finding]:
+def match_logs(lines: list[str], source: str) -> list[LogMatch]:
     """Known errors in log lines, most frequent first."""
-    found: dict[str, Finding] = {}
+    found: dict[str, LogMatch] = {}
     for line in lines:
         for e in ENTRIES:
             if e.patterns and e.matches(line):
-                f = found.setdefault(e.id, Finding(e, 0, line.strip()[:300], source))
+                f = found.setdefault(e.id, LogMatch(e, 0, line.strip()[:300], source))
                 f.count += 1
                 break
     return sorted(found.values(), key=lambda f: -f.count)
