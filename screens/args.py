@@ -10,27 +10,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:        # the launcher reads FLAGS before the wizard starts: nothing heavy at import
     from mastowizard.session import Answers
 
-# (flag, Answers field, metavar, help); every one is a value, none a secret
-OPTIONS = [
-    ("--ssh", "ssh", "[USER@]HOST[:PORT]", "the Mastodon host over SSH (a Host from ~/.ssh/config works)"),
-    ("--sudo-user", "sudo_user", "USER", "read and write the instance's files as USER through sudo"),
-    ("--env-file", "env_file", "PATH", "the instance's .env.production"),
-    ("--known-hosts", "known_hosts", "FILE", "known_hosts file (default ~/.ssh/known_hosts)"),
-    ("--identity", "identity", "FILE", "private key file (default: from ~/.ssh/config, the agent)"),
-    ("--accept-host-key", "accept_host_key", "SHA256:...",
-     "trust this host key fingerprint if the host is not in known_hosts yet"),
-    ("--instance", "instance", "URL", "the instance's URL, e.g. https://mastodon.example"),
-    ("--ca-bundle", "ca_bundle", "FILE", "trust these CA certificates for HTTPS"),
-]
-FLAGS = {flag for flag, *_ in OPTIONS} | {"--resolve"}
+from mastowizard.options import WIZARD, add
+
+FLAGS = {o.flag for o in WIZARD.options}     # a command line starting with one opens the wizard
 
 
 def add_wizard_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("the instance (prefilled in the wizard, over the saved profile)")
-    for flag, dest, metavar, text in OPTIONS:
-        g.add_argument(flag, dest=dest, metavar=metavar, help=text)
-    g.add_argument("--resolve", metavar="HOST:PORT:ADDR", action="append", default=[],
-                   help="reach HOST:PORT at ADDR (as curl --resolve); repeatable")
+    add(p, WIZARD)
 
 
 def wizard_parser() -> argparse.ArgumentParser:
@@ -42,10 +28,10 @@ def wizard_parser() -> argparse.ArgumentParser:
 
 def apply(answers: Answers, args: argparse.Namespace) -> Answers:
     """The flags given, over ANSWERS (the profile); --ssh also makes the target SSH."""
-    for _flag, dest, *_ in OPTIONS:
-        value = getattr(args, dest, None)
-        if value is not None:
-            setattr(answers, dest, value)
+    for o in WIZARD.options:
+        value = getattr(args, o.dest, None)
+        if value is not None and o.flag != "--resolve":
+            setattr(answers, o.dest, value)
     if getattr(args, "ssh", None):
         answers.target = "ssh"
     if getattr(args, "resolve", None):
@@ -56,10 +42,10 @@ def apply(answers: Answers, args: argparse.Namespace) -> Answers:
 def to_argv(args: argparse.Namespace) -> list[str]:
     """The wizard flags given, back as arguments (for the wizard processes `mastowizard web` starts)."""
     argv: list[str] = []
-    for flag, dest, *_ in OPTIONS:
-        value = getattr(args, dest, None)
-        if value is not None:
-            argv += [flag, value]
+    for o in WIZARD.options:
+        value = getattr(args, o.dest, None)
+        if value is not None and o.flag != "--resolve":
+            argv += [o.flag, value]
     for r in getattr(args, "resolve", None) or []:
         argv += ["--resolve", r]
     return argv

@@ -42,7 +42,7 @@ def test_no_option_takes_a_secret():
 # The engine's layers, top to bottom (../shared/design/layout.md): a module imports only from its own
 # layer or the ones below, never from one above it.
 LAYERS = [
-    {"session", "cli", "__main__", "summary"},
+    {"session", "cli", "__main__", "summary", "options"},
     {"checklist", "migrate"},
     {"s3", "env", "instance"},
     {"settings", "host"},

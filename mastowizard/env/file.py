@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ..host.local import Host, LocalHost
+from . import DEFAULT_ENV_FILE
 from .doc import EnvDocument
-from .plan import EnvFile
-
-DEFAULT_ENV_FILE = "/home/mastodon/live/.env.production"
 
 
 def default_env_file() -> str:
@@ -24,6 +21,3 @@ def parse_values(text: str, source: str = "env file") -> dict[str, str]:
     doc.check_parseable()
     return doc.values()
 
-
-def read_values(path: str, host: Host | None = None) -> dict[str, str]:
-    return EnvFile.read(host or LocalHost(), path).doc.values()
