@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from .secrets import scrub_known
+from .secrets import scrub
 
 STATUSES = ("pass", "warn", "fail", "skip")
 
 
 def _scrubbed(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub_known(value)
+        return scrub(value)
     if isinstance(value, dict):
         return {k: _scrubbed(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -29,21 +30,21 @@ class Check:
     fix: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
 
-    def passed(self, detail: str, **evidence: Any) -> "Check":
+    def passed(self, detail: str, **evidence: Any) -> Check:
         return self._set("pass", detail, "", evidence)
 
-    def warned(self, detail: str, fix: str = "", **evidence: Any) -> "Check":
+    def warned(self, detail: str, fix: str = "", **evidence: Any) -> Check:
         return self._set("warn", detail, fix, evidence)
 
-    def failed(self, detail: str, fix: str, **evidence: Any) -> "Check":
+    def failed(self, detail: str, fix: str, **evidence: Any) -> Check:
         return self._set("fail", detail, fix, evidence)
 
-    def skipped(self, detail: str, **evidence: Any) -> "Check":
+    def skipped(self, detail: str, **evidence: Any) -> Check:
         return self._set("skip", detail, "", evidence)
 
-    def _set(self, status: str, detail: str, fix: str, evidence: dict[str, Any]) -> "Check":
+    def _set(self, status: str, detail: str, fix: str, evidence: dict[str, Any]) -> Check:
         # What a check says is shown and saved: never a secret, nor a URL's userinfo.
-        self.status, self.detail, self.fix = status, scrub_known(detail), scrub_known(fix)
+        self.status, self.detail, self.fix = status, scrub(detail), scrub(fix)
         self.evidence.update(_scrubbed(evidence))
         return self
 

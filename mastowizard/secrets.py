@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|PASS|SECRET|OTP|PRIVATE|CREDENTIAL)", re.IGNORECASE)
 # Names that contain KEY but hold nothing secret.
@@ -59,7 +60,7 @@ def is_secret_name(name: str) -> bool:
     return name.upper() not in NOT_SECRET and bool(SECRET_NAME.search(name))
 
 
-# Every secret value this process has held: scrub_known() removes them from any text shown.
+# Every secret value this process has held: scrub() removes them from any text shown.
 _KNOWN: set[str] = set()
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@")
 
@@ -69,33 +70,26 @@ def mask_userinfo(text: str) -> str:
     return _USERINFO.sub(r"\1****@", text)
 
 
-def scrub_known(text: str) -> str:
-    """The text with every URL's userinfo and every secret value this process holds masked."""
-    text = mask_userinfo(text)
-    for value in sorted(_KNOWN, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, mask(value))
-    return text
-
-
 class ScrubbedStream:
-    """A text stream that passes everything through scrub_known(): the CLI's stdout and stderr."""
+    """A text stream that passes everything through scrub(): the CLI's stdout and stderr."""
 
     def __init__(self, inner):
         self._inner = inner
 
     def write(self, text: str) -> int:
-        self._inner.write(scrub_known(text))
+        self._inner.write(scrub(text))
         return len(text)
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
 
-def scrub(text: str, secrets: "list[str | Secret | None]") -> str:
-    """Remove every occurrence of the given secret values from a text (error messages, logs)."""
-    for s in secrets:
-        value = s.reveal() if isinstance(s, Secret) else s
-        if value and len(value) >= 4:
+def scrub(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
+    """The text with every URL's userinfo, every secret value this process holds, and SECRETS masked:
+    the one scrubber for anything shown (error messages, logs, reports, the CLI's output)."""
+    text = mask_userinfo(text)
+    given = {v for v in (s.reveal() if isinstance(s, Secret) else s for s in secrets) if v and len(v) >= 4}
+    for value in sorted(_KNOWN | given, key=len, reverse=True):
+        if value in text:
             text = text.replace(value, mask(value))
     return text

@@ -49,7 +49,7 @@ def precheck(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Everything the CLI prints passes through scrub_known(): no secret value this process holds and
+    """Everything the CLI prints passes through scrub(): no secret value this process holds and
     no URL's userinfo reaches the terminal, a pipe or a JSON document, whichever code printed it."""
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = ScrubbedStream(out), ScrubbedStream(err)
