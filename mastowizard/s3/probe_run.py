@@ -9,7 +9,7 @@ import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import httpx
 
@@ -22,6 +22,14 @@ from .credential import Credential
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "XNotImplemented"}
+
+# The bucket's settings a run reads (ProbeRun.config), each once: the probes and the read diagnosis share them
+CONFIG_READS: dict[str, Callable[[Any, str], Any]] = {
+    "versioning": lambda c, b: c.get_bucket_versioning(Bucket=b).get("Status", ""),
+    "policy": lambda c, b: c.get_bucket_policy(Bucket=b)["Policy"],
+    "public_access_block": lambda c, b: c.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
+    "ownership": lambda c, b: c.get_bucket_ownership_controls(Bucket=b).get("OwnershipControls", {}).get("Rules", []),
+}
 ACL_REJECTED = {"AccessControlListNotSupported", "AccessDenied", "NotImplemented", "InvalidArgument",
                 "InvalidRequest", "UnsupportedAcl"}
 
@@ -63,8 +71,8 @@ class ProbeRun:
         self.s3_admin = make_client(self.settings, self.admin, http=self.http) if self.admin else None
         self.web = http_client(self.http)
         self.secrets = [self.writer.secret_access_key] + ([self.admin.secret_access_key] if self.admin else [])
-        self._versioning_lock = threading.Lock()
-        self._versioning: tuple[str | None, str] | None = None
+        self._config_lock = threading.Lock()
+        self._config: dict[str, tuple[Any, str]] = {}
 
     # -- helpers ------------------------------------------------------------------------
     def key(self, kind: str) -> str:
@@ -87,17 +95,20 @@ class ProbeRun:
         """The client for reading the bucket's settings: the admin's when given, else the writer's."""
         return self.s3_admin or self.s3
 
-    def versioning(self) -> tuple[str | None, str]:
-        """The bucket's versioning status ("" when never enabled) read once a run with the config client,
-        or (None, the error code) when it may not be read."""
-        with self._versioning_lock:
-            if self._versioning is None:
+    def config(self, name: str) -> tuple[Any, str]:
+        """The bucket's setting NAME (one of CONFIG_READS) read once a run with the config client, or
+        (None, the error code) where it is not set, not supported, or may not be read."""
+        with self._config_lock:
+            if name not in self._config:
                 try:
-                    status = self.config_client.get_bucket_versioning(Bucket=self.settings.bucket).get("Status", "")
-                    self._versioning = (status, "")
-                except Exception as exc:  # noqa: BLE001 - not readable with the keys given
-                    self._versioning = (None, self.err(exc).code)
-            return self._versioning
+                    self._config[name] = (CONFIG_READS[name](self.config_client, self.settings.bucket), "")
+                except Exception as exc:  # noqa: BLE001 - not readable with the keys given, or not set
+                    self._config[name] = (None, self.err(exc).code)
+            return self._config[name]
+
+    def versioning(self) -> tuple[str | None, str]:
+        """The bucket's versioning status ("" when never enabled), or (None, the error code)."""
+        return self.config("versioning")
 
     def object_grants(self, key: str) -> tuple[list | None, str]:
         """The object's ACL grants, read with the writer where it may, else the admin; (None, the

@@ -219,18 +219,16 @@ def _bucket_grants_read(run: ProbeRun) -> bool:
 def probe_bpa(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.public_access_block")
-    try:
-        cfg = run.config_client.get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
-    except Exception as exc:  # noqa: BLE001
-        e = run.err(exc)
-        if e.code == "NoSuchPublicAccessBlockConfiguration":
+    cfg, code = run.config("public_access_block")
+    if cfg is None:
+        if code == "NoSuchPublicAccessBlockConfiguration":
             run.add(chk.passed("no Block Public Access configuration on the bucket", flags={}))
-        elif e.code in NOT_SUPPORTED or e.code == "NotFound":
-            run.add(chk.skipped(f"the server has no Block Public Access ({e.code})", error=e.code))
-        elif e.code == "AccessDenied":
-            run.add(chk.skipped("the writer may not read it; give an admin credential to check", error=e.code))
+        elif code in NOT_SUPPORTED or code == "NotFound":
+            run.add(chk.skipped(f"the server has no Block Public Access ({code})", error=code))
+        elif code == "AccessDenied":
+            run.add(chk.skipped("the writer may not read it; give an admin credential to check", error=code))
         else:
-            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+            run.add(chk.skipped(f"could not read it: {code}", error=code))
         return
     needed = (["BlockPublicAcls", "IgnorePublicAcls"] if s.permission == "acl"
               else ["BlockPublicPolicy", "RestrictPublicBuckets"])
@@ -248,17 +246,14 @@ def probe_bpa(run: ProbeRun) -> None:
 def probe_ownership(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.ownership")
-    try:
-        answer = run.config_client.get_bucket_ownership_controls(Bucket=s.bucket)
-        rules = answer.get("OwnershipControls", {}).get("Rules", [])
-    except Exception as exc:  # noqa: BLE001
-        e = run.err(exc)
-        if e.code == "OwnershipControlsNotFoundError":
+    rules, code = run.config("ownership")
+    if rules is None:
+        if code == "OwnershipControlsNotFoundError":
             run.add(chk.passed("no ownership controls: ACLs are honoured", ownership=None))
-        elif e.code in NOT_SUPPORTED or e.code in ("NotFound", "NoSuchOwnershipControls"):
-            run.add(chk.skipped(f"the server has no object ownership setting ({e.code})", error=e.code))
+        elif code in NOT_SUPPORTED or code in ("NotFound", "NoSuchOwnershipControls"):
+            run.add(chk.skipped(f"the server has no object ownership setting ({code})", error=code))
         else:
-            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+            run.add(chk.skipped(f"could not read it: {code}", error=code))
         return
     ownership = rules[0].get("ObjectOwnership") if rules else None
     if ownership is None:
@@ -273,21 +268,19 @@ def probe_ownership(run: ProbeRun) -> None:
 def probe_policy(run: ProbeRun) -> None:
     s = run.settings
     chk = _check("bucket.policy")
-    try:
-        text = run.config_client.get_bucket_policy(Bucket=s.bucket)["Policy"]
-    except Exception as exc:  # noqa: BLE001
-        e = run.err(exc)
-        if e.code == "NoSuchBucketPolicy":
+    text, code = run.config("policy")
+    if text is None:
+        if code == "NoSuchBucketPolicy":
             if s.permission == "policy":
                 run.add(chk.failed("no bucket policy: nothing makes media public in policy mode",
                                    "apply the bucket policy from `mastowizard policy` (or `mastowizard setup-bucket`)",
                                    public_read=False))
             else:
                 run.add(chk.passed("no bucket policy (ACL mode needs none)", public_read=False))
-        elif e.code in NOT_SUPPORTED:
-            run.add(chk.skipped(f"the server has no bucket policies ({e.code})", error=e.code))
+        elif code in NOT_SUPPORTED:
+            run.add(chk.skipped(f"the server has no bucket policies ({code})", error=code))
         else:
-            run.add(chk.skipped(f"could not read it: {e.code}", error=e.code))
+            run.add(chk.skipped(f"could not read it: {code}", error=code))
         return
     a = policy_audit.audit(text, s.bucket, s.key_prefix)
     ev = {"public_read": a.public_read, "anonymous": sorted(a.capabilities()),

@@ -26,10 +26,6 @@ class Cause:
         return asdict(self)
 
 
-def _code(run: ProbeRun, exc: Exception) -> str:
-    return run.err(exc).code
-
-
 def _media_host(run: ProbeRun, key: str, url: str, status: int) -> Cause | None:
     s = run.settings
     if not s.alias_host:
@@ -74,11 +70,8 @@ def _acl(run: ProbeRun, key: str) -> Cause | None:
 
 def _policy(run: ProbeRun, key: str) -> Cause | None:
     s = run.settings
-    client = run.config_client
-    try:
-        text = client.get_bucket_policy(Bucket=s.bucket)["Policy"]
-    except Exception as exc:  # noqa: BLE001
-        code = _code(run, exc)
+    text, code = run.config("policy")
+    if text is None:
         if code == "NoSuchBucketPolicy":
             if s.permission == "policy":
                 return Cause("bucket policy", True, "the bucket has no policy: nothing grants anonymous reads in "
@@ -104,11 +97,8 @@ def _policy(run: ProbeRun, key: str) -> Cause | None:
 
 def _bpa(run: ProbeRun) -> Cause | None:
     s = run.settings
-    client = run.config_client
-    try:
-        cfg = client.get_public_access_block(Bucket=s.bucket)["PublicAccessBlockConfiguration"]
-    except Exception as exc:  # noqa: BLE001
-        code = _code(run, exc)
+    cfg, code = run.config("public_access_block")
+    if cfg is None:
         if code == "NoSuchPublicAccessBlockConfiguration":
             return Cause("Block Public Access", False, "no Block Public Access configuration on the bucket")
         if code in NOT_SUPPORTED or code == "NotFound":
@@ -131,10 +121,8 @@ def _ownership(run: ProbeRun) -> Cause | None:
     s = run.settings
     if s.permission != "acl":
         return None
-    try:
-        rules = run.config_client.get_bucket_ownership_controls(Bucket=s.bucket) \
-            .get("OwnershipControls", {}).get("Rules", [])
-    except Exception:  # noqa: BLE001 - none set, or no such API here
+    rules, _ = run.config("ownership")
+    if rules is None:           # none set, or no such API here
         return None
     ownership = rules[0].get("ObjectOwnership") if rules else None
     if ownership == "BucketOwnerEnforced":
