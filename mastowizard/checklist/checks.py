@@ -25,6 +25,12 @@ from ..s3.probe_run import ProbeRun, concurrently
 from ..secrets import Secret
 from ..settings import Settings
 from . import csp
+from .titles import BUCKET_GROUP as BUCKET_GROUP
+from .titles import INSTANCE_GROUP as INSTANCE_GROUP
+from .titles import JOBS_GROUP as JOBS_GROUP
+from .titles import ORDER as ORDER
+from .titles import TITLES as TITLES
+from .titles import new_check
 
 # A 16x16 JPEG made for this tool (287 bytes): what the checklist uploads.
 TEST_JPEG = base64.b64decode(
@@ -34,33 +40,6 @@ TEST_JPEG = base64.b64decode(
     "FQEBAQAAAAAAAAAAAAAAAAAAAwb/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCACtA//9k=")
 ORIGIN = "https://mastowizard.invalid"
 MIN_CACHE_SECONDS = 86400
-
-TITLES = {
-    "settings": "S3 settings are complete and consistent",
-    "writer.credentials": "Writer credential is valid",
-    "writer.bucket": "Bucket reachable with this region and addressing",
-    "writer.write": "Writer can write and delete an object",
-    "media_host": "Media host resolves, has valid TLS and lists nothing at its root",
-    "anon.list": "Nobody can list the bucket anonymously",
-    "anon.put": "Nobody can upload, overwrite, re-ACL or delete anonymously",
-    "anon.backups": "Private archives under backups/ are not readable",
-    "cors": "CORS lets the web UI read media",
-    **jobs.TITLES,
-    "instance.health": "Instance answers /health",
-    "instance.token": "Access token is valid and may upload media",
-    "upload": "Test image uploads through the API",
-    "urls": "Media URLs are on the media host, without the bucket in the path",
-    "objects": "Original and small objects are in the bucket",
-    "public_fetch": "Media host serves the upload publicly with the right headers",
-    "cleanup": "Test upload deleted",
-    "old_urls": "Old /system/ URLs still answer",
-    "instance.csp": "The web app's Content-Security-Policy allows the media host",
-}
-ORDER = list(TITLES)
-BUCKET_GROUP = {"settings", "writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
-                "anon.put", "anon.backups", "cors"}
-JOBS_GROUP = set(jobs.IDS)
-INSTANCE_GROUP = set(TITLES) - BUCKET_GROUP - JOBS_GROUP | {"cors"}
 
 
 # The env file keeps media on disk: said the same way by `check`, `doctor`, Verify and Troubleshoot.
@@ -83,10 +62,6 @@ class Context:
     poll_timeout: float = 60.0
 
 
-def _check(cid: str) -> Check:
-    return Check(cid, TITLES[cid])
-
-
 class Checklist:
     def __init__(self, ctx: Context, on_check: Callable[[Check], None] | None = None):
         self.ctx, self.on_check = ctx, on_check
@@ -107,12 +82,12 @@ class Checklist:
     def skip(self, ids: list[str], why: str) -> None:
         for cid in ids:
             if cid not in self.results:
-                self.add(_check(cid).skipped(why))
+                self.add(new_check(cid).skipped(why))
 
     # -- group 1: configuration, bucket, media host ---------------------------------------
     def bucket_group(self) -> None:
         ctx, s = self.ctx, self.ctx.settings
-        chk = _check("settings")
+        chk = new_check("settings")
         if s is None:
             self.add(chk.failed(ctx.settings_error or "object storage is not configured", ctx.settings_fix))
             self.skip(["writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list",
@@ -156,7 +131,7 @@ class Checklist:
 
     def media_host(self) -> None:
         s = self.ctx.settings
-        chk = _check("media_host")
+        chk = new_check("media_host")
         if not s.alias_host:
             self.add(chk.skipped("no media host (S3_ALIAS_HOST) set"))
             return
@@ -260,7 +235,7 @@ class Checklist:
     def instance_group(self) -> None:
         ctx = self.ctx
         later = ["instance.token", "upload", "urls", "objects", "public_fetch", "cleanup"]
-        health = _check("instance.health")
+        health = new_check("instance.health")
         if not ctx.instance:
             self.add(health.skipped("no --instance URL"))
             self.skip(later + ["old_urls", "instance.csp"], "needs --instance")
@@ -295,7 +270,7 @@ class Checklist:
             self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
             return
         auth = {"Authorization": f"Bearer {ctx.token.reveal()}"}
-        token = _check("instance.token")          # judged by the upload itself: 401, 403 or accepted
+        token = new_check("instance.token")          # judged by the upload itself: 401, 403 or accepted
         media_id = None
         try:
             media_id = self.upload(c, base, auth, token)
@@ -305,7 +280,7 @@ class Checklist:
         self.skip(later, "needs a finished upload")
 
     def upload(self, c: httpx.Client, base: str, auth: dict, token: Check) -> str | None:
-        up = _check("upload")
+        up = new_check("upload")
         t0 = time.monotonic()
         r = c.post(base + "/api/v2/media", headers=auth, files={"file": ("mastowizard-check.jpg", TEST_JPEG, "image/jpeg")},
                    data={"description": "mastowizard test upload (deleted right away)"})
@@ -346,7 +321,7 @@ class Checklist:
 
     def after_upload(self, c: httpx.Client, media: dict) -> None:
         s = self.ctx.settings
-        urls = _check("urls")
+        urls = new_check("urls")
         url, preview = media["url"], media.get("preview_url") or media["url"]
         hosts = {urlsplit(u).netloc for u in (url, preview)}
         if s is None and self.ctx.settings_error and "S3_ENABLED" not in self.ctx.settings_error:
@@ -373,7 +348,7 @@ class Checklist:
         concurrently(lambda: self.objects(url, preview), lambda: self.public_fetch(c, url, preview))
 
     def objects(self, url: str, preview: str) -> None:
-        chk = _check("objects")
+        chk = new_check("objects")
         s, writer = self.ctx.settings, self.ctx.writer
         if writer is None:
             self.add(chk.skipped("no writer credential"))
@@ -402,7 +377,7 @@ class Checklist:
             self.add(chk.passed("in the bucket: " + ", ".join(found)))
 
     def public_fetch(self, c: httpx.Client, url: str, preview: str) -> None:
-        chk = _check("public_fetch")
+        chk = new_check("public_fetch")
         problems, seen, no_cors = [], [], []
 
         def head(u: str):
@@ -477,7 +452,7 @@ class Checklist:
 
     def cors(self, seen: list[dict]) -> None:
         """Runs last: the bucket's CORS rules (group 1) and the headers the upload got (group 2)."""
-        chk = _check("cors")
+        chk = new_check("cors")
         bucket = self.bucket_cors
         seen = [r for r in seen if r.get("status") == 200]
         has_header = any(r.get("access_control_allow_origin") in ("*", ORIGIN) for r in seen)
@@ -503,7 +478,7 @@ class Checklist:
             self.add(chk.skipped("no media was fetched", **ev))
 
     def cleanup(self, c: httpx.Client, base: str, auth: dict, media_id: str) -> None:
-        chk = _check("cleanup")
+        chk = new_check("cleanup")
         version = self.instance_version(c, base)
         if version is not None and version < (4, 4):
             self.add(chk.passed(f"Mastodon {'.'.join(map(str, version))} has no DELETE /api/v1/media (4.4+): the test "
@@ -531,7 +506,7 @@ class Checklist:
     def csp(self, c: httpx.Client, base: str) -> None:
         """The CSP of the web app's page must let browsers fetch media from where Mastodon's URLs
         point (and from where the media host redirects to)."""
-        chk = _check("instance.csp")
+        chk = new_check("instance.csp")
         s = self.ctx.settings
         if s is None:
             self.add(chk.skipped("needs S3 settings"))
@@ -645,7 +620,7 @@ class Checklist:
         return None
 
     def old_urls(self, c: httpx.Client, base: str) -> None:
-        chk = _check("old_urls")
+        chk = new_check("old_urls")
         if not self.ctx.old_urls:
             self.add(chk.skipped("no media on the instance's disk to sample"))
             return
