@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import re
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -22,9 +20,12 @@ from ..results import Check
 from ..s3 import anonymous, jobs, probes, read_diagnosis
 from ..s3.credential import Credential
 from ..s3.probe_run import ProbeRun, concurrently
-from ..secrets import Secret
 from ..settings import Settings
 from . import csp
+from .context import NOT_ENABLED as NOT_ENABLED
+from .context import NOT_ENABLED_FIX as NOT_ENABLED_FIX
+from .context import ChecklistBase
+from .context import Context as Context
 from .titles import BUCKET_GROUP as BUCKET_GROUP
 from .titles import INSTANCE_GROUP as INSTANCE_GROUP
 from .titles import JOBS_GROUP as JOBS_GROUP
@@ -42,48 +43,7 @@ ORIGIN = "https://mastowizard.invalid"
 MIN_CACHE_SECONDS = 86400
 
 
-# The env file keeps media on disk: said the same way by `check`, `doctor`, Verify and Troubleshoot.
-NOT_ENABLED = "the env file has no object storage (S3_ENABLED is not true): media is on local disk"
-NOT_ENABLED_FIX = ("copy the media (Copy media, `mastowizard migrate`), write the S3 settings (Review, `mastowizard "
-                   "apply`), then restart")
-
-
-@dataclass
-class Context:
-    settings: Settings | None
-    writer: Credential | None
-    instance: str | None
-    token: Secret | None
-    http: HttpOptions = field(default_factory=HttpOptions)
-    settings_error: str | None = None        # why no settings (local storage, a bad value)
-    settings_fix: str = ""
-    notes: list[str] = field(default_factory=list)
-    old_urls: list[str] = field(default_factory=list)   # sample of /system/ paths on disk
-    poll_timeout: float = 60.0
-
-
-class Checklist:
-    def __init__(self, ctx: Context, on_check: Callable[[Check], None] | None = None):
-        self.ctx, self.on_check = ctx, on_check
-        self.results: dict[str, Check] = {}
-        self.bucket_cors: Check | None = None
-        self.fetched: list[dict] = []
-        self.preflight: dict | None = None
-        self.page: httpx.Response | httpx.HTTPError | None = None    # the instance's web page (prefetch)
-        self.memo: dict = {}
-        self.lock = threading.Lock()
-
-    def add(self, c: Check) -> Check:
-        self.results[c.id] = c
-        if self.on_check:
-            self.on_check(c)
-        return c
-
-    def skip(self, ids: list[str], why: str) -> None:
-        for cid in ids:
-            if cid not in self.results:
-                self.add(new_check(cid).skipped(why))
-
+class Checklist(ChecklistBase):
     # -- group 1: configuration, bucket, media host ---------------------------------------
     def bucket_group(self) -> None:
         ctx, s = self.ctx, self.ctx.settings
