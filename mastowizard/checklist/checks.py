@@ -24,6 +24,8 @@ from .context import NOT_ENABLED_FIX as NOT_ENABLED_FIX
 from .context import Context as Context
 from .media_host import MediaHostChecks
 from .media_host import check_media_host as check_media_host
+from .old_urls import OldUrlChecks
+from .old_urls import sample_local_media as sample_local_media
 from .titles import BUCKET_GROUP as BUCKET_GROUP
 from .titles import INSTANCE_GROUP as INSTANCE_GROUP
 from .titles import JOBS_GROUP as JOBS_GROUP
@@ -41,7 +43,7 @@ ORIGIN = "https://mastowizard.invalid"
 MIN_CACHE_SECONDS = 86400
 
 
-class Checklist(MediaHostChecks):
+class Checklist(MediaHostChecks, OldUrlChecks):
     # -- group 1: configuration, bucket, media host ---------------------------------------
     def bucket_group(self) -> None:
         ctx, s = self.ctx, self.ctx.settings
@@ -487,29 +489,6 @@ class Checklist(MediaHostChecks):
                 return target
         return None
 
-    def old_urls(self, c: httpx.Client, base: str) -> None:
-        chk = new_check("old_urls")
-        if not self.ctx.old_urls:
-            self.add(chk.skipped("no media on the instance's disk to sample"))
-            return
-        bad, seen = [], []
-        for path in self.ctx.old_urls[:5]:
-            url = f"{base}/system/{path}"
-            try:
-                r = c.get(url)
-            except httpx.HTTPError as e:
-                bad.append(f"{url}: {describe_error(e)}")
-                continue
-            seen.append(f"{url} -> {r.status_code}")
-            if not (r.status_code == 200 or (300 <= r.status_code < 400 and r.headers.get("location"))):
-                bad.append(f"{url} -> {r.status_code}")
-        if bad:
-            self.add(chk.failed("old media URLs no longer answer: " + ", ".join(bad),
-                                "copy public/system to the bucket and redirect /system/ to the media host "
-                                "(docs/troubleshooting.md#old-urls)", requests=seen))
-        else:
-            self.add(chk.passed("; ".join(seen), requests=seen))
-
     def run(self, only: set[str] | None = None) -> list[Check]:
         """All checks, or (ONLY) the group(s) those checks belong to: a retry of one check reruns
         what it depends on, and nothing more."""
@@ -542,31 +521,6 @@ def _max_age(cache_control: str) -> int:
         if name == "max-age" and value.isdigit():
             return int(value)
     return 0
-
-
-def sample_local_media(host, live_dir: str, limit: int = 5) -> list[str]:
-    """Up to LIMIT keys of files under public/system (the first entries at each level: cheap on big
-    instances). They are what old URLs point at: https://INSTANCE/system/KEY."""
-    root = live_dir.rstrip("/") + "/public/system"
-    found: list[str] = []
-
-    def walk(rel: str, depth: int) -> None:
-        if len(found) >= limit or depth > 12:
-            return
-        try:
-            entries = host.list_dir(f"{root}/{rel}" if rel else root)
-        except Exception:  # noqa: BLE001 - no public/system: nothing to sample
-            return
-        for name in entries[:limit]:
-            path = f"{rel}/{name}" if rel else name
-            if "." in name and rel.count("/") >= 2:
-                found.append(path)
-            else:
-                walk(path, depth + 1)
-            if len(found) >= limit:
-                return
-    walk("", 0)
-    return found
 
 
 def run_checks(ctx: Context, on_check: Callable[[Check], None] | None = None,
