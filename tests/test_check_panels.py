@@ -45,7 +45,7 @@ def test_the_reason_is_readable_whole_at_80x24(step, table):
 def test_verify_uses_a_tall_terminal_for_its_rows():
     """At 120x40 the checklist shows 16 rows (not 8 over empty space); at 80x24 no more than before,
     so the panel and the status line keep their room."""
-    from mastowizard.checklist.checks import TITLES
+    from mastowizard.checklist.titles import TITLES
     checks = [Check(cid, title).passed("as Mastodon needs it") for cid, title in TITLES.items()]
 
     def heights(size):

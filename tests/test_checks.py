@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from mastowizard.checklist.checks import Context, run_checks
+from mastowizard.checklist.context import Context
+from mastowizard.checklist.runner import run_checks
 from mastowizard.env.file import parse_values
 from mastowizard.net import HttpOptions
 from mastowizard.s3.bucket_setup import setup_bucket
@@ -273,7 +274,7 @@ def test_cli_check_json(lab):
 def test_old_urls_after_the_move(lab, tmp_path):
     """Old media under public/system: the web server keeps serving /system/ from disk (nginx's
     try_files) until the files go; once they are removed, old URLs break unless they are redirected."""
-    from mastowizard.checklist.checks import sample_local_media
+    from mastowizard.checklist.old_urls import sample_local_media
     from mastowizard.host.local import LocalHost
     old = lab.live / "public" / "system" / "media_attachments" / "files" / "109" / "876" / "543" / "original"
     old.mkdir(parents=True)
@@ -374,7 +375,7 @@ def test_a_scheme_in_the_alias_host_is_a_settings_failure(lab):
 
 
 def test_a_media_host_root_that_answers_a_page_is_a_warning_that_says_what_it_holds(lab_info):
-    from mastowizard.checklist.checks import check_media_host
+    from mastowizard.checklist.media_host import check_media_host
     s = Settings.build(bucket="any-bucket", provider="other", endpoint="http://127.0.0.1:9",
                        alias_host=f"{HTML_HOST}:{lab_info.https_port}")
     c = check_media_host(s, HttpOptions.build(lab_info.resolve(), lab_info.ca_pem))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mastowizard.checklist import checks, knowledge
+from mastowizard.checklist import knowledge, titles
 from mastowizard.results import Check
 from mastowizard.s3 import probe_run
 
@@ -18,7 +18,7 @@ def test_docs_are_generated_from_the_knowledge_base():
         assert f'<a id="{e.id}"></a>' in page
 
 
-@pytest.mark.parametrize("cid", [c for c in checks.TITLES] + [c for c, _ in probe_run.ALL_PROBES])
+@pytest.mark.parametrize("cid", [c for c in titles.TITLES] + [c for c, _ in probe_run.ALL_PROBES])
 def test_every_check_that_can_fail_has_an_entry(cid):
     entry = knowledge.for_check(Check(cid, "t", "fail", "something failed", "fix"))
     assert entry is not None or cid in ("permission.mode", "writer.credentials", "bucket.ownership", "anon.read",

@@ -11,7 +11,7 @@ import sys
 import httpx
 from conftest import on
 
-from mastowizard.checklist.checks import TEST_JPEG
+from mastowizard.checklist.upload_chain import TEST_JPEG
 from mastowizard.migrate.inventory import walk
 from mastowizard_lab import mastodon as lab_mastodon
 

@@ -36,7 +36,7 @@ def test_every_step_in_both_themes_and_sizes(snap_compare, step, theme, size):
 
 def _checklist():
     """A checklist as a live run ends (one failure, one warning), for the Verify step's look."""
-    from mastowizard.checklist.checks import TITLES
+    from mastowizard.checklist.titles import TITLES
     from mastowizard.results import Check
     checks = [Check(cid, title).passed("as Mastodon needs it") for cid, title in TITLES.items()]
     checks[2].failed("GET https://files.example.com/media_attachments/files/110/000/000/original/probe.png "

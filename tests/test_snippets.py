@@ -146,7 +146,7 @@ def test_a_media_host_that_caches_errors_is_named(rgw_bucket, lab_info):
     for a missing key, writes it, asks again, and still gets the error: from the cache."""
     import tempfile
 
-    from mastowizard.checklist.checks import check_media_host
+    from mastowizard.checklist.media_host import check_media_host
     from mastowizard.net import HttpOptions
     bucket, srv = rgw_bucket, rgw_bucket.server
     alias = f"errcache-{bucket.name}.lab.test"
