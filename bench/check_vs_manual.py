@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mastowizard_lab as lab  # noqa: E402
-from mastowizard.checklist.checks import TEST_JPEG, TITLES  # noqa: E402
+from mastowizard.checklist.titles import TITLES  # noqa: E402
+from mastowizard.checklist.upload_chain import TEST_JPEG  # noqa: E402
 from mastowizard.s3.bucket_setup import setup_bucket  # noqa: E402
 from mastowizard.s3.credential import Credential  # noqa: E402
 from mastowizard.secrets import Secret  # noqa: E402

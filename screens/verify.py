@@ -53,7 +53,7 @@ class VerifyScreen(StepScreen):
     def run_pressed(self) -> None:
         self.session.answers.instance = self.query_one("#instance", Input).value.strip()
         self.session.token = self.query_one("#token", SecretInput).secret()      # cleared: no token
-        from mastowizard.checklist.checks import TITLES
+        from mastowizard.checklist.titles import TITLES
         table = self.query_one("#checks", CheckTable)
         table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
         self.say("checking ...")

@@ -19,7 +19,7 @@ class FirstScreen(WizardApp):
         self.exit()
 HEAVY = {"boto3", "botocore", "s3transfer", "paramiko", "cryptography", "httpx", "httpcore", "aiohttp",
          "jinja2", "textual_serve", "pygments"}
-LATER = {"mastowizard.cli", "mastowizard.s3.client", "mastowizard.checklist.checks", "mastowizard.migrate.copy",
+LATER = {"mastowizard.cli", "mastowizard.s3.client", "mastowizard.checklist.runner", "mastowizard.migrate.copy",
          "screens.provider", "screens.verify", "screens.copymedia", "textual.widgets._data_table"}
 app = FirstScreen(Session(Answers()), save_profile=False)
 app.run(headless=True)

@@ -13,7 +13,8 @@ from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..secrets import Secret
 from ..settings import from_env
-from .checks import NOT_ENABLED, NOT_ENABLED_FIX, Context, sample_local_media
+from .context import NOT_ENABLED, NOT_ENABLED_FIX, Context
+from .old_urls import sample_local_media
 
 
 def checklist_for(host: Host, env_path: str, instance: str | None, token: Secret | None, http: HttpOptions, *,

@@ -33,7 +33,7 @@ def add_parsers(sub) -> None:
 
 
 def _run_check(args: argparse.Namespace):
-    from ..checklist.checks import run_checks
+    from ..checklist.runner import run_checks
     from ..checklist.for_instance import checklist_for
     host = host_of(args)
     path = env_path(args, host)

@@ -10,7 +10,7 @@ class MediaHostStep(State):
     def media_host(self) -> tuple[Check, str, str, str]:
         """The media host's check, and the configurations that serve it: nginx (with the Mastodon host's
         own resolver where it can be read), the /system/ redirect, and Caddy."""
-        from ..checklist.checks import check_media_host
+        from ..checklist.media_host import check_media_host
         from ..checklist.snippets import (
             caddy_media_host,
             nginx_media_host,

@@ -25,7 +25,7 @@ class TargetStep(State):
         from ..settings import from_env
         self.env = EnvFile.read(self.host, self.answers.env_file)
         self.found = describe(self.env)
-        from ..checklist.checks import sample_local_media
+        from ..checklist.old_urls import sample_local_media
         live = posixpath.dirname(self.answers.env_file)
         self.found["local_media"] = sample_local_media(self.host, live, 3)
         self.found["install"] = self._install_kind()

@@ -37,7 +37,7 @@ class VerifyStep(State):
         return ok
 
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from ..checklist.checks import run_checks
+        from ..checklist.runner import run_checks
         from ..checklist.for_instance import checklist_for
         ctx = checklist_for(self.host, self.answers.env_file, self.instance_url(), self.token, self.http())
         fresh = run_checks(ctx, on_check, only)
