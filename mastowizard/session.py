@@ -107,7 +107,7 @@ class Session:
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
     inventory: Any = None                 # migrate.inventory.Inventory of the media on disk
-    copies: list = field(default_factory=list)     # (CopyResult, Verification) of every copy of this run, in order
+    copies: list = field(default_factory=list)     # migrate.job.CopyReport of every copy of this run, in order
     written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Any = None             # instance.oauth.Authorization waiting for the pasted code
@@ -115,7 +115,7 @@ class Session:
 
     @property
     def copied(self):
-        """(CopyResult, Verification) of the last copy of this run, or None."""
+        """The CopyReport (copy, verification) of the last copy of this run, or None."""
         return self.copies[-1] if self.copies else None
 
     def secrets(self) -> list:

@@ -127,12 +127,11 @@ def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_j
     if not dry_run:
         confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
     printer = _progress_printer(err)
-    result, v = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
-                                on_progress=printer, inventory=inv, reader=reader)
+    report = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
+                             on_progress=printer, inventory=inv, reader=reader)
     if err.isatty():
         err.write("\n")
-    ok = not result.failed and not result.aborted and (v is None or v.ok)
-    return _finish(out, as_json, inv, result, v, ok)
+    return _finish(out, as_json, inv, *report, ok=report.complete)
 
 
 def _finish(out, as_json: bool, inv: Inventory, result: CopyResult, v: Verification | None, ok: bool,
