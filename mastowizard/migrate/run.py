@@ -101,27 +101,26 @@ def open_tree(source: str, host=None, transfer: str = "tar", spool: bool = True,
 
 def migrate(settings: Settings, writer: Credential, env_file: str, values: Mapping[str, str], *,
             source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions, as_json: bool,
-            confirm: Callable[[str], None], notes: list[str], out=None, err=None, host=None,
-            transfer: str = "tar") -> int:
+            confirm: Callable[[str], None], on_inventory: Callable[[Inventory, str], None] | None = None,
+            out=None, err=None, host=None, transfer: str = "tar") -> int:
+    """ON_INVENTORY(inventory, how the files are read) is told what is on disk before CONFIRM(question)
+    is asked (no question on a dry run)."""
     out, err = out or sys.stdout, err or sys.stderr
     inv, reader = open_tree(source or source_dir(env_file, values), host, transfer,   # refuses a missing --source
                             large_over=multipart_threshold(settings))
     try:
         return _migrate(settings, writer, inv, reader, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
-                        as_json=as_json, confirm=confirm, notes=notes, out=out, err=err)
+                        as_json=as_json, confirm=confirm, on_inventory=on_inventory, out=out, err=err)
     finally:
         reader.close()
         inv.close()
 
 
-def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_json, confirm, notes, out, err
-             ) -> int:
+def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_json, confirm, on_inventory, out,
+             err) -> int:
     src = inv.source
-    if not as_json:
-        for n in notes:
-            print(f"note: {n}", file=out)
-        print("\n".join(inventory_lines(inv, settings)), file=out)
-        print(f"files: {reader.how}", file=out)
+    if on_inventory is not None:
+        on_inventory(inv, reader.how)
     if inv.files == 0:
         return _finish(out, as_json, inv, CopyResult(), None, ok=True, message="nothing to copy")
     if not dry_run:
