@@ -51,10 +51,12 @@ def sections(session) -> list[Section]:
         for n, (copy, _) in enumerate(session.copies):
             media.lines.append(("copied" if n == 0 else "then the delta: copied")
                                + f" {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
-        _, v = session.copies[-1]
+        last = session.copies[-1]
+        _, v = last
         if v is not None:
             media.lines.append(f"verified: {v.listed} listed with their size, {v.public_checked} fetched anonymously, "
-                               f"{v.private_checked} private ones refused" + ("" if v.ok else " (NOT all passed)"))
+                               f"{v.private_checked} private ones refused"
+                               + ("" if last.complete else " (NOT all passed)"))
         media.lines.append("the local files stay where they are: move them away only once every check is green")
     else:
         media.lines.append("not copied in this run")

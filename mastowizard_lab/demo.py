@@ -104,9 +104,9 @@ def smoke(say=print) -> bool:
     return ok
 
 
-def _copied(result) -> str:
-    copy, v = result
-    if copy.failed or copy.aborted or v is None or not v.ok:
+def _copied(report) -> str:
+    copy = report.copy
+    if not report.complete:
         return f"failed: {len(copy.failed)} failed, {copy.aborted or 'verification failed'}"
     return f"copied {copy.copied}, {copy.skipped} already there, verified"
 

@@ -145,8 +145,8 @@ class CopyMediaScreen(StepScreen):
         self.cancel.set()
         self.say("stopping after the uploads in flight ...")
 
-    def done(self, result) -> None:
-        copy, v = result
+    def done(self, report) -> None:
+        copy, v = report
         self.query_one("#cancel").add_class("hidden")
         lines = [f"copied {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)} "
                  f"({copy.seconds:.1f}s)"]
@@ -162,10 +162,10 @@ class CopyMediaScreen(StepScreen):
         self.call_after_refresh(self.query_one("#copied").scroll_visible, animate=False)
         if copy.cancelled:
             self.say("cancelled: ctrl+r resumes where it stopped", "error")
-        elif copy.failed or copy.aborted or (v is not None and not v.ok):
-            self.say("the copy is not complete: see below", "error")
-        else:
+        elif report.complete:
             self.say("every file is in the bucket and verified", "ok")
+        else:
+            self.say("the copy is not complete: see below", "error")
 
     def collect(self) -> bool:
         return True

@@ -69,10 +69,10 @@ class RestartScreen(StepScreen):
         self.say("copying what arrived during the switch ...")
         self.call_engine(self.session.copy_media, self.delta_done)
 
-    def delta_done(self, result) -> None:
-        copy, v = result
+    def delta_done(self, report) -> None:
+        copy = report.copy
         log = self.query_one("#log", RichLog)
         log.write(f"final delta: copied {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
-        ok = not copy.failed and not copy.aborted and v is not None and v.ok
+        ok = report.complete
         self.say("final delta done: every file from before the switch is in the bucket" if ok
                  else "the final delta is not complete: see Copy media", "ok" if ok else "error")

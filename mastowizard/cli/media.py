@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..errors import InputError
 from ..options import ENV_FILE, HTTP, JSON, REMOTE, SETTINGS, YES, Option, add
@@ -29,6 +30,7 @@ def add_parsers(sub) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from ..migrate.run import migrate
+    from .migrate_report import end_progress, progress_printer, show_inventory, show_outcome
     if args.jobs < 1 or args.jobs > 256:
         raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
     if args.transfer and not args.ssh:
@@ -39,13 +41,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings, notes, _ = load_settings(args, values=values if values else None)
     writer = writer_credential(settings)
 
+    def inventory_taken(inv, how: str) -> None:
+        if not args.json:
+            show_inventory(inv, how, settings, notes)
+
     def ask_first(question: str) -> None:
         confirm(question, args.yes, ("no terminal to ask before copying",
                                      "look at the inventory (or run with --dry-run), then add --yes"))
     try:
-        return migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
-                       verify=args.verify, http=http_options(args), as_json=args.json, confirm=ask_first,
-                       notes=notes, host=host, transfer=args.transfer or "tar")
+        outcome = migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
+                          verify=args.verify, http=http_options(args), confirm=ask_first, on_inventory=inventory_taken,
+                          on_progress=progress_printer(sys.stderr), host=host, transfer=args.transfer or "tar")
+        end_progress(outcome, sys.stderr)
+        return show_outcome(outcome, args.json)
     finally:
         if host is not None:
             host.close()

@@ -1,11 +1,10 @@
-"""`mastowizard migrate`: the inventory, the question, the copy with progress on stderr, the
-verification, and one line per failure (or one JSON document at the end with --json)."""
+"""`mastowizard migrate`: the inventory, the question, the copy with its progress, and the
+verification, returned as a MigrateOutcome for the front door to render; and the inventory's lines."""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from ..net import HttpOptions
 from ..s3.credential import Credential
@@ -13,7 +12,7 @@ from ..s3.policies import PUBLIC_PREFIXES
 from ..settings import Settings
 from .copy import CopyResult, Progress
 from .inventory import Inventory, files, human_bytes, source_dir, take_inventory
-from .job import copy_and_verify
+from .job import CopyReport, copy_and_verify
 from .objects import multipart_threshold
 from .reading import LocalReader
 from .verify import Verification
@@ -49,25 +48,6 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     return lines
 
 
-def _progress_printer(stream) -> Callable[[Progress], None]:
-    tty = stream.isatty()
-    last = [0.0]
-
-    def show(p: Progress) -> None:
-        fps, mbps, eta = p.rates()
-        text = (f"{p.files}/{p.total_files} files, {human_bytes(p.bytes)}/{human_bytes(p.total_bytes)}; "
-                f"copied {p.copied}, skipped {p.skipped}, failed {p.failed}; {fps:.0f} files/s, {mbps:.1f} MB/s"
-                + (f", ETA {eta:.0f}s" if eta is not None else ""))
-        if tty:
-            stream.write("\r\033[K" + text)
-            stream.flush()
-        elif p.seconds - last[0] >= 5 or p.files == p.total_files:
-            last[0] = p.seconds
-            stream.write(text + "\n")
-            stream.flush()
-    return show
-
-
 def _over_ssh(host) -> bool:
     return host is not None and hasattr(host, "start")      # an SshHost; LocalHost streams nothing
 
@@ -99,79 +79,58 @@ def open_tree(source: str, host=None, transfer: str = "tar", spool: bool = True,
         raise
 
 
+@dataclass
+class MigrateOutcome:
+    """What `migrate` did: the inventory it took, then the copy and its verification (a CopyReport,
+    which decides whether it is complete). The front door renders it."""
+
+    inventory: Inventory
+    report: CopyReport
+
+    @property
+    def copy(self) -> CopyResult:
+        return self.report.copy
+
+    @property
+    def verification(self) -> Verification | None:
+        return self.report.verification
+
+    @property
+    def complete(self) -> bool:
+        return self.report.complete
+
+    @property
+    def nothing_to_copy(self) -> bool:
+        """No file on disk: nothing was asked, copied or verified."""
+        return self.inventory.files == 0
+
+    def to_json(self) -> dict:
+        v = self.verification
+        return {"ok": self.complete, **self.copy.to_json(), "inventory": self.inventory.to_json(),
+                "verified": v.to_json() if v is not None else None}
+
+
 def migrate(settings: Settings, writer: Credential, env_file: str, values: Mapping[str, str], *,
-            source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions, as_json: bool,
-            confirm: Callable[[str], None], notes: list[str], out=None, err=None, host=None,
-            transfer: str = "tar") -> int:
-    out, err = out or sys.stdout, err or sys.stderr
+            source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions,
+            confirm: Callable[[str], None], on_inventory: Callable[[Inventory, str], None] | None = None,
+            on_progress: Callable[[Progress], None] | None = None, host=None,
+            transfer: str = "tar") -> MigrateOutcome:
+    """Take the inventory of the media on disk (or on HOST over SSH), copy it and verify it.
+    ON_INVENTORY(inventory, how the files are read) is told what is on disk before CONFIRM(question)
+    is asked (no question on a dry run, nor when there is nothing to copy); ON_PROGRESS(progress)
+    follows the copy. Prints nothing."""
     inv, reader = open_tree(source or source_dir(env_file, values), host, transfer,   # refuses a missing --source
                             large_over=multipart_threshold(settings))
     try:
-        return _migrate(settings, writer, inv, reader, jobs=jobs, dry_run=dry_run, verify=verify, http=http,
-                        as_json=as_json, confirm=confirm, notes=notes, out=out, err=err)
+        if on_inventory is not None:
+            on_inventory(inv, reader.how)
+        if inv.files == 0:
+            return MigrateOutcome(inv, CopyReport(CopyResult()))
+        if not dry_run:
+            confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
+        return MigrateOutcome(inv, copy_and_verify(settings, writer, inv.source, http=http, jobs=jobs,
+                                                   dry_run=dry_run, verify=verify, on_progress=on_progress,
+                                                   inventory=inv, reader=reader))
     finally:
         reader.close()
         inv.close()
-
-
-def _migrate(settings, writer, inv, reader, *, jobs, dry_run, verify, http, as_json, confirm, notes, out, err
-             ) -> int:
-    src = inv.source
-    if not as_json:
-        for n in notes:
-            print(f"note: {n}", file=out)
-        print("\n".join(inventory_lines(inv, settings)), file=out)
-        print(f"files: {reader.how}", file=out)
-    if inv.files == 0:
-        return _finish(out, as_json, inv, CopyResult(), None, ok=True, message="nothing to copy")
-    if not dry_run:
-        confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
-    printer = _progress_printer(err)
-    result, v = copy_and_verify(settings, writer, src, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
-                                on_progress=printer, inventory=inv, reader=reader)
-    if err.isatty():
-        err.write("\n")
-    ok = not result.failed and not result.aborted and (v is None or v.ok)
-    return _finish(out, as_json, inv, result, v, ok)
-
-
-def _finish(out, as_json: bool, inv: Inventory, result: CopyResult, v: Verification | None, ok: bool,
-            message: str = "") -> int:
-    if as_json:
-        doc = {"ok": ok, **result.to_json(), "inventory": inv.to_json(),
-               "verified": v.to_json() if v is not None else None}
-        print(json.dumps(doc, indent=2), file=out)
-        return 0 if ok else 1
-    if message:
-        print(message, file=out)
-        return 0
-    verb = "would copy" if result.dry_run else "copied"
-    print(f"{verb} {result.copied} file(s), skipped {result.skipped} already in the bucket, "
-          f"{len(result.failed)} failed, in {result.seconds:.1f}s", file=out)
-    if result.aborted:
-        print(f"stopped: every upload failed with {result.aborted}", file=out)
-        if "AccessControlListNotSupported" in result.aborted:
-            print("fix: the bucket has ACLs disabled: use --permission policy (S3_PERMISSION empty), or let "
-                  "`mastowizard setup-bucket` enable ACLs", file=out)
-    for f in result.failed[:20]:
-        print(f"FAIL  {f['key']}: {f['error']}", file=out)
-    if len(result.failed) > 20:
-        print(f"      ... and {len(result.failed) - 20} more (--json lists them all)", file=out)
-    if v is not None:
-        print(f"verified: {v.listed} of {inv.files} objects listed with their size"
-              + (f"; {v.public_checked} fetched anonymously through the media host" if v.public_checked else "")
-              + (f"; {v.private_checked} private ones refused" if v.private_checked else ""), file=out)
-        for key in v.missing[:10]:
-            print(f"FAIL  missing from the bucket: {key}", file=out)
-        for key in v.wrong_size[:10]:
-            print(f"FAIL  wrong size in the bucket: {key}", file=out)
-        for bad in v.public_failed[:10]:
-            print(f"FAIL  {bad['url']}: {bad['error']}", file=out)
-        for bad in v.private_exposed[:10]:
-            print(f"FAIL  private file readable: {bad['url']}", file=out)
-    if ok and not result.dry_run:
-        print("every file is in the bucket as Mastodon would have stored it; rerun after the switch to copy "
-              "what was uploaded meanwhile (only new files are copied)", file=out)
-        print(f"the local files stay where they are; once `mastowizard check` is green after the switch: "
-              f"mv {inv.source} {inv.source}.moved (keep it a while), and later remove that", file=out)
-    return 0 if ok else 1
