@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_docs_are_generated_from_the_knowledge_base():
     page = (ROOT / "docs" / "troubleshooting.md").read_text()
-    assert page == knowledge.render_docs(), "run: python -m mastowizard.checklist.knowledge > docs/troubleshooting.md"
+    assert page == knowledge.render_docs(), "run: python3 scripts/generate_docs.py"
     for e in knowledge.ENTRIES:
         assert f'<a id="{e.id}"></a>' in page
 

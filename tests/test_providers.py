@@ -94,7 +94,7 @@ def test_provider_docs_are_generated_from_the_catalog():
 
     from mastowizard.checklist.provider_docs import render
     page = Path(__file__).resolve().parent.parent / "docs" / "providers.md"
-    assert page.read_text() == render(), "run: python -m mastowizard.checklist.provider_docs > docs/providers.md"
+    assert page.read_text() == render(), "run: python3 scripts/generate_docs.py"
 
 
 @pytest.mark.parametrize("provider, extra, expected", [

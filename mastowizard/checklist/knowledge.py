@@ -281,7 +281,7 @@ def match_logs(lines: list[str], source: str) -> list[LogMatch]:
 def render_docs() -> str:
     """docs/troubleshooting.md, generated so that every entry a check links to exists."""
     out = ["# Troubleshooting\n",
-           "Generated from `mastowizard/checklist/knowledge.py` by `python -m mastowizard.checklist.knowledge > docs/troubleshooting.md`.",
+           "Generated from `mastowizard/checklist/knowledge.py` by `python3 scripts/generate_docs.py`.",
            "`mastowizard check` links each failing check here; `mastowizard doctor` also reads the logs of web and",
            "sidekiq (journalctl or `docker compose logs`, over SSH too) and matches them against these entries.",
            "For the bucket probes see [probes.md](probes.md).\n"]
@@ -295,6 +295,3 @@ def render_docs() -> str:
             out.append("Recognised in errors and logs by: " + ", ".join(f"`{p}`" for p in e.patterns) + "\n")
     return "\n".join(out)
 
-
-if __name__ == "__main__":
-    print(render_docs(), end="")

@@ -7,7 +7,7 @@ from ..providers import all_providers
 HEADER = """# Providers
 
 Generated from the catalog (`mastowizard/data/providers.json`) by
-`python -m mastowizard.checklist.provider_docs > docs/providers.md`; `mastowizard providers` lists it too.
+`python3 scripts/generate_docs.py`; `mastowizard providers` lists it too.
 The catalog is a starting point: `mastowizard probe` checks the real bucket, because providers
 change. ACL mode is recommended wherever object ACLs work (see
 [permission-modes.md](permission-modes.md)).
@@ -39,6 +39,3 @@ def render() -> str:
         out.append("Sources: " + "; ".join(p.sources) + "\n")
     return "\n".join(out)
 
-
-if __name__ == "__main__":
-    print(render(), end="")

@@ -40,7 +40,7 @@ class State:
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
     inventory: Inventory | None = None    # the media on disk
-    copies: list = field(default_factory=list)     # (CopyResult, Verification) of every copy of this run, in order
+    copies: list = field(default_factory=list)     # migrate.job.CopyReport of every copy of this run, in order
     written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Authorization | None = None     # waiting for the pasted code
@@ -48,7 +48,7 @@ class State:
 
     @property
     def copied(self):
-        """(CopyResult, Verification) of the last copy of this run, or None."""
+        """The CopyReport (copy, verification) of the last copy of this run, or None."""
         return self.copies[-1] if self.copies else None
 
     def secrets(self) -> list:
