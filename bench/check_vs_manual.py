@@ -63,7 +63,8 @@ def aws_cli() -> str:
     exe = venv / "bin" / "aws"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "awscli"], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "awscli"],
+                       check=True)
     return str(exe)
 
 

@@ -121,7 +121,8 @@ def main() -> int:
     for tool in args.tools.split(","):
         first, again, rss = measure(work, tool, lambda srv, bucket, state, tool=tool: [
             commands(tool, exe, srv, bucket, tree.root, args.jobs, state)])
-        row = {"tool": tool, "first_s": first, "files_per_s": len(tree.files) / first, "mb_per_s": tree.bytes / 1e6 / first,
+        row = {"tool": tool, "first_s": first, "files_per_s": len(tree.files) / first,
+               "mb_per_s": tree.bytes / 1e6 / first,
                "rerun_s": again, "rerun_share": again / first, "peak_rss_mib": rss / 1024}
         rows.append(row)
         print(f"{tool:12} {row['files_per_s']:7.0f} files/s {row['mb_per_s']:6.1f} MB/s  rerun {again:6.2f}s "
@@ -133,7 +134,8 @@ def main() -> int:
         best = max(peers_only, key=lambda r: r["files_per_s"])
         print("\nmastowizard vs each peer (files/s ratio, >1 is faster):")
         for r in peers_only:
-            print(f"  {r['tool']:8} {mw['files_per_s'] / r['files_per_s']:.2f}x   rerun {r['rerun_s'] / max(mw['rerun_s'], 1e-6):.1f}x faster")
+            rerun = r['rerun_s'] / max(mw['rerun_s'], 1e-6)
+            print(f"  {r['tool']:8} {mw['files_per_s'] / r['files_per_s']:.2f}x   rerun {rerun:.1f}x faster")
         print(f"  best peer: {best['tool']}")
     print(json.dumps(rows))
     return 0

@@ -59,7 +59,8 @@ def steps(way: str, exe: dict, srv, bucket: str, system: Path, jobs: int, state:
                   "--yes", "--json"], env)]
     if way == "rclone":
         env.update(RCLONE_CONFIG=str(state / "rclone.conf"),
-                   RCLONE_CONFIG_LAB_TYPE="s3", RCLONE_CONFIG_LAB_PROVIDER="Ceph", RCLONE_CONFIG_LAB_ENDPOINT=srv.endpoint,
+                   RCLONE_CONFIG_LAB_TYPE="s3", RCLONE_CONFIG_LAB_PROVIDER="Ceph",
+                   RCLONE_CONFIG_LAB_ENDPOINT=srv.endpoint,
                    RCLONE_CONFIG_LAB_ACCESS_KEY_ID=srv.writer_access_key,
                    RCLONE_CONFIG_LAB_SECRET_ACCESS_KEY=srv.writer_secret_key, RCLONE_CONFIG_LAB_ACL="public-read",
                    RCLONE_CONFIG_LAB_REGION=srv.region,

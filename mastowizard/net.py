@@ -23,7 +23,7 @@ class Resolve:
     addr: str
 
     @classmethod
-    def parse(cls, text: str) -> "Resolve":
+    def parse(cls, text: str) -> Resolve:
         fix = "write it as HOST:PORT:ADDRESS, e.g. media.example.com:443:127.0.0.1"
         parts = text.split(":", 2)
         if len(parts) != 3 or not parts[0] or not parts[2]:
@@ -55,7 +55,8 @@ class HttpOptions:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def build(cls, resolve: list[str] | None = None, ca_bundle: str | None = None, timeout: float = 10.0) -> "HttpOptions":
+    def build(cls, resolve: list[str] | None = None, ca_bundle: str | None = None,
+              timeout: float = 10.0) -> HttpOptions:
         if ca_bundle:
             if not os.path.isfile(ca_bundle):
                 raise InputError("--ca-bundle", f"{ca_bundle!r} is not a file", "give a PEM file of CA certificates")

@@ -3,8 +3,8 @@ variables Mastodon reads (config/initializers/paperclip.rb), with Mastodon's sem
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from . import validate
@@ -72,7 +72,7 @@ class Settings:
               endpoint: str | None = None, addressing: str | None = None, permission: str | None = None,
               alias_host: str | None = None, protocol: str | None = None, key_prefix: str | None = None,
               access_key_id: str | None = None, secret_access_key: Secret | str | None = None,
-              placeholders: Mapping[str, str] | None = None) -> "Settings":
+              placeholders: Mapping[str, str] | None = None) -> Settings:
         """Validate every field and fill what the provider catalog knows. Raises InputError."""
         prov = get_provider(provider or ("other" if endpoint else "aws"))
         reg = validate.region(region or prov.default_region or "us-east-1")
@@ -110,7 +110,7 @@ class Settings:
             extra_env={k: v for k, v in prov.mastodon_env.items() if k in EXTRA_VARIABLES},
         )
 
-    def with_credentials(self, access_key_id: str, secret_access_key: Secret | str) -> "Settings":
+    def with_credentials(self, access_key_id: str, secret_access_key: Secret | str) -> Settings:
         secret = secret_access_key if isinstance(secret_access_key, Secret) else Secret(
             validate.secret_value(secret_access_key))
         return replace(self, access_key_id=validate.access_key_id(access_key_id), secret_access_key=secret)

@@ -195,7 +195,8 @@ def key_prefix(value: str | None, field: str = "key-prefix") -> str | None:
 def access_key_id(value: str | None, field: str = "AWS_ACCESS_KEY_ID") -> str:
     raw = (value or "").strip()
     if not raw:
-        raise InputError(field, "is not set", f"export {field} (or put it in the env file); never pass keys as arguments")
+        raise InputError(field, "is not set",
+                         f"export {field} (or put it in the env file); never pass keys as arguments")
     if any(c.isspace() for c in raw) or len(raw) > 256:
         raise InputError(field, "has spaces or is too long", "paste the access key id exactly as the provider shows it")
     return raw
@@ -204,8 +205,10 @@ def access_key_id(value: str | None, field: str = "AWS_ACCESS_KEY_ID") -> str:
 def secret_value(value: str | None, field: str = "AWS_SECRET_ACCESS_KEY") -> str:
     raw = value or ""
     if not raw.strip():
-        raise InputError(field, "is not set", f"export {field} (or put it in the env file); never pass keys as arguments")
+        raise InputError(field, "is not set",
+                         f"export {field} (or put it in the env file); never pass keys as arguments")
     if raw != raw.strip() or len(raw) > 512:
         # Never echo the secret itself.
-        raise InputError(field, "has leading or trailing spaces or is too long", "paste the secret exactly as the provider shows it")
+        raise InputError(field, "has leading or trailing spaces or is too long",
+                         "paste the secret exactly as the provider shows it")
     return raw

@@ -74,4 +74,5 @@ def server_info(name: str) -> ServerInfo:
     return _module(name).info()
 
 
-__all__ = ["ServerInfo", "SERVERS", "OTHER_SERVERS", "COMPONENTS", "install", "start", "stop", "is_running", "server_info"]
+__all__ = ["ServerInfo", "SERVERS", "OTHER_SERVERS", "COMPONENTS", "install", "start", "stop", "is_running",
+           "server_info"]

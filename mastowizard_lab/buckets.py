@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import boto3
 from botocore.config import Config
 
@@ -32,10 +34,8 @@ def empty_and_delete_bucket(info: ServerInfo, name: str) -> None:
     except Exception:  # noqa: BLE001 - servers without versioning listing: plain listing
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
             _delete(s3, name, [{"Key": o["Key"]} for o in page.get("Contents", [])])
-    try:
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
         s3.delete_bucket(Bucket=name)
-    except s3.exceptions.NoSuchBucket:
-        pass
 
 
 def _delete(s3, bucket: str, items: list[dict]) -> None:

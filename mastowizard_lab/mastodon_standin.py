@@ -211,7 +211,8 @@ class OAuth:
                          "unknown client, no client authentication included, or unsupported authentication method."}
         if form.get("grant_type") != "authorization_code":
             return 400, {"error": "unsupported_grant_type",
-                         "error_description": "The authorization grant type is not supported by the authorization server."}
+                         "error_description":
+                             "The authorization grant type is not supported by the authorization server."}
         with self.lock:
             grant = self.codes.pop(form.get("code", ""), None)          # a code works once
         bad = {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid, expired, "
@@ -314,7 +315,8 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                     "issuer": base + "/", "authorization_endpoint": base + "/oauth/authorize",
                     "token_endpoint": base + "/oauth/token", "revocation_endpoint": base + "/oauth/revoke",
                     "app_registration_endpoint": base + "/api/v1/apps", "scopes_supported": list(SCOPES),
-                    "response_types_supported": ["code"], "response_modes_supported": ["query", "fragment", "form_post"],
+                    "response_types_supported": ["code"],
+                    "response_modes_supported": ["query", "fragment", "form_post"],
                     "code_challenge_methods_supported": ["S256"],
                     "grant_types_supported": ["authorization_code", "client_credentials"],
                     "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"]})

@@ -6,6 +6,7 @@ secret, so the writer is an IAM user whose keys are checked for real.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -69,10 +70,8 @@ def _writer_keys() -> dict:
     if f.exists():
         return json.loads(f.read_text())
     iam = _admin("iam")
-    try:
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=WRITER_USER)
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
     iam.put_user_policy(UserName=WRITER_USER, PolicyName="s3-all", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))

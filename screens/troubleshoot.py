@@ -62,7 +62,7 @@ class TroubleshootScreen(Screen):
             if self.session.host is None:
                 self.session.connect()
             checks, diagnosis = self.session.doctor()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.show, checks, diagnosis)
@@ -99,7 +99,7 @@ class TroubleshootScreen(Screen):
         """Say exactly what will happen (read in this worker), then run THEN only on `y`."""
         try:
             described = describe()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         lines, gap = described if isinstance(described, tuple) else (described, None)
@@ -112,7 +112,7 @@ class TroubleshootScreen(Screen):
     def rollback(self) -> None:
         try:
             restored = self.session.rollback()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, f"restored from {restored}; restart Mastodon now", "ok")
@@ -131,7 +131,7 @@ class TroubleshootScreen(Screen):
         log = self.query_one("#log", RichLog)
         try:
             report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             self.app.call_from_thread(self.say, wizard_words(e), "error")
             return
         self.app.call_from_thread(self.say, "Mastodon is back and healthy" if report.ok else

@@ -52,7 +52,7 @@ def main() -> int:
     async def walk() -> None:
         async with app.run_test(size=(cols, rows)) as pilot:
             for step in DONE:
-                assert app.screen.STEP == step, (app.screen.STEP, step)
+                assert step == app.screen.STEP, (app.screen.STEP, step)
                 await pilot.pause()
                 await app.workers.wait_for_complete()
                 if step != "summary":                      # its action saves a report: not here

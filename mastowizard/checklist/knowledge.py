@@ -114,7 +114,8 @@ ENTRIES = (
            r"Aws::S3::Errors::BadDigest"), ()),
     Entry("tls", "TLS certificate errors",
           "The media host's or endpoint's certificate is not trusted for that name (self-signed, expired, wrong name).",
-          "Install a valid certificate for the exact host name (Let's Encrypt); test with --ca-bundle before going live.",
+          "Install a valid certificate for the exact host name (Let's Encrypt); test with --ca-bundle before going "
+          "live.",
           (r"CERTIFICATE_VERIFY_FAILED", r"certificate verify failed", r"SSL_connect", r"TLS certificate"),
           ("media_host",)),
     Entry("no-public-read", "403 on media objects",

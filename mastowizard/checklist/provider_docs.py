@@ -18,7 +18,8 @@ def render() -> str:
     out = [HEADER]
     for p in all_providers():
         out.append(f"## {p.name} (`--provider {p.id}`)\n")
-        endpoint = p.endpoint_pattern or ("none: S3_REGION is enough" if p.id == "aws" else "your server's URL (--endpoint)")
+        endpoint = p.endpoint_pattern or ("none: S3_REGION is enough" if p.id == "aws"
+                                          else "your server's URL (--endpoint)")
         rows = [
             ("Endpoint", f"`{endpoint}`" if p.endpoint_pattern else endpoint),
             ("Region (S3_REGION)", p.region_value_note + (f"; known: {', '.join(p.regions)}" if p.regions else "")),

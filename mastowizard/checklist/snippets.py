@@ -45,7 +45,8 @@ def nginx_media_host(settings: Settings, resolver: str | None = None) -> str:
     name = (settings.alias_host or "files.example.com").split(":")[0]
     key_prefix = f"/{settings.key_prefix}" if settings.key_prefix else ""
     dns = resolver or "127.0.0.53"
-    said = "this host's, from /etc/resolv.conf" if resolver else "systemd-resolved's; else the first nameserver in /etc/resolv.conf"
+    said = ("this host's, from /etc/resolv.conf" if resolver
+            else "systemd-resolved's; else the first nameserver in /etc/resolv.conf")
     return f"""# In the http block (a file in /etc/nginx/conf.d/ is inside it); proxy_cache below needs it:
 proxy_cache_path /var/cache/nginx/{CACHE_ZONE} levels=1:2 keys_zone={CACHE_ZONE}:10m max_size=10g inactive=7d use_temp_path=off;
 

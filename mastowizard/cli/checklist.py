@@ -33,8 +33,8 @@ def add_parsers(sub) -> None:
 
 
 def _run_check(args: argparse.Namespace):
-    from ..checklist.runner import run_checks
     from ..checklist.for_instance import checklist_for
+    from ..checklist.runner import run_checks
     host = host_of(args)
     path = env_path(args, host)
     token_text = os.environ.get("MASTODON_ACCESS_TOKEN") or (ask("Access token (write:media, not saved): ", True)

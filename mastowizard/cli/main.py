@@ -78,7 +78,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(error_line("interrupted; nothing was changed"), file=sys.stderr)
         return ExitStatus.INTERRUPTED
-    except Exception as e:
+    except Exception as e:  # one line, never a traceback (MASTOWIZARD_DEBUG=1 shows it)
         if os.environ.get("MASTOWIZARD_DEBUG"):
             raise
         print(error_line(f"internal error: {type(e).__name__}: {scrub(str(e), secrets)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -155,10 +156,8 @@ class LocalHost:
             finally:
                 os.close(dfd)
         except OSError as e:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise explain_os_error(e, path, doing) from None
 
     def close(self) -> None:

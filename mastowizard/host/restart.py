@@ -38,7 +38,7 @@ class Install:
 def _exists(host, path: str) -> bool:
     try:
         return host.exists(path)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an unreadable place is not where Mastodon runs
         return False
 
 
@@ -48,7 +48,7 @@ def locate_env_file(host: Host, default: str) -> str:
     wins over a file at the default place, which may be an old or another install's."""
     try:
         r = host.run(["systemctl", "show", "mastodon-web", "-p", "WorkingDirectory", "--value"], timeout=30)
-    except Exception:
+    except Exception:  # noqa: BLE001 - no systemd here: keep the default and let reading it explain
         return default
     directory = r.stdout.decode().strip()
     if r.ok and directory.startswith("/"):
@@ -107,7 +107,7 @@ def _status(host: Host, install: Install) -> dict[str, str]:
     if install.kind == "systemd":
         r = host.run(["systemctl", "is-active", *install.services], timeout=30)
         states = r.stdout.decode().split()
-        return dict(zip(install.services, states + ["unknown"] * (len(install.services) - len(states))))
+        return dict(zip(install.services, states + ["unknown"] * (len(install.services) - len(states)), strict=False))
     r = host.run(["docker", "compose", "-f", install.compose_file, "ps", "--all", "--format", "json"],
                    root=True, timeout=30)
     found: dict[str, str] = {}

@@ -81,7 +81,7 @@ def parse_target(text: str, config_path: str | None = None) -> SshTarget:
     if os.path.isfile(path):
         try:
             cfg = paramiko.SSHConfig.from_path(path)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a broken config is the operator's to fix
             raise InputError("~/.ssh/config", f"cannot be read: {e}", "fix the file or move it away") from None
     entry = cfg.lookup(host)
     port = m.group("port") or entry.get("port") or "22"
@@ -107,7 +107,8 @@ class _HostKeyPolicy:
 
     def missing_host_key(self, client, hostname, key):
         fp, kind = key.fingerprint, key.get_name()
-        if not (self.accept == fp or (self.accept is None and self.prompt.confirm_host_key(self.target_name, kind, fp))):
+        asked = self.accept is None and self.prompt.confirm_host_key(self.target_name, kind, fp)
+        if not (self.accept == fp or asked):
             raise UnknownHostKey(self.target_name, kind, fp)
         client.get_host_keys().add(hostname, kind, key)
         os.makedirs(os.path.dirname(self.known_hosts) or ".", mode=0o700, exist_ok=True)
@@ -193,7 +194,7 @@ def _socket_error(target: SshTarget, exc: Exception) -> TargetError:
                            "check the host name, the port and the firewall")
     if isinstance(exc, socket.gaierror):
         return TargetError(where, "the host name does not resolve", "check the name, or use its IP address")
-    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) or isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, (paramiko.ssh_exception.NoValidConnectionsError, ConnectionRefusedError)):
         return TargetError(where, "connection refused: nothing listens for SSH there",
                            "check the port (--ssh host:PORT) and that sshd runs")
     return TargetError(where, f"cannot connect: {exc}", "check the host, the port and the network")
@@ -207,7 +208,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
     if os.path.isfile(options.known_hosts):
         try:
             client.load_host_keys(options.known_hosts)
-        except Exception:
+        except Exception:  # noqa: BLE001
             raise InputError("known_hosts", f"{options.known_hosts} cannot be read",
                              "fix or move the file") from None
     client.set_missing_host_key_policy(
@@ -227,7 +228,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
             if k]
     attempts: list[dict] = [{"pkey": k} for k in keys] or [{}]
     last_error: Exception | None = None
-    for i, attempt in enumerate(attempts + [{"password": True}]):
+    for _i, attempt in enumerate(attempts + [{"password": True}]):
         if "password" in attempt:
             password = options.password
             if password is None:
@@ -261,7 +262,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
                 continue
             client.close()
             raise _socket_error(target, e) from None
-        except (OSError, paramiko.SSHException) as e:
+        except OSError as e:
             client.close()
             raise _socket_error(target, e) from None
     client.close()

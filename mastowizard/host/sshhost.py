@@ -4,6 +4,7 @@ argv). The env-file plan, apply and rollback run on it unchanged."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import posixpath
 import shlex
@@ -96,10 +97,7 @@ class SshHost:
 
     # -- the host interface --------------------------------------------------------------
     def user(self) -> tuple[int, str]:
-        if self.sudo_user:
-            r = self._sh("id -u; id -un")
-        else:
-            r = run(self.client, "id -u; id -un", timeout=30)
+        r = self._sh("id -u; id -un") if self.sudo_user else run(self.client, "id -u; id -un", timeout=30)
         uid, name = r.stdout.decode().split()[:2]
         return int(uid), name
 
@@ -217,10 +215,8 @@ class SshHost:
                     sftp.posix_rename(tmp, path)
                 run(self.client, ["sync", "--", directory], timeout=self.timeout)
             except BaseException:
-                try:
+                with contextlib.suppress(Exception):      # the connection may be gone; the next apply cleans up
                     sftp.remove(tmp)
-                except Exception:
-                    pass
                 raise
         except OSError:
             if exclusive and doing == "putting it in place" and self.exists(path):

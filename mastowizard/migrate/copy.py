@@ -16,9 +16,9 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from ..errors import TargetError
 from ..net import HttpOptions
@@ -93,7 +93,7 @@ def key_ranges(settings: Settings, splits: list[str] | None) -> list[tuple[str |
     """(after, until] key ranges that cover every key under S3_KEY_PREFIX, cut at SPLITS (every
     thousandth key of the walk, from the inventory): a page or two each, listed concurrently."""
     cuts = [settings.key(rel) for rel in splits or []]
-    return list(zip([None, *cuts], [*cuts, None]))
+    return list(zip([None, *cuts], [*cuts, None], strict=False))
 
 
 def listing(lister: Putter, settings: Settings, splits: list[str] | None = None, threads: int = 8
@@ -244,7 +244,8 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 # The first uploads (nearly) all failed alike: the bucket or the key is wrong for
                 # every file, so stop instead of failing each of them.
                 probe = max(8, min(2 * jobs, 32))
-                if not result.aborted and len(result.failed) >= 0.9 * probe and progress.copied + progress.failed <= probe:
+                early = progress.copied + progress.failed <= probe
+                if not result.aborted and len(result.failed) >= 0.9 * probe and early:
                     codes = [x["error"].split(" ")[0] for x in result.failed]
                     common = max(set(codes), key=codes.count)
                     if codes.count(common) >= 0.9 * probe:

@@ -7,8 +7,8 @@ listing of the bucket, a file counting as there when its key is listed with its 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from ..errors import InputError, MastowizardError
 from ..net import HttpOptions

@@ -6,13 +6,14 @@ can be merged in one pass."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import stat
 import struct
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
 
 from ..errors import InputError
 from .objects import PRIVATE_FOLDERS, UNKNOWN_TYPE, content_type, private_on_disk
@@ -152,10 +153,8 @@ class Inventory:
 
     def close(self) -> None:
         if self.spool is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self.spool)
-            except OSError:
-                pass
             self.spool = None
 
     @property

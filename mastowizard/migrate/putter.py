@@ -16,7 +16,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from ..net import HttpOptions
@@ -77,7 +77,8 @@ class Putter:
             cafile = http.ca_bundle if http is not None else None
             self._ssl = ssl.create_default_context(cafile=cafile)
         default = 443 if self.target.scheme == "https" else 80
-        self._host_header = self.target.host if self.target.port == default else f"{self.target.host}:{self.target.port}"
+        self._host_header = (self.target.host if self.target.port == default
+                             else f"{self.target.host}:{self.target.port}")
 
     # -- signing ---------------------------------------------------------------------------
     def _signing_key(self, day: str) -> bytes:
@@ -90,7 +91,7 @@ class Putter:
         return k
 
     def _sign(self, method: str, path: str, headers: dict[str, str], payload_hash: str, query: str = "") -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
         headers["x-amz-date"] = amz_date
         headers["x-amz-content-sha256"] = payload_hash
@@ -181,7 +182,8 @@ class Putter:
         query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
         _, data = self._send("GET", self.target.path_prefix + "/", query)
         root = ET.fromstring(data)
-        items = [(c.findtext(f"{_NS}Key"), int(c.findtext(f"{_NS}Size") or 0), (c.findtext(f"{_NS}ETag") or "").strip('"'))
+        items = [(c.findtext(f"{_NS}Key"), int(c.findtext(f"{_NS}Size") or 0),
+                  (c.findtext(f"{_NS}ETag") or "").strip('"'))
                  for c in root.iter(f"{_NS}Contents")]
         truncated = (root.findtext(f"{_NS}IsTruncated") or "").lower() == "true"
         nxt = root.findtext(f"{_NS}NextContinuationToken")

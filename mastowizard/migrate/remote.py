@@ -9,13 +9,12 @@ import io
 import posixpath
 import queue
 import shlex
-import socket
 import tarfile
 import tempfile
 import threading
 import time
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 
 import paramiko
 
@@ -99,7 +98,7 @@ def _parse(raw: bytes, source: str, skipped: Skipped) -> SourceFile | None:
 def _recv(chan, host) -> bytes:
     try:
         return chan.recv(1 << 20)
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise TargetError(host.describe(), "the host stopped answering while listing the media",
                           "check the connection and run again") from None
     except (paramiko.SSHException, OSError, EOFError) as e:
@@ -266,7 +265,7 @@ class TarReader:
                         continue
                     fh = tf.extractfile(member)
                     if member.size > self.large_over:
-                        spool = tempfile.TemporaryFile(prefix="mastowizard-large-")   # unlinked: no leftovers
+                        spool = tempfile.TemporaryFile(prefix="mastowizard-large-")  # noqa: SIM115 - the Body owns it; unlinked
                         while chunk := fh.read(1 << 20):
                             spool.write(chunk)
                         spool.seek(0)
@@ -327,7 +326,7 @@ class SftpReader:
             with sftp.open(path, "rb") as fh:
                 fh.prefetch(f.size)
                 if large:
-                    spool = tempfile.TemporaryFile(prefix="mastowizard-large-")
+                    spool = tempfile.TemporaryFile(prefix="mastowizard-large-")  # noqa: SIM115 - the Body owns it
                     while chunk := fh.read(1 << 20):
                         spool.write(chunk)
                     size = spool.tell()

@@ -27,7 +27,8 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     for reason, n in inv.skipped.counts.items():
         lines.append(f"  not copied: {n} ({reason}), e.g. {', '.join(inv.skipped.examples[reason])}")
     if inv.unknown_types:
-        lines.append(f"  {inv.unknown_types} file(s) of a type Mastodon does not write: stored as application/octet-stream")
+        lines.append(f"  {inv.unknown_types} file(s) of a type Mastodon does not write: stored as "
+                     "application/octet-stream")
     cache = inv.folders.get("cache")
     if cache and cache.bytes > inv.bytes / 3:
         lines.append(f"note: cache/ (remote servers' media) is {human_bytes(cache.bytes)} of it: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 
@@ -100,7 +100,7 @@ def _sweep(run: ProbeRun, requests: list[tuple[str, str, bytes | None]],
         except httpx.HTTPError as exc:
             return exc
     answers = concurrently(*[lambda m=m, u=u, b=b: send(m, u, b) for m, u, b in requests])
-    for i, ((method, url, _), r) in enumerate(zip(requests, answers)):
+    for i, ((method, url, _), r) in enumerate(zip(requests, answers, strict=False)):
         label = f"{method} {url}" if method != "GET" else url
         if isinstance(r, httpx.HTTPError):
             seen.append(f"{label} -> {describe_error(r)}")
@@ -211,7 +211,7 @@ def probe_put(run: ProbeRun) -> None:
         done = 200 <= r.status_code < 300 and effect()
         return f"{kind}: {method} {url} -> {r.status_code}" + (" (it took effect)" if done else ""), done
     took, seen = [], []
-    for t, (line, done) in zip(tries, concurrently(*[lambda t=t: attempt(*t) for t in tries])):
+    for t, (line, done) in zip(tries, concurrently(*[lambda t=t: attempt(*t) for t in tries]), strict=False):
         seen.append(line)
         if done:
             took.append((t[0], t[1], t[2]))

@@ -97,6 +97,6 @@ def _find_cap(run: ProbeRun, refused: int) -> int | None:
             run.s3.delete_objects(Bucket=run.settings.bucket, Delete={
                 "Objects": [{"Key": run.key(f"absent-{i}")} for i in range(n)], "Quiet": True})
             return n
-        except Exception:  # noqa: BLE001, S112 - refused too: try fewer
+        except Exception:  # noqa: BLE001 - refused too: try fewer
             continue
     return None

@@ -127,7 +127,8 @@ def explain(exc: Exception, secrets: list | None = None) -> S3Error:
         status = meta.get("HTTPStatusCode")
         code = str(err.get("Code") or status or "Error")
         # HEAD responses have no body: name the status the way S3 would.
-        code = {"403": "AccessDenied", "404": "NotFound", "301": "PermanentRedirect", "400": "BadRequest"}.get(code, code)
+        code = {"403": "AccessDenied", "404": "NotFound", "301": "PermanentRedirect",
+                "400": "BadRequest"}.get(code, code)
         message = str(err.get("Message") or "")
         headers = {k.lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
         if "html" in headers.get("content-type", "").lower():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 SEVERITY = ("ok", "low", "medium", "high")
 WRITE_METHODS = {"PUT", "POST", "DELETE", "PATCH"}

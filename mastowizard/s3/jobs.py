@@ -105,7 +105,7 @@ def probe_multipart(run: ProbeRun, client: MastodonClient) -> str | None:
         if upload_id:
             try:
                 run.s3.abort_multipart_upload(Bucket=s.bucket, Key=key, UploadId=upload_id)
-            except Exception:  # noqa: BLE001, S110 - the provider keeps it until its own expiry
+            except Exception:  # noqa: BLE001 - the provider keeps it until its own expiry
                 pass
         ev = {"step": step, "error": e.code, "status": e.status}
         if e.code in NOT_SUPPORTED or e.status in (405, 501):

@@ -26,7 +26,7 @@ def probe_key_scope(run: ProbeRun) -> None:
         names = [b["Name"] for b in run.s3.list_buckets().get("Buckets", [])]
         if len(names) > 1:
             more.append(f"list {len(names)} buckets")
-    except Exception:  # noqa: BLE001, S110 - refused: the key is scoped
+    except Exception:  # noqa: BLE001 - refused: the key is scoped
         pass
     arn = caller_arn(s, run.writer) if s.provider == "aws" and not s.endpoint else None
     writes = run.checks.get("writer.write")

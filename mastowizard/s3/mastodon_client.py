@@ -5,8 +5,8 @@ with Mastodon's defaults. What the jobs checks measure the provider against."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 MIB = 1024 * 1024
 MIN_PART = 5 * MIB                   # the S3 API's smallest part but the last; aws-sdk refuses smaller files
@@ -31,7 +31,7 @@ class MastodonClient:
     batch_delete_limit: int = 1000
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "MastodonClient":
+    def from_env(cls, env: Mapping[str, str]) -> MastodonClient:
         def num(name: str, default: int) -> int:
             return ruby_to_i(env[name]) if name in env else default
         return cls(open_timeout=num("S3_OPEN_TIMEOUT", 5), read_timeout=num("S3_READ_TIMEOUT", 5),

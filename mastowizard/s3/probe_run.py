@@ -7,9 +7,10 @@ import secrets as _random
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -79,7 +80,8 @@ class ProbeRun:
         partition = "000/000/000/000/000/000"
         if kind == "backup":
             return self.settings.key(f"backups/dumps/{partition}/original/mastowizard-probe-{self.token}.zip")
-        return self.settings.key(f"media_attachments/files/{partition}/original/mastowizard-probe-{self.token}-{kind}.png")
+        name = f"mastowizard-probe-{self.token}-{kind}.png"
+        return self.settings.key(f"media_attachments/files/{partition}/original/{name}")
 
     def err(self, exc: Exception) -> S3Error:
         return explain(exc, self.secrets)

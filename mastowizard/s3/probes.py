@@ -6,7 +6,8 @@ Every probe object is removed before `run_probes` returns, whatever happened.
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from collections.abc import Callable
 
 import httpx
 
@@ -144,7 +145,8 @@ def probe_write(run: ProbeRun) -> bool:
                            "check versioning or object lock on the bucket"))
     else:
         run.created.remove(key)
-        run.add(chk.passed(f"wrote, read back and deleted {key}" + (f" with ACL {s.acl}" if s.acl else " without an ACL")))
+        acl = f" with ACL {s.acl}" if s.acl else " without an ACL"
+        run.add(chk.passed(f"wrote, read back and deleted {key}{acl}"))
     return True
 
 
@@ -162,7 +164,8 @@ def probe_acl(run: ProbeRun) -> None:
             if e.code == "AccessControlListNotSupported":
                 detail = "the bucket has ACLs disabled (object ownership BucketOwnerEnforced)"
             elif e.code == "AccessDenied":
-                detail = "a public ACL was refused (Block Public Access BlockPublicAcls, or the writer lacks s3:PutObjectAcl)"
+                detail = ("a public ACL was refused (Block Public Access BlockPublicAcls, or the writer lacks "
+                          "s3:PutObjectAcl)")
             else:
                 detail = f"the provider rejects object ACLs ({e.code})"
                 fix = "use --permission policy: this provider grants public read another way"
@@ -173,10 +176,8 @@ def probe_acl(run: ProbeRun) -> None:
         return
     # Accepted: is it honoured? Anonymous GET straight from the bucket.
     honoured = None
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         honoured = run.get(bucket_url(s, key)).status_code == 200
-    except httpx.HTTPError:
-        pass
     if s.permission == "acl":
         if honoured is False and not _bucket_grants_read(run):
             bpa = run.checks.get("bucket.public_access_block")
@@ -323,7 +324,8 @@ def probe_cors(run: ProbeRun) -> None:
     if rating.severity in ("high", "medium"):
         run.add(chk.failed(rating.summary(), rating.findings[0].fix, **ev))
     elif not rating.allows_public_get:
-        run.add(chk.failed("no rule allows GET from any origin", "add AllowedOrigins *, AllowedMethods GET, HEAD", **ev))
+        run.add(chk.failed("no rule allows GET from any origin", "add AllowedOrigins *, AllowedMethods GET, HEAD",
+                           **ev))
     else:
         run.add(chk.passed("GET and HEAD allowed from any origin; " + rating.summary(), **ev))
 

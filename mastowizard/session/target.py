@@ -50,7 +50,7 @@ class TargetStep(State):
         from ..host.restart import detect
         try:
             return detect(self.host, self.answers.env_file).describe()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - say what is known
             return f"not detected ({e})"
 
     def _media_size(self, live: str) -> int | None:

@@ -37,8 +37,8 @@ class VerifyStep(State):
         return ok
 
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
-        from ..checklist.runner import run_checks
         from ..checklist.for_instance import checklist_for
+        from ..checklist.runner import run_checks
         ctx = checklist_for(self.host, self.answers.env_file, self.instance_url(), self.token, self.http())
         fresh = run_checks(ctx, on_check, only)
         if only is None:
