@@ -1,5 +1,5 @@
-"""Step 3: ACL or bucket policy, with the probe's evidence, the three documents, and an optional admin
-credential (never saved) to apply them."""
+"""The Permission step: ACL or bucket policy, with the probe's evidence, the three documents, and an
+optional admin credential (never saved) to apply them."""
 
 from __future__ import annotations
 

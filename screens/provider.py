@@ -1,5 +1,5 @@
-"""Step 2: the provider (searchable catalog), bucket, region, endpoint, addressing, media host and
-writer credential; Test runs the bucket probes live."""
+"""The Provider step: the provider (searchable catalog), bucket, region, endpoint, addressing, media
+host and writer credential; Test runs the bucket probes live."""
 
 from __future__ import annotations
 

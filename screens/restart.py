@@ -1,4 +1,4 @@
-"""Step 6: restart web, sidekiq and streaming with the output streamed live, then the health wait."""
+"""The Restart step: restart web, sidekiq and streaming with the output streamed live, then the health wait."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Step 6: the env file change as a masked diff, the backup path, and the write on confirmation; or,
-a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOSTS."""
+"""The Review step: the env file change as a masked diff, the backup path, and the write on
+confirmation; or, a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOSTS."""
 
 from __future__ import annotations
 

@@ -95,7 +95,8 @@ class LongText(ScrollableContainer):
 
 
 class StepIndicator(Static):
-    """1 Target › 2 Provider › ... with the current step highlighted."""
+    """Every step by its number and title (from the step table), the current one highlighted and
+    the ones behind it marked."""
 
     DEFAULT_CSS = """
     StepIndicator { height: 1; padding: 0 1; background: $boost; }
