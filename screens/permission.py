@@ -111,12 +111,7 @@ class PermissionScreen(StepScreen):
 
     @on(Button.Pressed, "#save-docs")
     def save_pressed(self) -> None:
-        try:
-            paths = self.session.save_documents()
-        except Exception as e:  # noqa: BLE001
-            self.fail(e)
-            return
-        self.say("saved " + ", ".join(paths), "ok")
+        self.call_engine(self.session.save_documents, lambda paths: self.say("saved " + ", ".join(paths), "ok"))
 
     @on(Button.Pressed, "#apply-bucket")
     def apply_pressed(self) -> None:

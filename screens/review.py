@@ -93,11 +93,9 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        try:
-            lines = self.session.describe_rollback()
-        except Exception as e:  # noqa: BLE001 - one line, never a traceback
-            self.fail(e)
-            return
+        self.call_engine(self.session.describe_rollback, self.confirm_rollback)      # it may read the host
+
+    def confirm_rollback(self, lines: list[str]) -> None:
         self.app.push_screen(ConfirmScreen("Roll back the env file?", lines, "Yes, roll back"),
                              lambda ok: self.call_engine(self.session.rollback, lambda restored: self.say(
                                  f"restored from {restored}", "ok")) if ok else self.say("not rolled back"))
