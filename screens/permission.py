@@ -17,7 +17,6 @@ from textual.widgets import (
     Static,
 )
 
-
 from .base import StepScreen
 from .checktable import CheckList
 from .confirm import ConfirmScreen

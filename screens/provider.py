@@ -52,7 +52,7 @@ class ProviderScreen(StepScreen):
 
     def on_descendant_focus(self, event) -> None:
         """One hint line under the fields, for the field being edited (its variable, what goes in it)."""
-        hint = LABELS.get((event.widget.id or ""))
+        hint = LABELS.get(event.widget.id or "")
         if hint:
             self.query_one("#field-hint", Static).update(hint[1])
 

@@ -34,7 +34,8 @@ class RestartScreen(StepScreen):
 
     def confirm_restart(self, described) -> None:
         self.confirm_switch(described, ("Restart Mastodon?", "Yes, restart"),
-                            ("Restart before the media is copied?", "Restart", "Copy them first"), self.restart_confirmed)
+                            ("Restart before the media is copied?", "Restart", "Copy them first"),
+                            self.restart_confirmed)
 
     def restart_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:

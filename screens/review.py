@@ -66,7 +66,8 @@ class ReviewScreen(StepScreen):
 
     def confirm_write(self, described) -> None:
         self.confirm_switch(described, ("Write the env file?", "Yes, write it"),
-                            ("Switch before the media is copied?", "Write it", "Copy media first"), self.write_confirmed)
+                            ("Switch before the media is copied?", "Write it", "Copy media first"),
+                            self.write_confirmed)
 
     def write_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:

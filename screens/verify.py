@@ -5,7 +5,6 @@ request after the checklist."""
 
 from __future__ import annotations
 
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult

@@ -6,6 +6,5 @@ from screens import steps
 
 def test_every_step_names_its_screen_and_the_screen_its_step():
     for step in steps.STEPS:
-        assert step.screen_class().STEP == step.id
-    assert [steps.index(sid) for sid in steps.ids()] == list(range(len(steps.STEPS)))
-    assert steps.get("target").number == 1
+        assert step.id == step.screen_class().STEP
+    assert all(steps.get(s.id) is s and s.number == i for i, s in enumerate(steps.STEPS, 1))
