@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
 
 from textual.app import App
@@ -10,17 +9,8 @@ from textual.binding import Binding
 
 from mastowizard.session import Session, save_answers
 
+from . import steps
 from .commands import StepCommands
-from .widgets import STEPS
-
-# step -> its screen's class, in screens/STEP.py: it (and what it imports) loads when the wizard reaches it
-SCREENS = {"target": "TargetScreen", "provider": "ProviderScreen", "permission": "PermissionScreen",
-           "mediahost": "MediaHostScreen", "copymedia": "CopyMediaScreen", "review": "ReviewScreen",
-           "restart": "RestartScreen", "verify": "VerifyScreen", "summary": "SummaryScreen"}
-
-
-def screen_class(step: str):
-    return getattr(import_module(f"screens.{step}"), SCREENS[step])
 
 
 class WizardApp(App):
@@ -51,11 +41,11 @@ class WizardApp(App):
     def start(self, step: str = "target") -> None:
         """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the
         target, since the instance must be read (and an SSH host connected) first."""
-        self.step = [s for s, _ in STEPS].index(step)
-        self.push_screen(screen_class(step)())
+        self.step = steps.index(step)
+        self.push_screen(steps.STEPS[self.step].screen_class()())
 
     def goto(self, sid: str) -> None:
-        self.go([s for s, _ in STEPS].index(sid) - self.step)
+        self.go(steps.index(sid) - self.step)
 
     def troubleshoot(self) -> None:
         from .troubleshoot import TroubleshootScreen
@@ -63,14 +53,14 @@ class WizardApp(App):
 
     def go(self, delta: int) -> None:
         new = self.step + delta
-        if not 0 <= new < len(STEPS):
+        if not 0 <= new < len(steps.STEPS):
             return
         self.step = new
-        sid = STEPS[new][0]
-        self.session.answers.step = sid
+        step = steps.STEPS[new]
+        self.session.answers.step = step.id
         if self.save_profile:
             save_answers(self.session.answers)
-        self.switch_screen(screen_class(sid)())
+        self.switch_screen(step.screen_class()())
 
 
 def run(session: Session | None = None) -> None:

@@ -1,5 +1,6 @@
-"""What every step screen shares: the step indicator, Back/Next, an error line, and running engine
-calls in thread workers with their result or error shown, never a traceback."""
+"""What every wizard screen shares (WizardScreen: the steps and Troubleshoot): the session, a status
+line with secrets scrubbed, and engine calls in thread workers with their result or error shown as one
+line, never a traceback. What every step screen adds (StepScreen): the step indicator, Back/Next."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from mastowizard.errors import MastowizardError
 from mastowizard.secrets import scrub
 
 from .widgets import StepIndicator
-
 
 # The engine names a field as the command line does (--ssh, alias-host); the wizard names it as its
 # screens label it, and its buttons where the fix names a command.
@@ -51,7 +51,34 @@ def wizard_words(exc: BaseException) -> str:
     return f"{FIELD_LABELS.get(field, field)}: {exc.message}" + (f" ({fix})" if fix else "")
 
 
-class StepScreen(Screen):
+class WizardScreen(Screen):
+    """A screen over the wizard's session, with a Static #status line to say things on."""
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def say(self, text: str, kind: str = "info") -> None:
+        status = self.query_one("#status", Static)
+        status.set_classes(kind)
+        status.update(Text(scrub(text, self.session.secrets())))
+
+    def fail(self, exc: BaseException) -> None:
+        self.say(wizard_words(exc), "error")
+
+    @work(thread=True, exclusive=True)
+    def call_engine(self, fn, done) -> None:
+        """Run the blocking engine call FN in a thread; hand its result to DONE on the UI thread, or
+        show its error as one line."""
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - shown as one line, never a traceback
+            self.app.call_from_thread(self.fail, e)
+            return
+        self.app.call_from_thread(done, result)
+
+
+class StepScreen(WizardScreen):
     STEP = ""
     MAIN = ""          # the button of the step's main action (ctrl+r)
     BINDINGS = [
@@ -77,17 +104,6 @@ class StepScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(StepIndicator).show(self.STEP)
-
-    @work(thread=True, exclusive=True)
-    def call_engine(self, fn, done) -> None:
-        """Run the blocking engine call FN in a thread; hand its result to DONE on the UI thread, or
-        show its error as one line."""
-        try:
-            result = fn()
-        except Exception as e:  # noqa: BLE001 - shown as one line, never a traceback
-            self.app.call_from_thread(self.fail, e)
-            return
-        self.app.call_from_thread(done, result)
 
     def confirm_switch(self, described, plain: tuple[str, str], risky: tuple[str, str, str], then) -> None:
         """Ask before an action that switches storage, with DESCRIBED = (lines, media gap). Nothing at
@@ -117,18 +133,6 @@ class StepScreen(Screen):
             self.fail(e)
             return False
         return True
-
-    @property
-    def session(self):
-        return self.app.session
-
-    def say(self, text: str, kind: str = "info") -> None:
-        status = self.query_one("#status", Static)
-        status.set_classes(kind)
-        status.update(Text(scrub(text, self.session.secrets())))
-
-    def fail(self, exc: BaseException) -> None:
-        self.say(wizard_words(exc), "error")
 
     # Textual calls message handlers of every class in the MRO: the base uses its own names.
     @on(Button.Pressed, "#next")

@@ -6,17 +6,17 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
-from .widgets import STEPS
+from .steps import STEPS
 
 
 class StepCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for i, (sid, title) in enumerate(STEPS, 1):
-            text = f"Go to step {i}: {title}"
+        for step in STEPS:
+            text = f"Go to step {step.number}: {step.title}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self.app.goto, sid), help="jump to this step")
+                yield Hit(score, matcher.highlight(text), partial(self.app.goto, step.id), help="jump to this step")
         text = "Troubleshoot"
         score = matcher.match(text)
         if score > 0:

@@ -1,7 +1,7 @@
-"""Step 5: the media already on disk: its inventory and what stays private, the offer to shrink the
-remote media cache first (tootctl media remove, run only on a second press), then the copy into the
-bucket with progress (cancellable, resumable) and its verification. Rerun after the restart for the
-final delta."""
+"""The Copy media step: the media already on disk: its inventory and what stays private, the offer to
+shrink the remote media cache first (tootctl media remove, run only on a second press), then the copy
+into the bucket with progress (cancellable, resumable) and its verification. Rerun after the restart for
+the final delta."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Step 4: the public media host (S3_ALIAS_HOST): DNS, TLS and root checks, and the nginx snippets
-for a proxy in front of the bucket and for old /system/ URLs."""
+"""The Media host step: the public media host (S3_ALIAS_HOST): DNS, TLS and root checks, and the nginx
+snippets for a proxy in front of the bucket and for old /system/ URLs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Step 3: ACL or bucket policy, with the probe's evidence, the three documents, and an optional admin
-credential (never saved) to apply them."""
+"""The Permission step: ACL or bucket policy, with the probe's evidence, the three documents, and an
+optional admin credential (never saved) to apply them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from textual.widgets import (
     Select,
     Static,
 )
-
 
 from .base import StepScreen
 from .checktable import CheckList
@@ -111,12 +110,7 @@ class PermissionScreen(StepScreen):
 
     @on(Button.Pressed, "#save-docs")
     def save_pressed(self) -> None:
-        try:
-            paths = self.session.save_documents()
-        except Exception as e:  # noqa: BLE001
-            self.fail(e)
-            return
-        self.say("saved " + ", ".join(paths), "ok")
+        self.call_engine(self.session.save_documents, lambda paths: self.say("saved " + ", ".join(paths), "ok"))
 
     @on(Button.Pressed, "#apply-bucket")
     def apply_pressed(self) -> None:

@@ -1,5 +1,5 @@
-"""Step 2: the provider (searchable catalog), bucket, region, endpoint, addressing, media host and
-writer credential; Test runs the bucket probes live."""
+"""The Provider step: the provider (searchable catalog), bucket, region, endpoint, addressing, media
+host and writer credential; Test runs the bucket probes live."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class ProviderScreen(StepScreen):
 
     def on_descendant_focus(self, event) -> None:
         """One hint line under the fields, for the field being edited (its variable, what goes in it)."""
-        hint = LABELS.get((event.widget.id or ""))
+        hint = LABELS.get(event.widget.id or "")
         if hint:
             self.query_one("#field-hint", Static).update(hint[1])
 

@@ -1,4 +1,4 @@
-"""Step 6: restart web, sidekiq and streaming with the output streamed live, then the health wait."""
+"""The Restart step: restart web, sidekiq and streaming with the output streamed live, then the health wait."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ class RestartScreen(StepScreen):
 
     def confirm_restart(self, described) -> None:
         self.confirm_switch(described, ("Restart Mastodon?", "Yes, restart"),
-                            ("Restart before the media is copied?", "Restart", "Copy them first"), self.restart_confirmed)
+                            ("Restart before the media is copied?", "Restart", "Copy them first"),
+                            self.restart_confirmed)
 
     def restart_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:

@@ -1,5 +1,5 @@
-"""Step 6: the env file change as a masked diff, the backup path, and the write on confirmation; or,
-a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOSTS."""
+"""The Review step: the env file change as a masked diff, the backup path, and the write on
+confirmation; or, a week ahead of the switch, only the new media host announced in EXTRA_MEDIA_HOSTS."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ class ReviewScreen(StepScreen):
 
     def confirm_write(self, described) -> None:
         self.confirm_switch(described, ("Write the env file?", "Yes, write it"),
-                            ("Switch before the media is copied?", "Write it", "Copy media first"), self.write_confirmed)
+                            ("Switch before the media is copied?", "Write it", "Copy media first"),
+                            self.write_confirmed)
 
     def write_confirmed(self, yes: bool | str | None) -> None:
         if yes == ALTERNATIVE:
@@ -93,11 +94,9 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        try:
-            lines = self.session.describe_rollback()
-        except Exception as e:  # noqa: BLE001 - one line, never a traceback
-            self.fail(e)
-            return
+        self.call_engine(self.session.describe_rollback, self.confirm_rollback)      # it may read the host
+
+    def confirm_rollback(self, lines: list[str]) -> None:
         self.app.push_screen(ConfirmScreen("Roll back the env file?", lines, "Yes, roll back"),
                              lambda ok: self.call_engine(self.session.rollback, lambda restored: self.say(
                                  f"restored from {restored}", "ok")) if ok else self.say("not rolled back"))

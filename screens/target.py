@@ -1,4 +1,4 @@
-"""Step 1: where is the instance (this machine or SSH) and its env file; what it uses now."""
+"""The Target step: where is the instance (this machine or SSH) and its env file; what it uses now."""
 
 from __future__ import annotations
 

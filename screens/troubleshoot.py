@@ -1,24 +1,24 @@
 """Troubleshoot: reachable from every step (ctrl+t). Runs the checks and reads the service logs,
-explains cause and fix, and offers rollback (restore the backup) and restart."""
+explains cause and fix, and offers rollback (restore the backup) and restart. Every engine call runs
+in the shared worker (WizardScreen.call_engine), never on the UI thread."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 
-from mastowizard.secrets import scrub
-
-from .base import wizard_words
+from .base import WizardScreen
 from .checktable import CheckList
 from .confirm import ConfirmScreen
 
 
-class TroubleshootScreen(Screen):
+class TroubleshootScreen(WizardScreen):
     BINDINGS = [Binding("escape", "close", "Back to the wizard"), Binding("ctrl+r", "diagnose", "Diagnose")]
 
     def compose(self) -> ComposeResult:
@@ -36,40 +36,31 @@ class TroubleshootScreen(Screen):
         yield Static("", id="status")
         yield Footer()
 
-    @property
-    def session(self):
-        return self.app.session
-
-    def say(self, text: str, kind: str = "info") -> None:
-        status = self.query_one("#status", Static)
-        status.set_classes(kind)
-        status.update(Text(scrub(text, self.session.secrets())))
-
     def action_close(self) -> None:
         self.app.pop_screen()
 
     def action_diagnose(self) -> None:
         self.query_one("#diagnose", Button).press()
 
+    def connected(self) -> None:
+        """Connect to the instance if no step has yet (Troubleshoot is open from the first step on).
+        In the worker, as the engine calls after it."""
+        if self.session.host is None:
+            self.session.connect()
+
     @on(Button.Pressed, "#diagnose")
     def diagnose_pressed(self) -> None:
         self.say("diagnosing ...")
-        self.diagnose()
+        self.call_engine(self.diagnose, lambda result: self.show(*result))
 
-    @work(thread=True, exclusive=True)
-    def diagnose(self) -> None:
-        try:
-            if self.session.host is None:
-                self.session.connect()
-            checks, diagnosis = self.session.doctor()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, wizard_words(e), "error")
-            return
-        self.app.call_from_thread(self.show, checks, diagnosis)
+    def diagnose(self):
+        self.connected()
+        return self.session.doctor()
 
     def show(self, checks, diagnosis) -> None:
+        """CHECKS in the list; DIAGNOSIS (checklist.diagnose.Diagnosis): each finding with where it was
+        seen, cause and fix, then what could not be read."""
         self.query_one("#checks", CheckList).set_checks(checks)
-        """DIAGNOSIS (checklist.diagnose.Diagnosis): each finding with where it was seen, cause and fix."""
         text = Text()
         for f in diagnosis.findings:
             where = f.where + (f", e.g. {f.sample[:120]}" if f.sample else "")
@@ -85,54 +76,40 @@ class TroubleshootScreen(Screen):
         else:
             self.say("nothing wrong found", "ok")
 
-    @on(Button.Pressed, "#rollback")
-    def rollback_pressed(self) -> None:
-        self.confirm("Roll back the env file?", self.session_rollback_lines, "Yes, roll back", self.rollback)
-
-    def session_rollback_lines(self) -> list[str]:
-        if self.session.host is None:
-            self.session.connect()
-        return self.session.describe_rollback()
-
-    @work(thread=True, exclusive=True)
-    def confirm(self, title: str, describe, yes: str, then) -> None:
-        """Say exactly what will happen (read in this worker), then run THEN only on `y`."""
-        try:
-            described = describe()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, wizard_words(e), "error")
-            return
+    def confirm(self, title: str, yes: str, then, described) -> None:
+        """Say exactly what will happen (DESCRIBED, read in the worker: lines, or lines and the media
+        gap), then run THEN only on `y`."""
         lines, gap = described if isinstance(described, tuple) else (described, None)
         risky = gap is not None and not gap.safe
         screen = ConfirmScreen(title, lines, yes, typed=gap.token if risky else None)
-        self.app.call_from_thread(self.app.push_screen, screen,
-                                  lambda ok: then() if ok is True else self.say("nothing was done"))
+        self.app.push_screen(screen, lambda ok: then() if ok is True else self.say("nothing was done"))
 
-    @work(thread=True, exclusive=True)
+    @on(Button.Pressed, "#rollback")
+    def rollback_pressed(self) -> None:
+        self.call_engine(self.rollback_lines, partial(self.confirm, "Roll back the env file?", "Yes, roll back",
+                                                      self.rollback))
+
+    def rollback_lines(self) -> list[str]:
+        self.connected()
+        return self.session.describe_rollback()
+
     def rollback(self) -> None:
-        try:
-            restored = self.session.rollback()
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, wizard_words(e), "error")
-            return
-        self.app.call_from_thread(self.say, f"restored from {restored}; restart Mastodon now", "ok")
+        self.call_engine(self.session.rollback,
+                         lambda restored: self.say(f"restored from {restored}; restart Mastodon now", "ok"))
 
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
-        self.confirm("Restart Mastodon?", self.session_restart_lines, "Yes, restart", self.restart)
+        self.call_engine(self.restart_lines, partial(self.confirm, "Restart Mastodon?", "Yes, restart", self.restart))
 
-    def session_restart_lines(self):
-        if self.session.host is None:
-            self.session.connect()
+    def restart_lines(self):
+        self.connected()
         return self.session.describe_restart()
 
-    @work(thread=True, exclusive=True)
     def restart(self) -> None:
         log = self.query_one("#log", RichLog)
-        try:
-            report = self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line))
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.say, wizard_words(e), "error")
-            return
-        self.app.call_from_thread(self.say, "Mastodon is back and healthy" if report.ok else
-                                  "a service did not come back", "ok" if report.ok else "error")
+        self.call_engine(lambda: self.session.restart(on_line=lambda line: self.app.call_from_thread(log.write, line)),
+                         self.restarted)
+
+    def restarted(self, report) -> None:
+        self.say("Mastodon is back and healthy" if report.ok else "a service did not come back",
+                 "ok" if report.ok else "error")

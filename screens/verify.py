@@ -1,10 +1,9 @@
-"""Step 8: the live checklist. Each row turns from running to pass, warn or fail; selecting one shows
-its evidence and fix. The access token is got here the OAuth way (Get a token: authorize in the
-browser, paste the code) or pasted by hand; it lives in memory only, and one got here is revoked
-on request after the checklist."""
+"""The Verify step: the live checklist. Each row turns from running to pass, warn or fail; selecting one
+shows its evidence and fix. The access token is got here the OAuth way (Get a token: authorize in the
+browser, paste the code) or pasted by hand; it lives in memory only, and one got here is revoked on
+request after the checklist."""
 
 from __future__ import annotations
-
 
 from rich.text import Text
 from textual import on

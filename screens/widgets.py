@@ -8,9 +8,8 @@ from textual.containers import Horizontal, ScrollableContainer
 from textual.widget import Widget
 from textual.widgets import Input, Label, RadioButton, Static
 
-STEPS = [("target", "Target"), ("provider", "Provider"), ("permission", "Permission"), ("mediahost", "Media host"),
-         ("copymedia", "Copy media"), ("review", "Review"),
-         ("restart", "Restart"), ("verify", "Verify"), ("summary", "Summary")]
+from . import steps
+
 MARKS = {"pass": ("✔ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✘ fail", "red"),
          "skip": ("– skip", "dim"), "run": ("… running", "cyan")}
 
@@ -96,7 +95,8 @@ class LongText(ScrollableContainer):
 
 
 class StepIndicator(Static):
-    """1 Target › 2 Provider › ... with the current step highlighted."""
+    """Every step by its number and title (from the step table), the current one highlighted and
+    the ones behind it marked."""
 
     DEFAULT_CSS = """
     StepIndicator { height: 1; padding: 0 1; background: $boost; }
@@ -113,15 +113,16 @@ class StepIndicator(Static):
 
     def render_steps(self) -> None:
         """Every step by name when they fit; else the others by number only (80 columns)."""
-        full = sum(len(f"✓{i} {t}") for i, (_, t) in enumerate(STEPS, 1)) + 3 * (len(STEPS) - 1)
+        full = sum(len(f"✓{s.number} {s.title}") for s in steps.STEPS) + 3 * (len(steps.STEPS) - 1)
         wide = self.size.width >= full or self.size.width == 0
         text = Text()
-        ids = [sid for sid, _ in STEPS]
-        at = ids.index(self.current) if self.current in ids else -1
-        for i, (sid, title) in enumerate(STEPS, 1):
-            if i > 1:
+        at = next((i for i, s in enumerate(steps.STEPS) if s.id == self.current), -1)
+        for i, step in enumerate(steps.STEPS):
+            if i > 0:
                 text.append(" › ", style="dim")
-            here = sid == self.current
-            done = "✓" if i - 1 < at else ""          # the steps behind: marked, not only coloured
-            text.append(f"{done}{i} {title}" if wide or here else f"{done}{i}", style="bold reverse" if here else "")
+            here = step.id == self.current
+            done = "✓" if i < at else ""          # the steps behind: marked, not only coloured
+            n = step.number
+            text.append(f"{done}{n} {step.title}" if wide or here else f"{done}{n}",
+                        style="bold reverse" if here else "")
         self.update(text)

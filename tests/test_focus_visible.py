@@ -7,9 +7,8 @@ import asyncio
 import pytest
 
 from mastowizard.session import Answers, Session
+from screens import steps
 from screens.app import WizardApp
-
-STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review", "restart", "verify", "summary"]
 
 
 class OneScreen(WizardApp):
@@ -55,7 +54,7 @@ async def invisible_focusables(app, pilot) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-@pytest.mark.parametrize("step", [*STEPS, "troubleshoot", "confirm"])
+@pytest.mark.parametrize("step", [*steps.ids(), "troubleshoot", "confirm"])
 def test_every_focusable_control_is_visible_when_focused(step, size, tmp_path):
     app = OneScreen(step, str(tmp_path / "live" / ".env.production"))   # no such file: nothing real is read
 

@@ -4,7 +4,7 @@ source checkout)."""
 
 import json
 
-from helpers import AtStep, drive, status
+from helpers import AtStep, drive, settle, status
 
 from mastowizard.session import Answers, Session
 
@@ -17,7 +17,7 @@ def test_the_bucket_documents_are_saved_in_one_clear_place(tmp_path, monkeypatch
 
     async def steps(app, pilot):
         app.screen.query_one("#save-docs").press()
-        await pilot.pause()
+        await settle(app, pilot)                 # saved in a worker, as every file the wizard writes
         return status(app)
     said = drive(AtStep("permission", session), steps)
     where = tmp_path / "home" / "mastowizard"

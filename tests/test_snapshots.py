@@ -4,6 +4,7 @@ dark and the light theme. Regenerate deliberately: pytest tests/test_snapshots.p
 import pytest
 
 from mastowizard.session import Answers, Session
+from screens import steps
 from screens.app import WizardApp
 
 # the env file is one no machine has: a Mastodon host's own /home/mastodon/live/.env.production is never read
@@ -24,12 +25,9 @@ class OneScreen(WizardApp):
         super().start(self.start_step)
 
 
-STEPS = ["target", "provider", "permission", "mediahost", "copymedia", "review", "restart", "verify", "summary"]
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("theme", ["textual-dark", "textual-light"], ids=["dark", "light"])
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", steps.ids())
 def test_every_step_in_both_themes_and_sizes(snap_compare, step, theme, size):
     assert snap_compare(OneScreen(step, theme), terminal_size=size)
 
