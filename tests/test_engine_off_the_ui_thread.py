@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from helpers import AtStep, drive, settle, status
 
+from mastowizard.checklist.diagnose import Diagnosis
 from mastowizard.session import Answers, Session
 
 
@@ -28,7 +29,7 @@ class Noting(Session):
 
     def doctor(self, on_check=None):
         self.note("doctor")
-        return [], []
+        return [], Diagnosis()
 
     def make_plan(self, announce: bool = False):
         self.note("make_plan")
