@@ -14,7 +14,7 @@ class CopyMediaStep(State):
         """public/system of the instance (PAPERCLIP_ROOT_PATH honoured), on the host the wizard reads."""
         from ..migrate.inventory import source_dir
         if self.host is None:
-            raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
+            raise InputError("target", "the instance is not read yet", "run the Target step first")
         return source_dir(self.answers.env_file, self.env.doc.values() if self.env else {})
 
     def media_transfer(self) -> str:
@@ -55,7 +55,7 @@ class CopyMediaStep(State):
         from ..migrate.prune import check_days, prune_command
         days = check_days(days, "days (remote media cache)")
         if self.host is None:
-            raise InputError("target", "the instance is not read yet", "run step 1, Target, first")
+            raise InputError("target", "the instance is not read yet", "run the Target step first")
         install = detect(self.host, self.answers.env_file)
         cmd = prune_command(self.host, install, self.answers.env_file, days)
         cache = self.inventory.folders.get("cache") if self.inventory is not None else None
