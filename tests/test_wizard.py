@@ -10,7 +10,7 @@ import pwd
 import re
 
 import pytest
-from test_token import authorize, works
+from oauth_browser import authorize, works
 from textual.widgets import Input, OptionList, RadioButton, Select, Static
 
 import mastowizard_lab as lab
