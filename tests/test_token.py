@@ -2,15 +2,13 @@
 consent form, the OOB code page, token with PKCE, revoke, the well-known document), with
 mastowizard's engine, its `token` command and Mastodon.py, a real client."""
 
-import html
 import os
 import re
 import subprocess
 import sys
-from urllib.parse import urlencode
 
-import httpx
 import pytest
+from oauth_browser import authorize, works
 
 from mastowizard.errors import InputError
 from mastowizard.instance import oauth
@@ -28,26 +26,6 @@ def instance(tmp_path):
     run = lab_mastodon.start(env, PORT, tmp_path / "state", {}, base_url=f"http://127.0.0.1:{PORT}")
     yield run.url
     run.stop()
-
-
-def authorize(url: str, untick: tuple[str, ...] = ()) -> str:
-    """What the operator does in the browser: the consent form (boxes ticked), Authorize, the code."""
-    with httpx.Client() as c:
-        page = c.get(url)
-        assert page.status_code == 200, page.text
-        fields = [(k, html.unescape(v)) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
-                                                             page.text)]
-        boxes = re.findall(r'name="scope\[\]" value="([^"]+)"', page.text)
-        assert boxes == ["write:media"]                   # asked for write:media only
-        data = fields + [("scope[]", s) for s in boxes if s not in untick]
-        done = c.post(url.split("/oauth/")[0] + "/oauth/authorize", content=urlencode(data),
-                      headers={"Content-Type": "application/x-www-form-urlencoded"})
-        return re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', done.text)[1]
-
-
-def works(instance: str, token: str) -> int:
-    return httpx.get(instance + "/api/v1/apps/verify_credentials", headers={"Authorization": f"Bearer {token}"}
-                     ).status_code
 
 
 def test_the_flow_with_pkce_gives_a_write_media_token_and_revokes_it(instance):
