@@ -182,6 +182,16 @@ def test_hanging_command_is_stopped(known_hosts):
     c.close()
 
 
+def test_output_sent_after_the_exit_status_is_kept_whole(known_hosts):
+    """sshd sends a command's exit status when its process ends, and the output still in its pipes
+    after it (here a child writes on after the shell has exited): a read ends at the channel's EOF,
+    never at the exit status, or a `sudo cat` of a file comes back cut short."""
+    c = connect(parse_target(MASTODON), opts(known_hosts))
+    r = run(c, "sh -c '(sleep 0.5; head -c 1000000 /dev/zero; echo end) & exit 0'", timeout=60)
+    assert r.ok and len(r.stdout) == 1000004 and r.stdout.endswith(b"end\n"), (r.status, len(r.stdout))
+    c.close()
+
+
 def test_flooding_command_streams_with_bounded_memory(known_hosts):
     c = connect(parse_target(MASTODON), opts(known_hosts))
     count = [0]

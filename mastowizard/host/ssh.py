@@ -331,10 +331,14 @@ def run(client: paramiko.SSHClient, argv: list[str] | str, *, stdin: bytes | Non
             while chan.recv_stderr_ready():
                 emit("err", chan.recv_stderr(65536))
                 progressed = True
-            if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+            # the end is the channel's EOF, never the exit status: sshd sends the status when the
+            # process ends, and may send output still in its pipes after it
+            if chan.eof_received and not chan.recv_ready() and not chan.recv_stderr_ready():
                 break
             if chan.closed and not progressed:
                 break
+        while not chan.exit_status_ready() and not chan.closed and time.monotonic() < deadline:
+            chan.status_event.wait(0.2)        # the status may come after the EOF
         status = chan.recv_exit_status() if chan.exit_status_ready() else -1
     except (OSError, EOFError, paramiko.SSHException) as e:
         raise TargetError("ssh", f"the connection was lost while running a command ({e})",
