@@ -36,7 +36,7 @@ class CheckTable(DataTable):
         label, style = MARKS.get(check.status, (check.status, ""))
         row = (Text(label, style=style), check.title, check.detail[:120])
         if check.id in self.rows:
-            for col, value in zip(self.columns, row):
+            for col, value in zip(self.columns, row, strict=True):
                 self.update_cell(check.id, col, value)
         else:
             self.add_row(*row, key=check.id)

@@ -90,7 +90,8 @@ def _number(flag: str, value: str, low: int, high: int) -> int:
     except ValueError:
         n = -1
     if not low <= n <= high:
-        raise InputError(flag, f"{value!r} is not a number from {low} to {high}", f"give {flag} {low if low > 1 else 8000}")
+        raise InputError(flag, f"{value!r} is not a number from {low} to {high}",
+                         f"give {flag} {low if low > 1 else 8000}")
     return n
 
 
@@ -220,7 +221,7 @@ class GuardedServer:
         self.services.discard(service)
         try:
             await asyncio.wait_for(service.stop(), 5)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - it is killed below
+        except (TimeoutError, Exception):  # noqa: BLE001 - it is killed below
             pass
         process = getattr(service, "_process", None)
         if process is not None and process.returncode is None:
@@ -235,7 +236,8 @@ class GuardedServer:
         from aiohttp import web
         statics = Path(textual_serve.__file__).parent / "static"
         app = web.Application(middlewares=[self._middleware()])
-        app.add_routes([web.get("/", self.index), web.get("/state", self.state), web.get("/ws/{secret}", self.websocket),
+        app.add_routes([web.get("/", self.index), web.get("/state", self.state),
+                        web.get("/ws/{secret}", self.websocket),
                         web.static("/static", statics, show_index=False)])
         app.on_shutdown.append(self.on_shutdown)
         return app
@@ -251,7 +253,8 @@ class GuardedServer:
                          "above there (with another local port, change the port in the URL)")
         else:
             lines.append(f"WARNING: {o.host} is reachable from other machines over plain http: anyone who has the URL "
-                         "gets a wizard running as this user, with its files and keys. Prefer 127.0.0.1 and an SSH tunnel.")
+                         "gets a wizard running as this user, with its files and keys. Prefer 127.0.0.1 and an SSH "
+                         "tunnel.")
         return lines
 
     def serve(self) -> None:

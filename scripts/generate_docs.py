@@ -1,7 +1,7 @@
 """Regenerate the docs pages made from the engine's data: docs/troubleshooting.md (the knowledge base
 the checks link to) and docs/providers.md (the provider catalog). Run after changing either:
     python3 scripts/generate_docs.py
-tests/test_knowledge.py and tests/test_providers.py fail while a page is out of date."""
+tests/checklist/test_knowledge.py and tests/core/test_providers.py fail while a page is out of date."""
 
 from __future__ import annotations
 

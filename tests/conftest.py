@@ -100,19 +100,6 @@ def anon_http(lab_info):
         yield c
 
 
-def on(*servers: str):
-    """Run a bucket test only on SERVERS: where what it checks exists (a server's own behaviour), or
-    once where it does not depend on the server. Never generated for the others and skipped."""
-    return pytest.mark.parametrize("s3server", servers, indirect=True)
-
-
-def servers_where(capability: str) -> tuple[str, ...]:
-    """The lab's servers (every bucket test's) that have CAPABILITY."""
-    from mastowizard_lab import ministack, rgw
-    caps = {"rgw": rgw.CAPABILITIES, "ministack": ministack.CAPABILITIES}
-    return tuple(name for name in lab.SERVERS if caps[name].get(capability))
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         names = getattr(item, "fixturenames", ())
