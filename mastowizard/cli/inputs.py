@@ -132,7 +132,7 @@ def host_of(args: argparse.Namespace) -> Host:
 
     def env_secret(name: str) -> Secret | None:
         return Secret(os.environ[name]) if os.environ.get(name) else None
-    return open_host(getattr(args, "ssh", None), ssh_config=getattr(args, "ssh_config", None),
+    return open_host(getattr(args, "ssh", None) or None, ssh_config=getattr(args, "ssh_config", None),
                      known_hosts=getattr(args, "known_hosts", None),
                      accept_host_key=getattr(args, "accept_host_key", None), identity=getattr(args, "identity", None),
                      sudo_user=getattr(args, "sudo_user", None), sudo_password=env_secret("MASTOWIZARD_SUDO_PASSWORD"),

@@ -17,11 +17,11 @@ def open_host(ssh: str | None, *, ssh_config: str | None = None, known_hosts: st
               sudo_password: Secret | None = None, ask_sudo_password: bool = False,
               ssh_password: Secret | None = None, key_passphrase: Secret | None = None,
               prompt: Prompter | None = None) -> Host:
-    """This machine when SSH is empty; else [USER@]HOST[:PORT] over SSH (~/.ssh/config, the agent and
+    """This machine when SSH is None; else [USER@]HOST[:PORT] over SSH (~/.ssh/config, the agent and
     key files honoured), its host key checked against KNOWN_HOSTS (default ~/.ssh/known_hosts), an
     unknown one trusted only on ACCEPT_HOST_KEY or PROMPT's yes. With SUDO_USER the env file is read
     and written as that user; its password is asked from PROMPT when ASK_SUDO_PASSWORD and none is given."""
-    if not ssh:
+    if ssh is None:
         if sudo_user:
             raise InputError("--sudo-user", "only works with --ssh", "run the command as that user locally")
         return LocalHost()
