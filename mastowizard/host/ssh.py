@@ -337,8 +337,12 @@ def run(client: paramiko.SSHClient, argv: list[str] | str, *, stdin: bytes | Non
                 break
             if chan.closed and not progressed:
                 break
-        while not chan.exit_status_ready() and not chan.closed and time.monotonic() < deadline:
-            chan.status_event.wait(0.2)        # the status may come after the EOF
+        while not chan.exit_status_ready() and not chan.closed:
+            if time.monotonic() > deadline:        # the status may come after the EOF, but in time
+                chan.close()
+                raise TargetError("ssh", f"`{command[:60]}` did not finish in {timeout:.0f}s and was stopped",
+                                  "check the host; rerun with a longer timeout if it is only slow")
+            chan.status_event.wait(0.2)
         status = chan.recv_exit_status() if chan.exit_status_ready() else -1
     except (OSError, EOFError, paramiko.SSHException) as e:
         raise TargetError("ssh", f"the connection was lost while running a command ({e})",

@@ -192,6 +192,16 @@ def test_output_sent_after_the_exit_status_is_kept_whole(known_hosts):
     c.close()
 
 
+def test_a_command_that_closes_its_output_but_runs_on_is_stopped_at_its_deadline(known_hosts):
+    """The output's EOF comes at once, the exit status never: the deadline still stops it, and says so."""
+    c = connect(parse_target(MASTODON), opts(known_hosts))
+    with pytest.raises(TargetError) as e:
+        run(c, "sh -c 'exec >&- 2>&-; sleep 30'", timeout=1.5)
+    assert "did not finish" in str(e.value), e.value
+    assert run(c, "echo still-usable").stdout == b"still-usable\n"
+    c.close()
+
+
 def test_flooding_command_streams_with_bounded_memory(known_hosts):
     c = connect(parse_target(MASTODON), opts(known_hosts))
     count = [0]
