@@ -18,14 +18,17 @@ from .old_urls import sample_local_media
 
 
 def checklist_for(host: Host, env_path: str, instance: str | None, token: Secret | None, http: HttpOptions, *,
-                  environ: Mapping[str, str] | None = None, poll_timeout: float = 60.0) -> Context:
+                  env: EnvFile | None = None, environ: Mapping[str, str] | None = None,
+                  poll_timeout: float = 60.0) -> Context:
     """What the checklist runs on: the settings the env file at ENV_PATH on HOST gives (as Mastodon
     reads it), its writer key (or, where the file has none, AWS_ACCESS_KEY_ID and
     AWS_SECRET_ACCESS_KEY from ENVIRON), the instance and its token, and a sample of media on disk.
-    A file that does not store media in S3, or a bad value in it, is said by the checks, not raised."""
-    values = EnvFile.read(host, env_path).doc.values()
+    ENV is the file when the caller has read it already (the CLI reads it before asking for the token);
+    else it is read here. A file that does not store media in S3, that cannot be parsed, or has a bad
+    value is said by the settings check, not raised."""
     settings, error, fix, notes = None, None, "", []
     try:
+        values = (env or EnvFile.read(host, env_path)).doc.values()
         reading = from_env(values)
         notes = list(reading.notes)
         settings = reading.settings

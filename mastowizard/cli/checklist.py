@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from ..env.plan import EnvFile
 from ..errors import InputError
 from ..options import ENV_FILE, HTTP, INSTANCE, JSON, REMOTE, Option, add
 from ..results import report
@@ -35,11 +36,13 @@ def add_parsers(sub) -> None:
 def _run_check(args: argparse.Namespace):
     from ..checklist.for_instance import checklist_for
     from ..checklist.runner import run_checks
+    http = http_options(args)          # a bad --resolve or --ca-bundle is refused before any login or prompt
     host = host_of(args)
     path = env_path(args, host)
+    env = EnvFile.read(host, path)     # and an unreadable env file before the token is asked
     token_text = os.environ.get("MASTODON_ACCESS_TOKEN") or (ask("Access token (write:media, not saved): ", True)
                                                             if args.instance else None)
-    ctx = checklist_for(host, path, args.instance, Secret(token_text) if token_text else None, http_options(args),
+    ctx = checklist_for(host, path, args.instance, Secret(token_text) if token_text else None, http, env=env,
                         environ=os.environ, poll_timeout=args.poll_timeout)
     return run_checks(ctx), host, path
 
