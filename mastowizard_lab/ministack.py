@@ -90,11 +90,9 @@ def info() -> ServerInfo:
 
 
 def start() -> ServerInfo:
-    install()
+    if (up := procs.reuse_or_reset(install, is_running, info, stop)) is not None:
+        return up
     d = root()
-    if is_running():
-        return info()
-    stop()
     d.mkdir(parents=True, exist_ok=True)
     (d / "writer.json").unlink(missing_ok=True)  # state is in memory: a new server has no users
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -139,3 +139,13 @@ def ensure_debian(packages: list[str], binaries: list[str] | None = None) -> Non
     finally:
         if guard:
             policy.unlink(missing_ok=True)
+
+
+def reuse_or_reset(install, is_running, info, stop):
+    """A lab server's start: install it, then the running one's info, or None once what is left of a
+    stopped one is stopped too (the caller then starts it from scratch)."""
+    install()
+    if is_running():
+        return info()
+    stop()
+    return None

@@ -134,11 +134,9 @@ def _create(d: Path) -> None:
 
 
 def start() -> ServerInfo:
-    install()
+    if (up := procs.reuse_or_reset(install, is_running, info, stop)) is not None:
+        return up
     d = root()
-    if is_running():
-        return info()
-    stop()
     # memstore keeps data only while the OSD runs: a stopped lab starts from scratch.
     _create(d)
     conf = ["-c", str(d / "ceph.conf")]

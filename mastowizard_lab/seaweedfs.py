@@ -124,11 +124,9 @@ def command(d: Path | None = None) -> list[str]:
 
 
 def start() -> ServerInfo:
-    install()
+    if (up := procs.reuse_or_reset(install, is_running, info, stop)) is not None:
+        return up
     d = root()
-    if is_running():
-        return info()
-    stop()
     # like the other lab servers, a stopped SeaweedFS starts from scratch
     shutil.rmtree(d, ignore_errors=True)
     (d / "data").mkdir(parents=True)
