@@ -77,6 +77,20 @@ class WizardScreen(Screen):
             return
         self.app.call_from_thread(done, result)
 
+    def confirm_switch(self, described, plain: tuple[str, str], risky: tuple[str, str, str], then) -> None:
+        """Ask before an action that switches storage, with DESCRIBED = (lines, media gap). Nothing at
+        risk: PLAIN (title, yes), `y` is enough. Files not in the bucket: RISKY (title, yes, the safe
+        way), and only the typed count goes ahead. THEN gets True, False or confirm.ALTERNATIVE."""
+        from .confirm import ConfirmScreen
+        lines, gap = described
+        if gap is not None and not gap.safe:
+            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
+                     else "the media on disk could not be compared with the bucket", "error")
+            title, yes, alternative = risky
+            self.app.push_screen(ConfirmScreen(title, lines, yes, typed=gap.token, alternative=alternative), then)
+            return
+        self.app.push_screen(ConfirmScreen(plain[0], lines, plain[1]), then)
+
 
 class StepScreen(WizardScreen):
     STEP = ""
@@ -104,20 +118,6 @@ class StepScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.query_one(StepIndicator).show(self.STEP)
-
-    def confirm_switch(self, described, plain: tuple[str, str], risky: tuple[str, str, str], then) -> None:
-        """Ask before an action that switches storage, with DESCRIBED = (lines, media gap). Nothing at
-        risk: PLAIN (title, yes), `y` is enough. Files not in the bucket: RISKY (title, yes, the safe
-        way), and only the typed count goes ahead. THEN gets True, False or confirm.ALTERNATIVE."""
-        from .confirm import ConfirmScreen
-        lines, gap = described
-        if gap is not None and not gap.safe:
-            self.say(f"{gap.token} file(s) on disk are not in the bucket yet" if gap.known
-                     else "the media on disk could not be compared with the bucket", "error")
-            title, yes, alternative = risky
-            self.app.push_screen(ConfirmScreen(title, lines, yes, typed=gap.token, alternative=alternative), then)
-            return
-        self.app.push_screen(ConfirmScreen(plain[0], lines, plain[1]), then)
 
     def bring_into_view(self, selector: str) -> None:
         """Scroll a step's result to where the eye is, once it is drawn (the form above it may be long)."""

@@ -4,8 +4,6 @@ in the shared worker (WizardScreen.call_engine), never on the UI thread."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -15,7 +13,7 @@ from textual.widgets import Button, Footer, Header, Label, RichLog, Static
 
 from .base import WizardScreen
 from .checktable import CheckList
-from .confirm import ConfirmScreen
+from .confirm import ALTERNATIVE
 
 
 class TroubleshootScreen(WizardScreen):
@@ -76,18 +74,11 @@ class TroubleshootScreen(WizardScreen):
         else:
             self.say("nothing wrong found", "ok")
 
-    def confirm(self, title: str, yes: str, then, described) -> None:
-        """Say exactly what will happen (DESCRIBED, read in the worker: lines, or lines and the media
-        gap), then run THEN only on `y`."""
-        lines, gap = described if isinstance(described, tuple) else (described, None)
-        risky = gap is not None and not gap.safe
-        screen = ConfirmScreen(title, lines, yes, typed=gap.token if risky else None)
-        self.app.push_screen(screen, lambda ok: then() if ok is True else self.say("nothing was done"))
-
     @on(Button.Pressed, "#rollback")
     def rollback_pressed(self) -> None:
-        self.call_engine(self.rollback_lines, partial(self.confirm, "Roll back the env file?", "Yes, roll back",
-                                                      self.rollback))
+        self.call_engine(self.rollback_lines, lambda lines: self.confirm_switch(
+            (lines, None), ("Roll back the env file?", "Yes, roll back"), ("", "", ""),
+            lambda ok: self.rollback() if ok is True else self.say("nothing was done")))
 
     def rollback_lines(self) -> list[str]:
         self.connected()
@@ -99,7 +90,23 @@ class TroubleshootScreen(WizardScreen):
 
     @on(Button.Pressed, "#restart")
     def restart_pressed(self) -> None:
-        self.call_engine(self.restart_lines, partial(self.confirm, "Restart Mastodon?", "Yes, restart", self.restart))
+        self.call_engine(self.restart_lines, lambda described: self.confirm_switch(
+            described, ("Restart Mastodon?", "Yes, restart"),
+            ("Restart before the media is copied?", "Restart", "Copy them first"), self.restart_confirmed))
+
+    def restart_confirmed(self, yes: bool | str | None) -> None:
+        """The safe way first: the media not in the bucket yet is copied (the Restart step's delta)."""
+        if yes == ALTERNATIVE:
+            self.say("copying what is not in the bucket yet ...")
+            self.call_engine(self.session.copy_media, self.copied)
+        elif yes is True:
+            self.restart()
+        else:
+            self.say("nothing was done")
+
+    def copied(self, report) -> None:
+        self.say("every file on disk is in the bucket now: restart when ready" if report.complete
+                 else "the copy is not complete: see the Copy media step", "ok" if report.complete else "error")
 
     def restart_lines(self):
         self.connected()

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from helpers.wizard import AtStep, drive, settle, status
 
 from mastowizard.checklist.diagnose import Diagnosis
+from mastowizard.migrate.gap import MediaGap
 from mastowizard.session import Answers, Session
 
 
@@ -88,3 +89,36 @@ def test_reviews_rollback_reads_what_it_restores_in_a_worker():
         assert "restored from /backup" in status(app), status(app)
     drive(AtStep("review", session), steps)
     assert session.called == {"make_plan": False, "describe_rollback": False, "rollback": False}
+
+
+class MediaMissing(Noting):
+    """A restart that would leave 3 files on disk out of the bucket; the copy that closes the gap."""
+
+    def describe_restart(self):
+        self.note("describe_restart")
+        return ["restart web, sidekiq and streaming"], MediaGap("/live/public/system", "media", files=10, missing=3,
+                                                                 missing_bytes=3000, examples=["a.png"])
+
+    def copy_media(self, on_progress=None, cancel=None):
+        self.note("copy_media")
+        return SimpleNamespace(complete=True)
+
+
+def test_troubleshoots_restart_offers_the_copy_first_when_media_is_missing():
+    """Troubleshoot asks as the Restart step does: the risk first, the count typed to go ahead, the
+    copy of what is missing offered as the safe way (and run in a worker, without restarting)."""
+    session = MediaMissing()
+
+    async def steps(app, pilot):
+        session.ui_thread = threading.get_ident()
+        app.screen.query_one("#restart").press()
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "ConfirmScreen" and app.screen.typed == "3", app.screen
+        await pilot.press("y")                       # `y` is not the count: nothing happens
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen" and "restart" not in session.called
+        app.screen.query_one("#alternative").press()
+        await settle(app, pilot)
+        assert "every file on disk is in the bucket now" in status(app), status(app)
+    drive(AtStep("troubleshoot", session), steps)
+    assert session.called == {"connect": False, "describe_restart": False, "copy_media": False}
