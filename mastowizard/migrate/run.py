@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ..host.local import LocalHost
 from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..s3.policies import PUBLIC_PREFIXES
@@ -49,13 +50,22 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     return lines
 
 
-def _over_ssh(host) -> bool:
-    return host is not None and hasattr(host, "start")      # an SshHost; LocalHost streams nothing
+def over_ssh(host) -> bool:
+    """HOST is another machine (an SshHost), not this one (None or a LocalHost)."""
+    return host is not None and not isinstance(host, LocalHost)
+
+
+def describe_reading(host, transfer: str = "tar") -> str:
+    """How the files' bytes reach this machine from HOST, and what it costs."""
+    if not over_ssh(host):
+        return LocalReader.how
+    from .remote import describe_transfer
+    return describe_transfer(host, transfer)
 
 
 def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
     """The inventory of SOURCE: on this disk, or on HOST (an SshHost) with one find on the host."""
-    if not _over_ssh(host):
+    if not over_ssh(host):
         return take_inventory(source, spool=spool)
     from .remote import remote_walk
     return take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
@@ -63,7 +73,7 @@ def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
 
 def reader_for(source: str, host=None, transfer: str = "tar", large_over: int = 15 * 1024 * 1024):
     """What reads the files' bytes: this disk, or HOST over SSH (one tar stream, or SFTP)."""
-    if not _over_ssh(host):
+    if not over_ssh(host):
         return LocalReader()
     from .remote import open_reader
     return open_reader(host, source, transfer, large_over)

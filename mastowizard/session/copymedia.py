@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import InputError
-from ..host.local import LocalHost
 from .state import State
 
 
@@ -19,10 +18,8 @@ class CopyMediaStep(State):
 
     def media_transfer(self) -> str:
         """How the files reach this machine, and what it costs (said on the Copy media step)."""
-        from ..migrate.remote import describe_transfer
-        if isinstance(self.host, LocalHost):
-            return "files: read from this machine's disk"
-        return "files: " + describe_transfer(self.host, "tar")
+        from ..migrate.run import describe_reading
+        return "files: " + describe_reading(self.host)
 
     def media_inventory(self):
         """What is on disk (files, bytes, private ones per folder), and the lines that explain it."""
