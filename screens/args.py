@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from mastowizard.options import WIZARD, add
+
 if TYPE_CHECKING:        # the launcher reads FLAGS before the wizard starts: nothing heavy at import
     from mastowizard.session import Answers
-
-from mastowizard.options import WIZARD, add
 
 FLAGS = {o.flag for o in WIZARD.options}     # a command line starting with one opens the wizard
 

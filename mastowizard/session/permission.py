@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..results import Check
 from ..secrets import Secret
-from .answers import saved_files_dir
+from .answers import save_text
 from .state import State
 
 if TYPE_CHECKING:
     from ..settings import Settings
+
 
 class PermissionStep(State):
     def documents(self) -> dict:
@@ -23,15 +23,8 @@ class PermissionStep(State):
         """The bucket policy, CORS and writer policy as JSON files to paste into a console, in
         ~/mastowizard/ (or DIRECTORY): absolute paths, never the current directory."""
         from ..s3.policies import to_json
-        directory = os.path.abspath(directory or saved_files_dir())
-        os.makedirs(directory, exist_ok=True)
-        paths = []
-        for name, doc in self.documents().items():
-            path = os.path.join(directory, f"{self.answers.bucket}-{name}.json")
-            with open(path, "w") as f:
-                f.write(to_json(doc) + "\n")
-            paths.append(path)
-        return paths
+        return [save_text(f"{self.answers.bucket}-{name}.json", to_json(doc), directory)
+                for name, doc in self.documents().items()]
 
     def use_admin_key(self, key_id: str, secret: Secret) -> None:
         """The admin key pasted on the Permission step (memory only)."""
