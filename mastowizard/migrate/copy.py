@@ -216,22 +216,28 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
         base_headers["x-amz-storage-class"] = storage_class(settings)
 
     def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
+        """Stores one file and journals it in this worker as soon as the server's answer arrives (not
+        when the main thread settles it later): a kill in between would upload it twice."""
         body = reader.body(f, large=f.size > threshold)
         try:
             if body.file is not None:
-                return _multipart(client(), settings, body, spec, threshold, journal)
-            headers = {**base_headers, "Content-Type": spec.content_type}
-            if spec.acl:
-                headers["x-amz-acl"] = spec.acl
-            return putter.put(spec.key, body.data, headers), len(body.data)
+                etag, sent = _multipart(client(), settings, body, spec, threshold, journal)
+            else:
+                headers = {**base_headers, "Content-Type": spec.content_type}
+                if spec.acl:
+                    headers["x-amz-acl"] = spec.acl
+                etag, sent = putter.put(spec.key, body.data, headers), len(body.data)
         finally:
             body.close()
+        if sent == f.size:   # a file that changed while it was read is uploaded again next run
+            journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
+        return etag, sent
 
     def settle(done) -> None:
         for fut in done:
             f, spec = in_flight.pop(fut)
             try:
-                etag, sent = fut.result()
+                _, sent = fut.result()
             except Exception as e:  # noqa: BLE001 - one failed file is named, the copy goes on
                 progress.failed += 1
                 from ..s3.client import explain
@@ -254,8 +260,6 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 continue
             progress.copied += 1
             progress.copied_bytes += sent
-            if sent == f.size:   # a file that changed while it was read is uploaded again next run
-                journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
         report()
 
     if not dry_run:
