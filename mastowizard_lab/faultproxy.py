@@ -160,10 +160,15 @@ class FaultProxy:
         return None
 
     def _hold(self, req: Request, where: str) -> None:
+        """Until the proxy stops; a held request is not in flight meanwhile."""
         with self.lock:
             self.log.held.append((req.method, f"{req.path}?{req.query}" if req.query else req.path, where))
+            self.in_flight -= 1
             self.changed.notify_all()
-        self.stopping.wait()
+        try:
+            self.stopping.wait()
+        finally:
+            self._busy(+1)
 
     def _serve(self, rfile, wfile) -> None:
         upstream: http.client.HTTPConnection | None = None
@@ -172,23 +177,11 @@ class FaultProxy:
                 req = _read_request(rfile, wfile)
                 if req is None:
                     return
-                rule = self._rule_for(req)
-                if self.latency:
-                    time.sleep(self.latency)
-                if rule is not None and rule.hold == "delay":
-                    time.sleep(rule.seconds)
-                head = req.method == "HEAD"        # the client's method frames the answer, whatever is forwarded
-                if rule is not None and rule.hold == "rewrite":
-                    req = rule.rewrite(req)
-                if rule is not None and rule.hold == "request":
-                    self._hold(req, "request")
-                    return
-                if rule is not None and rule.hold == "answer":
-                    self._answer(req, rule.answer, wfile, rule.code)
-                    continue
+                # in flight from the moment it is read, before any rule is looked at: wait_idle then
+                # also covers a request whose rule was looked up before a test added a new one
                 self._busy(+1)
                 try:
-                    upstream = self._forward(req, rule, upstream, wfile, head)
+                    upstream = self._one(req, upstream, wfile)
                 finally:
                     self._busy(-1)
                 if upstream is False:
@@ -198,6 +191,24 @@ class FaultProxy:
         finally:
             if upstream:
                 upstream.close()
+
+    def _one(self, req: Request, upstream, wfile):
+        """One request through the rules: the upstream connection to keep, or False when held."""
+        rule = self._rule_for(req)
+        if self.latency:
+            time.sleep(self.latency)
+        if rule is not None and rule.hold == "delay":
+            time.sleep(rule.seconds)
+        head = req.method == "HEAD"        # the client's method frames the answer, whatever is forwarded
+        if rule is not None and rule.hold == "rewrite":
+            req = rule.rewrite(req)
+        if rule is not None and rule.hold == "request":
+            self._hold(req, "request")
+            return False
+        if rule is not None and rule.hold == "answer":
+            self._answer(req, rule.answer, wfile, rule.code)
+            return upstream
+        return self._forward(req, rule, upstream, wfile, head)
 
     def _answer(self, req: Request, status: int, wfile, code: str | None = None) -> None:
         """Answer as a busy or incomplete S3 server does (503 SlowDown, 501 NotImplemented), without forwarding."""
@@ -234,11 +245,7 @@ class FaultProxy:
             self.changed.notify_all()
         if rule is not None and rule.hold == "response":
             upstream.close()
-            self._busy(-1)
-            try:
-                self._hold(req, "response")
-            finally:
-                self._busy(+1)
+            self._hold(req, "response")
             return False
         lines = [f"HTTP/1.1 {resp.status} {resp.reason}"]
         dropped = {h.lower() for h in rule.drop} if rule is not None and rule.hold == "drop" else set()

@@ -1,5 +1,5 @@
 """What the media copy's tests share: the bucket prepared for a permission mode (a fixture), its
-settings, the journal's row count read as another process writes it, and AllUsers' grantee URI."""
+settings, the journal's stored keys read as another process writes it, and AllUsers' grantee URI."""
 
 from __future__ import annotations
 
@@ -17,13 +17,18 @@ def settings_for(bucket, permission, prefix=None):
                           alias_host=bucket.media_https_base.split("://")[1], protocol="https", key_prefix=prefix)
 
 
-def journal_rows(state) -> int:
-    """How many files a running copy's journal holds as stored (its committed rows), read as SQLite
-    reads a database another process writes."""
+def journal_keys(state) -> set[str]:
+    """The keys a running copy's journal holds as stored (its committed rows), read as SQLite reads
+    a database another process writes."""
     for path in (state / "mastowizard" / "migrate").glob("*.sqlite"):
         try:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.1) as db:
-                return db.execute("SELECT count(*) FROM stored").fetchone()[0]
+                return {k for (k,) in db.execute("SELECT key FROM stored")}
         except sqlite3.Error:
-            return 0
-    return 0
+            return set()
+    return set()
+
+
+def journal_rows(state) -> int:
+    """How many files a running copy's journal holds as stored."""
+    return len(journal_keys(state))

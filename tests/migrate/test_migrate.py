@@ -12,7 +12,7 @@ import time
 
 import pytest
 from helpers.lab import on, servers_where
-from helpers.migrate import ALL_USERS, journal_rows
+from helpers.migrate import ALL_USERS, journal_keys
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
 from mastowizard_lab.media_tree import make_tree
@@ -136,12 +136,18 @@ def test_a_copy_killed_at_chosen_points_resumes_without_writing_anything_twice(b
             proc = migrate(bucket, lab_info, tree.root, state, "acl", "--jobs", "8", "--endpoint", proxy.endpoint,
                            wait=False)
             proxy.wait_held(held + 1, alive=lambda: proc.poll() is None)
+            # the copy's other workers go on storing files: from now on their PUTs are held too, so
+            # once idle the server stores nothing more and the set of stored keys below is final
+            proxy.rule(single_put, "request")
             proxy.wait_idle()                # every answer the server gave has reached the copy
-            # ... and every object the server stored is in the journal before the kill: awaited
-            want = len(set(stored(proxy)))
+            # ... and every object the server stored is in the journal before the kill: awaited, key
+            # by key (a count would be met early by a completed multipart upload, which is journaled
+            # but is not a single PUT)
+            want = set(stored(proxy))
             deadline = time.monotonic() + 60
-            while journal_rows(state) < want:
-                assert time.monotonic() < deadline, f"journal rows {journal_rows(state)}, {want} stored awaited"
+            while missing := want - journal_keys(state):
+                assert time.monotonic() < deadline, \
+                    f"{len(want)} stored keys awaited in the journal; {len(missing)} missing: {sorted(missing)[:3]}"
                 assert proc.poll() is None, proc.communicate()
                 time.sleep(0.02)
             assert proc.poll() is None, "the copy must still be running when it is killed"
