@@ -38,6 +38,8 @@ def _parts():
                   lambda: procs.ensure_debian(["caddy"], ["caddy"])),
         "chromium": ("Chromium, the browser mode's browser (Debian)",
                      lambda: procs.ensure_debian(["chromium"], ["chromium"])),
+        "rclone": ("rclone, the copy tool admins use instead (Debian): it damages buckets as it does for them",
+                   lambda: procs.ensure_debian(["rclone"], ["rclone"])),
     }
 
 

@@ -27,6 +27,7 @@ RETRYABLE_STATUS = {500, 502, 503, 504, 429}
 RETRY_BUDGET = 60.0        # seconds a request is retried while the server is busy or the connection drops
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
+_ETAG = re.compile(rb"<ETag>(?:&quot;|\")?([0-9a-fA-F-]+)")
 
 
 class PutError(Exception):
@@ -66,6 +67,7 @@ class Putter:
     def __init__(self, settings: Settings, credential: Credential, http: HttpOptions | None = None,
                  timeout: float = 60.0):
         self.target = target_for(settings, http)
+        self.bucket = settings.bucket
         self.region = settings.region
         self.key_id = credential.access_key_id
         self._secret = credential.secret_access_key
@@ -128,18 +130,20 @@ class Putter:
 
     # -- requests ---------------------------------------------------------------------------
     def _send(self, method: str, path: str, query: str = "", body: bytes = b"", headers: dict | None = None,
-              budget: float = RETRY_BUDGET) -> tuple[http.client.HTTPResponse, bytes]:
-        """Sign and send, on this thread's keep-alive connection; a dropped connection, 5xx or 429 is
-        retried with backoff (0.2 s doubling, at most 5 s) for up to BUDGET seconds: a server that is
-        busy for a while slows the copy, it does not fail files. Returns the 200 response and its
-        body; anything else raises PutError."""
+              budget: float = RETRY_BUDGET, signed: bool = True) -> tuple[http.client.HTTPResponse, bytes]:
+        """Sign (unless not SIGNED: as anyone on the internet asks) and send, on this thread's
+        keep-alive connection; a dropped connection, 5xx or 429 is retried with backoff (0.2 s
+        doubling, at most 5 s) for up to BUDGET seconds: a server that is busy for a while slows the
+        copy, it does not fail files. Returns the 200 response and its body; anything else raises
+        PutError."""
         payload_hash = hashlib.sha256(body).hexdigest()
         delay, started, attempt = 0.2, time.monotonic(), 0
         while True:
             h = {"Host": self._host_header, **(headers or {})}
             if body or method == "PUT":
                 h["Content-Length"] = str(len(body))
-            self._sign(method, path, h, payload_hash, query)
+            if signed:
+                self._sign(method, path, h, payload_hash, query)
             try:
                 conn = self._conn(fresh=attempt > 0)
                 conn.request(method, f"{path}?{query}" if query else path, body=body or None, headers=h)
@@ -166,8 +170,39 @@ class Putter:
         the body against Content-MD5, so a cut or corrupted upload is refused, never stored."""
         md5 = hashlib.md5(body)
         h = {"Content-MD5": base64.b64encode(md5.digest()).decode(), **headers}
-        r, _ = self._send("PUT", self.target.path_prefix + "/" + quote(key, safe="/~"), body=body, headers=h)
+        r, _ = self._send("PUT", self.path(key), body=body, headers=h)
         return (r.getheader("ETag") or "").strip('"') or md5.hexdigest()
+
+    def path(self, key: str) -> str:
+        return self.target.path_prefix + "/" + quote(key, safe="/~")
+
+    def head(self, key: str, signed: bool = True) -> dict[str, str] | None:
+        """The object's headers (lowercase names), or None when it is not there. Unsigned: whether
+        anyone may read it (PutError 403 when not)."""
+        try:
+            r, _ = self._send("HEAD", self.path(key), signed=signed, budget=30.0)
+        except PutError as e:
+            if e.status == 404:
+                return None
+            raise
+        return {k.lower(): v for k, v in r.getheaders()}
+
+    def put_acl(self, key: str, acl: str) -> None:
+        """Set the object's canned ACL (PutError NoSuchKey when it is gone)."""
+        self._send("PUT", self.path(key), "acl=", headers={"x-amz-acl": acl})
+
+    def copy_onto_itself(self, key: str, etag: str, headers: dict[str, str]) -> str:
+        """Replace the object's headers (and ACL) by copying it onto itself, only if it is still the
+        object with ETAG (PutError PreconditionFailed when Mastodon replaced it meanwhile). Its new ETag."""
+        h = {"x-amz-copy-source": f"/{quote(self.bucket)}/{quote(key, safe='/~')}",
+             "x-amz-copy-source-if-match": f'"{etag}"', "x-amz-metadata-directive": "REPLACE", **headers}
+        h["x-amz-copy-if-match"] = h["x-amz-copy-source-if-match"]     # the name Ceph RGW reads
+        _, data = self._send("PUT", self.path(key), headers=h)
+        if b"<Error>" in data:      # CopyObject may fail after its 200 has started
+            m = _CODE.search(data)
+            raise PutError(m.group(1).decode(errors="replace") if m else "CopyFailed", 200)
+        m = _ETAG.search(data)
+        return m.group(1).decode() if m else etag
 
     def list_page(self, prefix: str, start_after: str | None = None, token: str | None = None
                   ) -> tuple[list[tuple[str, int, str]], str | None]:
