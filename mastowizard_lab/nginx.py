@@ -120,6 +120,10 @@ http {{
     fastcgi_temp_path {d}/tmp/fastcgi;
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
+    # The workers run as nobody, who cannot enter the lab's home under /root: an answer larger than
+    # the proxy buffers is passed on as it comes instead of spooled to a temporary file (a video
+    # through the media host was cut off at the first spool: "Permission denied" in error.log).
+    proxy_max_temp_file_size 0;
     server_tokens off;
     keepalive_timeout 2s;   # old workers exit soon after a reload
     ssl_certificate {cert};

@@ -88,6 +88,12 @@ def rgw_bucket(lab_info) -> Bucket:
 
 
 @pytest.fixture
+def ministack_bucket(lab_info) -> Bucket:
+    """A bucket on MiniStack, for a second provider beside an RGW bucket (a move between providers)."""
+    yield from _fresh_bucket(_ensure("ministack"))
+
+
+@pytest.fixture
 def seaweed_bucket(lab_info) -> Bucket:
     """A bucket on SeaweedFS, the lab's server that accepts x-amz-acl and silently ignores it."""
     yield from _fresh_bucket(_ensure("seaweedfs"))
@@ -103,7 +109,7 @@ def anon_http(lab_info):
 def pytest_collection_modifyitems(items):
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if {"bucket", "rgw_bucket", "seaweed_bucket", "s3server"} & set(names):
+        if {"bucket", "rgw_bucket", "ministack_bucket", "seaweed_bucket", "s3server"} & set(names):
             item.add_marker(pytest.mark.lab)
 
 

@@ -95,6 +95,47 @@ server {{
 """
 
 
+def nginx_media_host_fallback(new: Settings, old: Settings, resolver: str | None = None) -> str:
+    """The media host during a move between buckets: it keeps its name, asks the new bucket first and
+    the old one when the new one has no such object yet (403 or 404: a stranger may not list, so a
+    missing key is a 403). Nothing answered by the old bucket is cached."""
+    conf = nginx_media_host(new, resolver)
+    old_host, old_prefix = upstream(old)
+    scheme = urlsplit(old.endpoint).scheme if old.endpoint else "https"
+    key_prefix = f"/{old.key_prefix}" if old.key_prefix else ""
+    conf = conf.replace("    proxy_intercept_errors off;\n", "    proxy_intercept_errors on;      # a 403 or 404 from "
+                        "the new bucket asks the old one\n    error_page 403 404 = @old_bucket;\n")
+    fallback = f"""
+  # Until the last copy is done: what the new bucket does not hold yet comes from the old one. Media
+  # made private in the new bucket meanwhile (a suspension) is still served from the old bucket:
+  # remove this block (and error_page above) once `mastowizard migrate --source-env` has run after
+  # the switch.
+  location @old_bucket {{
+    resolver {resolver or "127.0.0.53"} valid=300s;
+    set $old_bucket_host {old_host};
+    proxy_set_header Host $old_bucket_host;
+    proxy_set_header Connection '';
+    proxy_set_header Authorization '';
+    proxy_set_header Cookie '';
+    proxy_hide_header Set-Cookie;
+    proxy_hide_header 'Access-Control-Allow-Origin';
+    proxy_hide_header x-amz-id-2;
+    proxy_hide_header x-amz-request-id;
+    proxy_hide_header x-amz-bucket-region;
+    proxy_ignore_headers Set-Cookie;
+    proxy_pass {scheme}://$old_bucket_host{old_prefix}{key_prefix}$uri;
+    add_header X-Served-From old-bucket always;
+    add_header Cache-Control public;
+    add_header Access-Control-Allow-Origin '*';
+    add_header X-Content-Type-Options nosniff;
+    add_header Content-Security-Policy "default-src 'none'; form-action 'none'";
+  }}
+}}
+"""
+    head, _, _ = conf.rpartition("}\n")
+    return head + fallback
+
+
 def caddy_media_host(settings: Settings) -> str:
     """The same media host for Caddy (certificates by itself): keys only, GET, HEAD and OPTIONS."""
     host, prefix = upstream(settings)

@@ -1,4 +1,5 @@
-"""The media already on disk: `migrate`."""
+"""The media already stored: `migrate` (from disk or from the old bucket) and `media-host` (the proxy in
+front of the bucket, or of two during a move)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,46 @@ def add_parsers(sub) -> None:
         Option("--transfer", "with --ssh, how the files come from the host: one tar stream (default; about 3.8x "
                "SFTP's speed in bench/migrate_ssh.py; reads through --sudo-user) or SFTP sessions",
                kwargs={"choices": ("tar", "sftp")}),
+        Option("--source-env", "copy from the bucket this env file names (e.g. the backup `apply` made), with its "
+               "key, into the env file's bucket; without it, an env file that already uses S3 plus a new --bucket "
+               "(--provider, --endpoint, ...) copies from its bucket into the new one", "FILE"),
+        Option("--private-media", "bucket to bucket: private media attachments stay private (keep: suspended "
+               "accounts' media) or become public (a copy tool made everything private); asked when the old "
+               "bucket is mostly private", kwargs={"choices": ("keep", "public")}),
         REMOTE)
+    add(sub.add_parser("media-host", help="print the nginx server block of the media host (S3_ALIAS_HOST) in front "
+                       "of the bucket; with --fallback, for a move between buckets: the new bucket first, the old "
+                       "one second"),
+        ENV_FILE, SETTINGS,
+        Option("--fallback", "the old bucket (the env file's, or --source-env's) answers what the new one does not "
+               "hold yet", kwargs={"action": "store_true"}),
+        Option("--source-env", "with --fallback: the env file that names the old bucket (e.g. the backup `apply` "
+               "made)", "FILE"),
+        REMOTE)
+
+
+def cmd_media_host(args: argparse.Namespace) -> int:
+    from ..checklist.snippets import nginx_media_host, nginx_media_host_fallback, resolver_of
+    from ..host.local import LocalHost
+    host = host_of(args) if args.ssh else None
+    try:
+        path = env_path(args, host)
+        values = env_values(host, path) if (args.env_file or not flags_given(args)) else {}
+        resolver = resolver_of(host or LocalHost())
+        old = _source_bucket(args, host, values) if args.fallback else None
+    finally:
+        if host is not None:
+            host.close()
+    if args.source_env and not args.fallback:
+        raise InputError("--source-env", "only works with --fallback", "add --fallback, or leave --source-env out")
+    if args.fallback and old is None:
+        raise InputError("--fallback", "needs the old bucket and the new one",
+                         "give the new bucket's flags (--bucket, --provider, ...: the env file names the old one), "
+                         "or --source-env OLD_ENV_FILE")
+    settings, _, _ = load_settings(args, values=values if values else None)
+    print(nginx_media_host_fallback(settings, old, resolver) if old is not None
+          else nginx_media_host(settings, resolver), end="")
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -38,6 +78,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     host = host_of(args) if args.ssh else None
     path = env_path(args, host)
     values = env_values(host, path) if (args.env_file or not flags_given(args)) else {}
+    source = _source_bucket(args, host, values)
+    if source is not None:
+        if host is not None:
+            host.close()
+        return _between_buckets(args, source, values)
     settings, notes, _ = load_settings(args, values=values if values else None)
     writer = writer_credential(settings)
 
@@ -59,4 +104,67 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             host.close()
 
 
-COMMANDS = {"migrate": cmd_migrate}
+def _source_bucket(args: argparse.Namespace, host, values: dict[str, str]):
+    """The old bucket's settings (with its key) when this is a move between buckets, else None:
+    --source-env's bucket, or the env file's own when it already uses S3 and the flags name another."""
+    from ..migrate.from_bucket import place
+    from ..settings import from_env
+    if args.source_env:
+        reading = from_env(env_values(host, args.source_env))
+        if not reading.enabled:
+            raise InputError("--source-env", f"{args.source_env} has no object storage (S3_ENABLED is not true)",
+                             "give the env file that names the old bucket (the backup `apply` made)")
+        return reading.settings
+    if not values or not flags_given(args):
+        return None
+    reading = from_env(values)
+    if not reading.enabled:
+        return None
+    target, _, _ = load_settings(args, values=values)
+    return reading.settings if place(target) != place(reading.settings) else None
+
+
+def _between_buckets(args: argparse.Namespace, source, values: dict[str, str]) -> int:
+    import dataclasses
+
+    from ..migrate.from_bucket import migrate_between, suspect_question
+    from .migrate_report import end_progress, progress_printer, show_inventory, show_outcome
+    if args.source:
+        raise InputError("--source", "is a directory on disk; this copy reads the old bucket",
+                         "leave --source out to copy between buckets")
+    if args.source_env:
+        target, notes, _ = load_settings(args, values=values)
+    else:        # the new place: the flags over the env file, with the new key (never the old bucket's)
+        target, notes, _ = load_settings(args, values=values)
+        target = dataclasses.replace(target, access_key_id=None, secret_access_key=None)
+    source_key = writer_credential(source)
+    target_key = writer_credential(target)
+
+    def inventory_taken(inv, how: str) -> None:
+        if not args.json:
+            show_inventory(inv, how, target, notes)
+
+    def decide(survey) -> str:
+        if not args.json:
+            print("warning: " + suspect_question(survey))
+        if args.yes or args.json or not sys.stdin.isatty():
+            raise InputError("--private-media", "the old bucket is mostly private, and its private media attachments "
+                             "may be suspended accounts' media", "run with --dry-run to see the counts, then give "
+                             "--private-media keep or --private-media public")
+        answer = input("Private media attachments: keep them private, or make them public? [keep/public] ")
+        if answer.strip().lower() not in ("keep", "public"):
+            raise InputError("--private-media", "not chosen; nothing was copied", "answer keep or public")
+        return answer.strip().lower()
+
+    def ask_first(question: str) -> None:
+        confirm(question, args.yes, ("no terminal to ask before copying",
+                                     "look at the inventory (or run with --dry-run), then add --yes"))
+    outcome = migrate_between(source, source_key, target, target_key, http=http_options(args), jobs=args.jobs,
+                              dry_run=args.dry_run, verify=args.verify, private_media=args.private_media,
+                              decide=decide, confirm=ask_first, on_inventory=inventory_taken,
+                              on_progress=progress_printer(sys.stderr))
+    end_progress(outcome, sys.stderr)
+    return show_outcome(outcome, args.json)
+
+
+COMMANDS = {"migrate": cmd_migrate, "media-host": cmd_media_host}

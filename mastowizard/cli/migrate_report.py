@@ -82,7 +82,9 @@ def show_outcome(outcome: MigrateOutcome, as_json: bool) -> ExitStatus:
             print(f"FAIL  {bad['url']}: {bad['error']}")
         for bad in v.private_exposed[:10]:
             print(f"FAIL  private file readable: {bad['url']}")
-    if outcome.complete and not result.dry_run:
+    if outcome.complete and not result.dry_run and outcome.next_steps:
+        print("\n".join(outcome.next_steps))
+    elif outcome.complete and not result.dry_run:
         print("every file is in the bucket as Mastodon would have stored it; rerun after the switch to copy "
               "what was uploaded meanwhile (only new files are copied)")
         print(f"the local files stay where they are; once `mastowizard check` is green after the switch: "

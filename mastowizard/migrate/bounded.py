@@ -4,6 +4,7 @@ flight, results in completion order: memory stays bounded whatever the length of
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
@@ -37,3 +38,26 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], jobs: int, cancel: thr
         finally:
             for fut in in_flight:
                 fut.cancel()
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], jobs: int, name: str = "mastowizard"
+                ) -> Iterator[tuple[T, R | None, BaseException | None]]:
+    """As bounded_map, but in the items' order (a window of 2x JOBS ahead): for a stream that must
+    stay sorted, such as a listing in key order."""
+    window: deque = deque()
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=name) as pool:
+        try:
+            for item in items:
+                window.append((item, pool.submit(fn, item)))
+                if len(window) >= 2 * jobs:
+                    yield _result(*window.popleft())
+            while window:
+                yield _result(*window.popleft())
+        finally:
+            for _, fut in window:
+                fut.cancel()
+
+
+def _result(item, fut: Future):
+    e = fut.exception()
+    return (item, None, e) if e is not None else (item, fut.result(), None)

@@ -179,11 +179,14 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
               jobs: int = 32, dry_run: bool = False, keep_all: bool = False, sample: int = 20,
               on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
               totals: tuple[int, int] | None = None, splits: list[str] | None = None,
-              files: Iterator[SourceFile] | None = None, reader: Reader | None = None) -> CopyResult:
+              files: Iterator[SourceFile] | None = None, reader: Reader | None = None,
+              copy_source: Callable[[SourceFile], tuple[str, str] | None] | None = None) -> CopyResult:
     """Copy SOURCE (public/system) into the bucket. KEEP_ALL keeps every (file, object) for a full
     verification (memory grows with the tree); otherwise a sample is kept. FILES (an inventory's
     replay) saves walking the tree again; it must be in key order, as walk() yields. READER gives the
-    bytes (default: this machine's disk; remote.TarReader for the Mastodon host over SSH)."""
+    bytes (default: this machine's disk; remote.TarReader for the Mastodon host over SSH).
+    COPY_SOURCE(file) names the (bucket, key) on the same endpoint the server copies a file from
+    (CopyObject, headers replaced), or None to upload its bytes."""
     jobs = max(1, min(jobs, 256))
     reader = reader or LocalReader()
     putter = Putter(settings, credential, http)
@@ -218,6 +221,14 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
     def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
         """Stores one file and journals it in this worker as soon as the server's answer arrives (not
         when the main thread settles it later): a kill in between would upload it twice."""
+        source = copy_source(f) if copy_source is not None else None
+        if source is not None:      # another bucket on this endpoint: the server copies, no byte comes here
+            headers = {**base_headers, "Content-Type": spec.content_type}
+            if spec.acl:
+                headers["x-amz-acl"] = spec.acl
+            etag = putter.copy_object(spec.key, *source, headers)
+            journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
+            return etag, f.size
         body = reader.body(f, large=f.size > threshold)
         try:
             if body.file is not None:

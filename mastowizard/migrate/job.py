@@ -35,8 +35,8 @@ class CopyReport(NamedTuple):
 def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http: HttpOptions | None = None,
                     jobs: int = 32, dry_run: bool = False, verify: str = "sample",
                     on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-                    inventory: Inventory | None = None, reader: Reader | None = None
-                    ) -> CopyReport:
+                    inventory: Inventory | None = None, reader: Reader | None = None,
+                    copy_source=None) -> CopyReport:
     """Copy SOURCE, then prove it: every file listed with its size, and VERIFY ("sample", "all" or
     "none") fetched anonymously through the media host. No verification after a dry run, a cancel
     or an abort. With the INVENTORY just taken (spooled), neither walks the tree again."""
@@ -44,7 +44,7 @@ def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http
     result = copy_tree(settings, writer, source, http=http, jobs=jobs, dry_run=dry_run, keep_all=verify == "all",
                        on_progress=on_progress, cancel=cancel, totals=(inv.files, inv.bytes) if inv else None,
                        splits=inv.splits if inv else None, files=inv.replay() if inv else None,
-                       reader=reader)
+                       reader=reader, copy_source=copy_source)
     if dry_run or result.aborted or result.cancelled:
         return CopyReport(result)
     if result.copied or result.failed:

@@ -61,6 +61,30 @@ def target_for(settings: Settings, http: HttpOptions | None = None) -> Target:
     return Target(scheme, host, port, prefix, connect)
 
 
+class Stream:
+    """An object's body being read: read(n) until b"", then close() (the connection too)."""
+
+    def __init__(self, response: http.client.HTTPResponse, conn: http.client.HTTPConnection):
+        self.response, self.conn = response, conn
+
+    def read(self, n: int = -1) -> bytes:
+        """N bytes (fewer only at the end), or the rest."""
+        if n < 0:
+            return self.response.read()
+        parts, left = [], n
+        while left > 0:
+            chunk = self.response.read(left)
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self.response.close()
+        self.conn.close()
+
+
 class Putter:
     """PUT objects from bytes. Thread-safe: each thread keeps its own connection."""
 
@@ -187,6 +211,16 @@ class Putter:
             raise
         return {k.lower(): v for k, v in r.getheaders()}
 
+    def anyone_reads(self, key: str) -> bool | None:
+        """Whether anyone on the internet may read the object (an unsigned HEAD): True or False, or
+        None when it is gone."""
+        try:
+            return self.head(key, signed=False) is not None or None
+        except PutError as e:
+            if e.status in (401, 403):
+                return False
+            raise
+
     def put_acl(self, key: str, acl: str) -> None:
         """Set the object's canned ACL (PutError NoSuchKey when it is gone)."""
         self._send("PUT", self.path(key), "acl=", headers={"x-amz-acl": acl})
@@ -194,15 +228,47 @@ class Putter:
     def copy_onto_itself(self, key: str, etag: str, headers: dict[str, str]) -> str:
         """Replace the object's headers (and ACL) by copying it onto itself, only if it is still the
         object with ETAG (PutError PreconditionFailed when Mastodon replaced it meanwhile). Its new ETag."""
-        h = {"x-amz-copy-source": f"/{quote(self.bucket)}/{quote(key, safe='/~')}",
-             "x-amz-copy-source-if-match": f'"{etag}"', "x-amz-metadata-directive": "REPLACE", **headers}
-        h["x-amz-copy-if-match"] = h["x-amz-copy-source-if-match"]     # the name Ceph RGW reads
+        return self.copy_object(key, self.bucket, key, headers, if_match=etag)
+
+    def copy_object(self, key: str, source_bucket: str, source_key: str, headers: dict[str, str],
+                    if_match: str | None = None) -> str:
+        """CopyObject from SOURCE_BUCKET/SOURCE_KEY (on this endpoint) to KEY with HEADERS replacing the
+        source's (Content-Type, Cache-Control, ACL, storage class; no user metadata). With IF_MATCH,
+        only if the source still has that ETag. The copy's ETag."""
+        h = {"x-amz-copy-source": f"/{quote(source_bucket)}/{quote(source_key, safe='/~')}",
+             "x-amz-metadata-directive": "REPLACE", **headers}
+        if if_match:
+            h["x-amz-copy-source-if-match"] = h["x-amz-copy-if-match"] = f'"{if_match}"'   # the latter: Ceph RGW's name
         _, data = self._send("PUT", self.path(key), headers=h)
         if b"<Error>" in data:      # CopyObject may fail after its 200 has started
             m = _CODE.search(data)
             raise PutError(m.group(1).decode(errors="replace") if m else "CopyFailed", 200)
         m = _ETAG.search(data)
-        return m.group(1).decode() if m else etag
+        if not m:
+            raise PutError("CopyFailed", 200, "no ETag in the answer")
+        return m.group(1).decode()
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes (PutError NoSuchKey when it is gone)."""
+        _, data = self._send("GET", self.path(key))
+        return data
+
+    def open(self, key: str) -> Stream:
+        """The object's bytes as a stream to read in parts, on a connection of its own (closed with
+        the response): a large object never sits in memory whole."""
+        h = {"Host": self._host_header}
+        self._sign("GET", self.path(key), h, hashlib.sha256(b"").hexdigest())
+        t = self.target
+        conn = (http.client.HTTPSConnection(t.connect_host, t.port, timeout=self.timeout, context=self._ssl)
+                if t.scheme == "https" else http.client.HTTPConnection(t.connect_host, t.port, timeout=self.timeout))
+        conn.request("GET", self.path(key), headers=h)
+        r = conn.getresponse()
+        if r.status != 200:
+            data = r.read()
+            conn.close()
+            m = _CODE.search(data or b"")
+            raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
+        return Stream(r, conn)
 
     def list_page(self, prefix: str, start_after: str | None = None, token: str | None = None
                   ) -> tuple[list[tuple[str, int, str]], str | None]:

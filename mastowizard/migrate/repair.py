@@ -143,16 +143,6 @@ class RepairResult:
                 "cancelled": self.cancelled, "aborted": self.aborted}
 
 
-def _anyone_reads(anon: Putter, key: str) -> bool | None:
-    """True/False: anyone can read the object, or not; None: it is gone."""
-    try:
-        return anon.head(key, signed=False) is not None or None
-    except PutError as e:
-        if e.status in (401, 403):
-            return False
-        raise
-
-
 def survey(settings: Settings, writer: Credential, http: HttpOptions | None, rows: SurveyRows, *, headers: bool,
            jobs: int = 32, cancel: threading.Event | None = None,
            on_progress: Callable[[RepairProgress], None] | None = None) -> Plan:
@@ -175,7 +165,7 @@ def survey(settings: Settings, writer: Credential, http: HttpOptions | None, row
 
     def ask(item: tuple[str, str, str]):
         key, rel, _ = item
-        public = _anyone_reads(putter, key)
+        public = putter.anyone_reads(key)
         head = putter.head(key) if headers and public is not None else None
         return public, head
 
@@ -337,7 +327,7 @@ def _apply(settings: Settings, writer: Credential, http: HttpOptions | None, row
             putter.put_acl(key, acl)
         if not settings.acl:
             return "set"
-        readable = _anyone_reads(putter, key)
+        readable = putter.anyone_reads(key)
         want_private = acl == "private" or (acl is None and private)
         if readable and want_private:
             return "exposed"

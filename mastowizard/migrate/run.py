@@ -20,7 +20,8 @@ from .verify import Verification
 
 
 def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
-    lines = [f"media on disk: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
+    where = "media in the old bucket" if inv.source.startswith("s3://") else "media on disk"
+    lines = [f"{where}: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
     for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
         extra = f", {f.private} private" if f.private else ""
         lines.append(f"  {name + '/':24} {f.files:>9} {'file ' if f.files == 1 else 'files'} "
@@ -38,7 +39,7 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     where = f"bucket {settings.bucket}" + (f" under {settings.key_prefix}/" if settings.key_prefix else "")
     if settings.acl:
         lines.append(f"permissions: {where}: public files with ACL {settings.acl}; {inv.private} private file(s) "
-                     "(backups/, imports/, 0600 media of suspended accounts) with ACL private")
+                     "(backups/, imports/, media of suspended accounts) with ACL private")
     else:
         exposed = sum(f.private for name, f in inv.folders.items() if f"{name}/" in PUBLIC_PREFIXES)
         lines.append(f"permissions: {where}: no ACLs (policy mode); backups/ and imports/ stay private "
@@ -97,6 +98,8 @@ class MigrateOutcome:
 
     inventory: Inventory
     report: CopyReport
+    how: str = ""          # how the files were read (this disk, the host over SSH, the old bucket)
+    next_steps: list[str] | None = None     # what to do after a complete copy, when not the disk's usual
 
     @property
     def copy(self) -> CopyResult:
@@ -117,7 +120,8 @@ class MigrateOutcome:
 
     def to_json(self) -> dict:
         v = self.verification
-        return {"ok": self.complete, **self.copy.to_json(), "inventory": self.inventory.to_json(),
+        return {"ok": self.complete, **self.copy.to_json(), "inventory": self.inventory.to_json(), "reading": self.how,
+                "next_steps": self.next_steps or [],
                 "verified": v.to_json() if v is not None else None}
 
 
@@ -136,12 +140,12 @@ def migrate(settings: Settings, writer: Credential, env_file: str, values: Mappi
         if on_inventory is not None:
             on_inventory(inv, reader.how)
         if inv.files == 0:
-            return MigrateOutcome(inv, CopyReport(CopyResult()))
+            return MigrateOutcome(inv, CopyReport(CopyResult()), reader.how)
         if not dry_run:
             confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
         return MigrateOutcome(inv, copy_and_verify(settings, writer, inv.source, http=http, jobs=jobs,
                                                    dry_run=dry_run, verify=verify, on_progress=on_progress,
-                                                   inventory=inv, reader=reader))
+                                                   inventory=inv, reader=reader), reader.how)
     finally:
         reader.close()
         inv.close()

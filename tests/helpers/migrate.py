@@ -43,7 +43,7 @@ def journal_rows(state) -> int:
 def env_file(tmp_path, bucket, permission, endpoint=None):
     srv = bucket.server
     live = tmp_path / "live"
-    live.mkdir(exist_ok=True)
+    live.mkdir(parents=True, exist_ok=True)
     path = live / ".env.production"
     path.write_text(f"LOCAL_DOMAIN=lab.example\nS3_ENABLED=true\nS3_BUCKET={bucket.name}\nS3_REGION={srv.region}\n"
                     f"S3_ENDPOINT={endpoint or srv.endpoint}\nS3_PROTOCOL=https\n"

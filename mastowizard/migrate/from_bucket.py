@@ -1,0 +1,236 @@
+"""Bucket to bucket: the instance's current bucket (its env file's settings, read with its key) is
+the source, and every object ends up in the new bucket as Mastodon would have written it there:
+same key (with the target's S3_KEY_PREFIX), Content-Type from our table, Mastodon's Cache-Control,
+storage class, multipart above the threshold, and the ACL from the source as the bucket shows it.
+
+The source is listed flat and, where it uses ACLs, each object is asked anonymously whether anyone
+can read it: a private attachment stays private (a suspended account's media), backups/ and
+imports/ stay private, and an avatar, emoji or card is public whatever it was (Mastodon never makes
+them private: a private one is a copy tool's doing). A source mostly private is suspect (privacy.py)
+and waits for the operator's choice. Then the copy of copy.py runs with this bucket as its reader:
+a server-side CopyObject when both buckets are on one endpoint and the new key can read the old
+bucket, otherwise each object streamed from a GET into a PUT (never through the disk). It resumes
+from the journal (a source object is known by its ETag) and is verified as a disk copy is."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator
+
+from ..errors import InputError
+from ..net import HttpOptions
+from ..s3.credential import Credential
+from ..settings import Settings
+from .bounded import ordered_map
+from .copy import CopyResult, Progress, listing
+from .inventory import Inventory, Skipped, SourceFile, files, human_bytes, take_inventory
+from .job import CopyReport, copy_and_verify
+from .objects import private_on_disk
+from .privacy import KEEP, PUBLIC, Tally, kind_of
+from .putter import PutError, Putter
+from .reading import Body, SourceError
+from .run import MigrateOutcome
+
+PUBLIC_MODE, PRIVATE_MODE = 0o100644, 0o100600      # how a source object's privacy reaches spec_for
+SERVER_SIDE_LIMIT = 5 * 1024 ** 3                   # CopyObject's limit; larger objects are streamed
+GONE = ("NoSuchKey", "HTTP404")
+
+
+def fingerprint(etag: str) -> int:
+    """A source object's identity for the journal, where a file's mtime goes: its ETag, as 56 bits."""
+    return int.from_bytes(hashlib.blake2b(etag.encode(), digest_size=7).digest(), "big")
+
+
+def place(s: Settings) -> tuple:
+    return (s.endpoint or f"aws:{s.region}", s.bucket, s.key_prefix or "")
+
+
+def label(s: Settings) -> str:
+    return f"s3://{s.bucket}" + (f"/{s.key_prefix}" if s.key_prefix else "") + (f" at {s.endpoint}" if s.endpoint
+                                                                                  else f" ({s.region})")
+
+
+class BucketReader:
+    """The copy's reader for a source bucket: each object's bytes by GET (a large one streamed part
+    by part into the multipart upload)."""
+
+    def __init__(self, source: Settings, credential: Credential, http: HttpOptions | None, server_side: bool):
+        self.source, self.server_side = source, server_side
+        self.putter = Putter(source, credential, http)
+        self.how = (f"copied by the server from {label(source)} (CopyObject, headers replaced): no byte comes "
+                    "through this machine" if server_side else
+                    f"read from {label(source)} and streamed into the new bucket (GET to PUT, never through "
+                    "the disk)")
+
+    def key(self, f: SourceFile) -> str:
+        return self.source.key(f.rel)
+
+    def copy_source(self, f: SourceFile) -> tuple[str, str] | None:
+        return (self.source.bucket, self.key(f)) if self.server_side and f.size < SERVER_SIDE_LIMIT else None
+
+    def request(self, f: SourceFile) -> None:
+        pass
+
+    def body(self, f: SourceFile, large: bool) -> Body:
+        try:
+            if large:
+                return Body(file=self.putter.open(self.key(f)), size=f.size)
+            data = self.putter.get(self.key(f))
+        except PutError as e:
+            if e.code in GONE:
+                raise SourceError("vanished from the old bucket since the inventory (deleted by Mastodon)") from None
+            raise SourceError(f"cannot be read from the old bucket: {e}") from None
+        return Body(data=data, size=len(data))
+
+    def read_all(self, f: SourceFile) -> bytes:
+        return self.putter.get(self.key(f))
+
+    def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.putter.close()
+
+
+@dataclasses.dataclass
+class SourceSurvey:
+    """What the source bucket showed: per kind, how many objects anyone can read; and how many
+    private attachments each top-level folder holds (the ones a PUBLIC choice makes public)."""
+
+    tally: Tally = dataclasses.field(default_factory=Tally)
+    private_attachments: dict[str, int] = dataclasses.field(default_factory=dict)
+    acl_read: bool = True         # False: a policy-mode source, where no object's ACL says anything
+
+
+def walker(source: Settings, credential: Credential, http: HttpOptions | None, survey: SourceSurvey, jobs: int
+           ) -> Callable[[Skipped], Iterator[SourceFile]]:
+    """The source bucket as the inventory's walk: a SourceFile per object in key order, its mode
+    saying whether it must stay private."""
+    putter = Putter(source, credential, http, timeout=30.0)
+    prefix = f"{source.key_prefix}/" if source.key_prefix else ""
+    survey.acl_read = bool(source.acl)
+
+    def ask(item: tuple[str, int, str]) -> bool | None:
+        return putter.anyone_reads(item[0]) if survey.acl_read else True
+
+    def walk(skipped: Skipped) -> Iterator[SourceFile]:
+        objects = ((k, size, etag) for k, size, etag in listing(putter, source) if not k.endswith("/"))
+        for (key, size, etag), public, error in ordered_map(ask, objects, jobs, "mastowizard-source"):
+            rel = key[len(prefix):]
+            if error is not None:
+                skipped.add(f"could not be asked who may read it ({error})", rel)
+                continue
+            if public is None:
+                skipped.add("vanished from the old bucket during the inventory", rel)
+                continue
+            kind = kind_of(rel)
+            survey.tally.add(kind, public)
+            private = kind in ("attachment", "other") and not public
+            if private and kind == "attachment":
+                top = rel.split("/", 1)[0]
+                survey.private_attachments[top] = survey.private_attachments.get(top, 0) + 1
+            yield SourceFile(rel, key, size, fingerprint(etag), PRIVATE_MODE if private else PUBLIC_MODE)
+    return walk
+
+
+class Chosen:
+    """The inventory with private attachments made public (the operator's PUBLIC choice)."""
+
+    def __init__(self, inv: Inventory):
+        self.inv = inv
+
+    def __getattr__(self, name: str):
+        return getattr(self.inv, name)
+
+    def replay(self) -> Iterator[SourceFile]:
+        for f in self.inv.replay():
+            if private_on_disk(f.mode) and kind_of(f.rel) == "attachment":
+                f = dataclasses.replace(f, mode=PUBLIC_MODE)
+            yield f
+
+
+def server_side_possible(source: Settings, target: Settings, target_key: Credential, http: HttpOptions | None,
+                         first: SourceFile | None) -> bool:
+    """Both buckets on one endpoint, and the new key can read the old bucket (a HEAD of its first object)."""
+    if first is None or (source.endpoint or f"aws:{source.region}") != (target.endpoint or f"aws:{target.region}"):
+        return False
+    try:
+        return Putter(source, target_key, http, timeout=15.0).head(source.key(first.rel)) is not None
+    except (PutError, OSError):
+        return False
+
+
+def suspect_question(survey: SourceSurvey) -> str:
+    return ("the old bucket is suspect: " + survey.tally.describe() + ". Mastodon never makes avatars private, and "
+            "a suspension makes only a few attachments private: a copy tool (rclone's default ACL is private) "
+            "probably did this, and its private attachments cannot be told from suspended accounts' media")
+
+
+def after_the_copy(source: Settings, target: Settings) -> list[str]:
+    """What to do once the new bucket holds everything: the switch, the last copy, the old URLs."""
+    lines = [f"every object is in bucket {target.bucket} as Mastodon would have stored it; bucket {source.bucket} "
+             "is unchanged",
+             "next: `mastowizard apply` with the new settings, restart, then copy what Mastodon stored in the old "
+             "bucket meanwhile: `mastowizard migrate --env-file ENV --source-env BACKUP` (BACKUP: the copy of the "
+             "env file `apply` made; only new objects are copied)"]
+    if source.alias_host and source.alias_host == target.alias_host:
+        lines.append(f"the media host {source.alias_host} keeps its name: point it at the new bucket, the old one "
+                     "answering what the new one lacks until the last copy is done (`mastowizard media-host "
+                     "--fallback` with the new settings prints that nginx server block)")
+    elif source.alias_host:
+        lines.append(f"URLs other servers stored name {source.alias_host}: keep it answering (serve the new bucket "
+                     "there too, or redirect it to the new media host)")
+    else:
+        lines.append(f"the old bucket had no S3_ALIAS_HOST: other servers hold URLs naming the old provider "
+                     f"({source.public_url('...')}) forever; keep bucket {source.bucket} readable, or redirect that "
+                     "host, or old posts' media breaks on other servers")
+    return lines
+
+
+def migrate_between(source: Settings, source_key: Credential, target: Settings, target_key: Credential, *,
+                    http: HttpOptions, jobs: int, dry_run: bool, verify: str, private_media: str | None = None,
+                    decide: Callable[[SourceSurvey], str] | None = None, confirm: Callable[[str], None],
+                    on_inventory: Callable[[Inventory, str], None] | None = None,
+                    on_progress: Callable[[Progress], None] | None = None) -> MigrateOutcome:
+    """Copy every object of SOURCE's bucket into TARGET's, then verify it. ON_INVENTORY(inventory, how
+    the objects are read) is told what the old bucket holds before CONFIRM(question) is asked (not on
+    a dry run); in a suspect source with private attachments and no PRIVATE_MEDIA, DECIDE(survey)
+    is asked for keep or public (it raises to refuse). Prints nothing."""
+    if place(source) == place(target):
+        raise InputError("--bucket", f"the new bucket is the one the env file already uses ({source.bucket})",
+                         "give the new provider's --bucket (and --endpoint or --provider), or run migrate without "
+                         "them to copy the media on disk into this bucket")
+    if private_media not in (None, KEEP, PUBLIC):
+        raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
+    survey = SourceSurvey()
+    inv = take_inventory(label(source), spool=True, walker=walker(source, source_key, http, survey, jobs))
+    reader = None
+    try:
+        first = next(inv.replay(), None)
+        reader = BucketReader(source, source_key, http, server_side_possible(source, target, target_key, http, first))
+        if on_inventory is not None:
+            on_inventory(inv, reader.how)
+        if inv.files == 0:
+            return MigrateOutcome(inv, CopyReport(CopyResult()), reader.how)
+        ambiguous = survey.tally.suspect and survey.tally.private("attachment") and target.acl
+        if ambiguous and private_media is None and not dry_run:
+            if decide is None:
+                raise InputError("--private-media", suspect_question(survey), "give --private-media keep or public")
+            private_media = decide(survey)
+        view = inv
+        if private_media == PUBLIC and target.acl:
+            for top, n in survey.private_attachments.items():
+                inv.folders[top].private -= n
+            view = Chosen(inv)
+        if not dry_run:
+            confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) from bucket {source.bucket} into bucket "
+                    f"{target.bucket}? Nothing in {source.bucket} is changed or deleted.")
+        report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run,
+                                 verify=verify, on_progress=on_progress, inventory=view, reader=reader,
+                                 copy_source=reader.copy_source)
+        return MigrateOutcome(inv, report, reader.how, after_the_copy(source, target))
+    finally:
+        if reader is not None:
+            reader.close()
+        inv.close()
