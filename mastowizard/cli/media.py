@@ -107,7 +107,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def _source_bucket(args: argparse.Namespace, host, values: dict[str, str]):
     """The old bucket's settings (with its key) when this is a move between buckets, else None:
     --source-env's bucket, or the env file's own when it already uses S3 and the flags name another."""
-    from ..migrate.from_bucket import place
+    from ..migrate.bucket_gap import place
     from ..settings import from_env
     if args.source_env:
         reading = from_env(env_values(host, args.source_env))

@@ -23,6 +23,7 @@ from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..settings import Settings
 from .bounded import ordered_map
+from .bucket_gap import place
 from .copy import CopyResult, Progress, listing
 from .inventory import Inventory, Skipped, SourceFile, files, human_bytes, take_inventory
 from .job import CopyReport, copy_and_verify
@@ -40,10 +41,6 @@ GONE = ("NoSuchKey", "HTTP404")
 def fingerprint(etag: str) -> int:
     """A source object's identity for the journal, where a file's mtime goes: its ETag, as 56 bits."""
     return int.from_bytes(hashlib.blake2b(etag.encode(), digest_size=7).digest(), "big")
-
-
-def place(s: Settings) -> tuple:
-    return (s.endpoint or f"aws:{s.region}", s.bucket, s.key_prefix or "")
 
 
 def label(s: Settings) -> str:

@@ -29,6 +29,7 @@ class MediaGap:
     missing_bytes: int = 0
     examples: list[str] = field(default_factory=list)
     error: str = ""              # why it could not be measured (the gap is then unknown)
+    kind: str = "disk"           # "bucket": SOURCE is the old bucket, a move between buckets
 
     @property
     def known(self) -> bool:
@@ -46,6 +47,8 @@ class MediaGap:
 
     def lines(self) -> list[str]:
         """What the switch risks, for a confirmation or the terminal."""
+        if self.kind == "bucket":
+            return self._bucket_lines()
         if not self.known:
             return [f"the media on disk could not be compared with bucket {self.bucket}: {self.error}",
                     "if files under public/system are not in the bucket, each of them answers 404 after the "
@@ -61,10 +64,25 @@ class MediaGap:
                 "(old posts' attachments, avatars, headers, emoji) until they are copied",
                 "copy them first (Copy media, or `mastowizard migrate`); a rerun copies only what is missing"]
 
+    def _bucket_lines(self) -> list[str]:
+        if not self.known:
+            return [f"{self.source} could not be compared with bucket {self.bucket}: {self.error}",
+                    f"objects of {self.source} not in bucket {self.bucket} answer 404 after the switch "
+                    "(attachments, avatars, headers, emoji)"]
+        if self.missing == 0:
+            return [f"all {self.files} object(s) of {self.source} are in bucket {self.bucket}"]
+        shown = ", ".join(self.examples[:3])
+        return [f"{self.missing} of {self.files} object(s) of {self.source} ({human_bytes(self.missing_bytes)}) are "
+                f"NOT in bucket {self.bucket} yet, e.g. {shown}",
+                f"after the restart Mastodon serves media from bucket {self.bucket}: those {self.missing} answer 404 "
+                "(old posts' attachments, avatars, headers, emoji) until they are copied",
+                "copy them first (`mastowizard migrate` with the old env file and the new bucket's settings); a "
+                "rerun copies only what is missing"]
+
     def to_json(self) -> dict:
-        return {"source": self.source, "bucket": self.bucket, "files": self.files, "missing": self.missing,
-                "missing_bytes": self.missing_bytes, "examples": self.examples[:20], "error": self.error,
-                "safe": self.safe}
+        return {"kind": self.kind, "source": self.source, "bucket": self.bucket, "files": self.files,
+                "missing": self.missing, "missing_bytes": self.missing_bytes, "examples": self.examples[:20],
+                "error": self.error, "safe": self.safe}
 
 
 def media_gap(settings: Settings, writer: Credential | None, env_file: str, values: Mapping[str, str],
@@ -118,8 +136,10 @@ def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) 
     if gap.safe:
         return
     if (typed or "").strip() != gap.token:
-        raise InputError(field_name, f"{what} would leave {gap.token} file(s) on disk out of the bucket"
-                         if gap.known else f"{what}: the media on disk could not be compared with the bucket",
+        where, source = ((f"object(s) of {gap.source}", "the old bucket") if gap.kind == "bucket"
+                         else ("file(s) on disk", "the media on disk"))
+        raise InputError(field_name, f"{what} would leave {gap.token} {where} out of bucket {gap.bucket}"
+                         if gap.known else f"{what}: {source} could not be compared with bucket {gap.bucket}",
                          f"copy them first (`mastowizard migrate`), or give {field_name} {gap.token} to go ahead "
                          "anyway")
 
@@ -127,12 +147,31 @@ def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) 
 def gap_before_write(plan, http: HttpOptions | None = None) -> MediaGap | None:
     """What writing PLAN would leave behind: measured when it moves media from disk to S3 (None
     otherwise), with the plan's own settings and writer key."""
-    from ..settings import from_env
-    if not plan.enables_s3:
-        return None
     from ..env.doc import EnvDocument
+    from ..settings import from_env
     values = EnvDocument(plan.new_text).values()
+    if not plan.enables_s3:
+        return _between_buckets(plan.env.doc.values(), values, http)
     return media_gap(*_settings_and_writer(from_env(values).settings), plan.env.path, values, plan.env.host, http)
+
+
+def _s3_settings(values: Mapping[str, str]) -> Settings | None:
+    from ..settings import from_env
+    try:
+        reading = from_env(values)
+    except MastowizardError:
+        return None
+    return reading.settings if reading.enabled else None
+
+
+def _between_buckets(old_values: Mapping[str, str], new_values: Mapping[str, str], http: HttpOptions | None
+                     ) -> MediaGap | None:
+    """The old bucket's objects not in the new one, when OLD_VALUES and NEW_VALUES name two buckets."""
+    from .bucket_gap import bucket_gap, place
+    old, new = _s3_settings(old_values), _s3_settings(new_values)
+    if old is None or new is None or place(old) == place(new):
+        return None
+    return bucket_gap(*_settings_and_writer(old), *_settings_and_writer(new), http)
 
 
 def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> MediaGap | None:
@@ -147,6 +186,16 @@ def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> 
         return None
     if settings is None:
         return None
+    from ..env.apply import newest_backup
+    backup = newest_backup(host, env_file)
+    if backup is not None:       # the last apply moved the instance from one bucket to another
+        try:
+            before = EnvFile.read(host, backup).doc.values()
+        except MastowizardError:
+            before = {}
+        gap = _between_buckets(before, values, http)
+        if gap is not None and gap.known:    # an old bucket since removed (or its key) is not asked about forever
+            return gap
     return media_gap(*_settings_and_writer(settings), env_file, values, host, http)
 
 

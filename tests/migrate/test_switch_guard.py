@@ -203,3 +203,31 @@ def test_the_wizard_asks_for_the_count_before_writing_and_restarting(rgw_bucket,
             new = (sshd.shared() / "calls.log").read_text()[len(calls):]
             assert "systemctl restart" not in new, new
     asyncio.run(drive())
+
+
+def test_a_switch_to_another_bucket_says_which_objects_it_leaves_behind(rgw_bucket, ministack_bucket, lab_info,
+                                                                       tmp_path):
+    """From one bucket to another (no media on disk): `apply` lists both and refuses on --yes alone
+    while objects of the old bucket are not in the new one, names the count to type, and writes
+    nothing; `restart` afterwards measures the same gap from the backup `apply` made."""
+    from helpers.migrate import env_file
+
+    from mastowizard.host.local import LocalHost
+    from mastowizard.migrate.gap import gap_before_restart
+    old, new = rgw_bucket, ministack_bucket
+    env = env_file(tmp_path, old, "acl")
+    for i in range(3):
+        old.admin_client.put_object(Bucket=old.name, Key=f"media_attachments/files/{i}/original/{i}.png", Body=b"x")
+    new.admin_client.put_object(Bucket=new.name, Key="media_attachments/files/0/original/0.png", Body=b"x")
+    srv = new.server
+    to_new = ["apply", "--env-file", str(env), "--provider", "other", "--bucket", new.name, "--endpoint", srv.endpoint,
+              "--region", srv.region, "--addressing", "path", "--permission", "acl", "--yes"]
+    before = env.read_bytes()
+    p = run(new, tmp_path, *to_new)
+    assert p.returncode == 2 and "2 of 3 object(s) of bucket" in p.stdout and "--accept-missing-media 2" in p.stderr, \
+        (p.stdout, p.stderr)
+    assert env.read_bytes() == before                                  # nothing written
+    p = run(new, tmp_path, *to_new, "--accept-missing-media", "2")
+    assert p.returncode == 0, p.stderr
+    gap = gap_before_restart(LocalHost(), str(env))
+    assert gap is not None and gap.kind == "bucket" and (gap.files, gap.missing) == (3, 2), gap
