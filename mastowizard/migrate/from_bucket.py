@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..net import HttpOptions
@@ -164,6 +165,15 @@ def suspect_question(survey: SourceSurvey) -> str:
             "probably did this, and its private attachments cannot be told from suspended accounts' media")
 
 
+def verified_at(source: Settings, target: Settings) -> Settings:
+    """Where a stranger's reads prove the new bucket: its media host, or, when that name still
+    serves the old bucket (it keeps its name through the move), the new bucket's own URL."""
+    if not target.alias_host or target.alias_host != source.alias_host:
+        return target
+    scheme = urlsplit(target.endpoint).scheme if target.endpoint else "https"
+    return dataclasses.replace(target, alias_host=None, hostname=None, protocol=scheme)
+
+
 def after_the_copy(source: Settings, target: Settings) -> list[str]:
     """What to do once the new bucket holds everything: the switch, the last copy, the old URLs."""
     lines = [f"every object is in bucket {target.bucket} as Mastodon would have stored it; bucket {source.bucket} "
@@ -225,7 +235,7 @@ def migrate_between(source: Settings, source_key: Credential, target: Settings, 
                     f"{target.bucket}? Nothing in {source.bucket} is changed or deleted.")
         report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run,
                                  verify=verify, on_progress=on_progress, inventory=view, reader=reader,
-                                 copy_source=reader.copy_source)
+                                 copy_source=reader.copy_source, public=verified_at(source, target))
         return MigrateOutcome(inv, report, reader.how, after_the_copy(source, target))
     finally:
         if reader is not None:

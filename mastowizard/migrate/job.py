@@ -36,7 +36,7 @@ def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http
                     jobs: int = 32, dry_run: bool = False, verify: str = "sample",
                     on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
                     inventory: Inventory | None = None, reader: Reader | None = None,
-                    copy_source=None) -> CopyReport:
+                    copy_source=None, public: Settings | None = None) -> CopyReport:
     """Copy SOURCE, then prove it: every file listed with its size, and VERIFY ("sample", "all" or
     "none") fetched anonymously through the media host. No verification after a dry run, a cancel
     or an abort. With the INVENTORY just taken (spooled), neither walks the tree again."""
@@ -55,5 +55,5 @@ def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http
     if verify != "none":
         pub = [x for x in (result.all_files or result.sample_public) if not x[1].private]
         priv = [x for x in (result.all_files or result.sample_private) if x[1].private and not x[1].exposed]
-        verify_public(settings, v, pub, priv, http, read=reader.read_all if reader else None)
+        verify_public(public or settings, v, pub, priv, http, read=reader.read_all if reader else None)
     return CopyReport(result, v)

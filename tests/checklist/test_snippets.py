@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+from helpers.lab import lab_site
+
 from mastowizard.checklist.snippets import (
     caddy_media_host,
     nginx_media_host,
@@ -25,16 +27,6 @@ def test_upstream_by_addressing():
     assert upstream(Settings.build(bucket="media", region="eu-west-1")) == ("media.s3.eu-west-1.amazonaws.com", "")
 
 
-def _lab_site(conf: str, lab_info, cache_dir) -> str:
-    """The snippet as the lab serves it: its own listen lines and certificate instead of production's,
-    the cache in a directory of the test's, under a zone name of its own."""
-    conf = conf.replace("  listen 443 ssl;\n  listen [::]:443 ssl;\n  http2 on;\n",
-                        f"  listen 127.0.0.1:{lab_info.http_port};\n  listen 127.0.0.1:{lab_info.https_port} ssl;\n")
-    zone = f"z{cache_dir.name}".replace("-", "_")
-    return conf.replace("/var/cache/nginx/mastodon_media", str(cache_dir)).replace(
-        "keys_zone=mastodon_media", f"keys_zone={zone}").replace("proxy_cache mastodon_media;", f"proxy_cache {zone};")
-
-
 def test_snippet_is_valid_nginx_serves_the_bucket_and_caches_only_success(bucket, lab_info, tmp_path):
     """The media host as generated, in the lab's nginx (the proxy_cache_path line in the http block, as
     sites/ is): keys served with CORS, the root and writes refused, answers cached, and a 404 NOT
@@ -54,7 +46,7 @@ def test_snippet_is_valid_nginx_serves_the_bucket_and_caches_only_success(bucket
     import tempfile
     cache = Path(tempfile.mkdtemp(prefix="mw-nginx-cache-"))     # nginx's workers run as nobody: not under /root
     cache.chmod(0o777)
-    path.write_text(_lab_site(conf, lab_info, cache))
+    path.write_text(lab_site(conf, lab_info, cache))
     base = f"https://{alias}:{lab_info.https_port}"
     try:
         nginx.reload()
@@ -157,7 +149,7 @@ def test_a_media_host_that_caches_errors_is_named(rgw_bucket, lab_info):
     cache = Path(tempfile.mkdtemp(prefix="mw-nginx-cache-"))
     cache.chmod(0o777)
     path = nginx.root() / "sites" / f"errcache-{bucket.name}.conf"
-    good = _lab_site(nginx_media_host(s), lab_info, cache)
+    good = lab_site(nginx_media_host(s), lab_info, cache)
     http = HttpOptions.build(lab_info.resolve(), lab_info.ca_pem)
     writer = Credential(srv.writer_access_key, Secret(srv.writer_secret_key))
     try:

@@ -174,3 +174,100 @@ def test_a_move_killed_midway_resumes_without_writing_anything_twice(rgw_bucket,
         assert p.returncode == 0 and doc["ok"] and doc["skipped"] == 10, (doc, p.stderr[-2000:])
         written = stored(proxy)
         assert len(written) == len(set(written)) == len(keys), "an object was written twice"
+
+
+def cli(*args, env_extra=None, timeout=300):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    env.update(env_extra or {})
+    p = subprocess.run([sys.executable, "-m", "mastowizard", *args], env=env, capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in p.stderr, p.stderr
+    return p
+
+
+def test_the_switch_with_an_upload_in_the_window_loses_nothing(rgw_bucket, ministack_bucket, lab_info, anon_http,
+                                                               tmp_path):
+    """The move as the docs tell it: copy while the old bucket serves; the media host keeps its name
+    and asks the new bucket first, the old one second; Mastodon stores an upload in the old bucket
+    meanwhile; `apply` refuses to switch until that is accepted by its count; after the restart
+    uploads go to the new bucket; the last copy (from the backup `apply` made) brings the window's
+    upload over; then every object answers from the new bucket, and the restart guard is quiet."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from helpers.lab import lab_site
+
+    from mastowizard.host.local import LocalHost
+    from mastowizard.migrate.gap import gap_before_restart
+    from mastowizard_lab import nginx
+    old, new = rgw_bucket, ministack_bucket
+    srv = new.server
+    setup_bucket(settings_for(new, "acl"), Credential(srv.admin_access_key, Secret(srv.admin_secret_key)))
+    alias = f"switch-{new.name}.lab.test"
+    old_env = old_bucket(old, tmp_path)
+    text = old_env.read_text()
+    old_env.write_text(text.replace(f"S3_ALIAS_HOST={old.media_https_base.split('://')[1]}",
+                                    f"S3_ALIAS_HOST={alias}:{lab_info.https_port}"))
+    keys = fill_as_mastodon(old_env, old, videos=0)
+    new_flags = ["--bucket", new.name, "--provider", "other", "--endpoint", srv.endpoint, "--region", srv.region,
+                 "--addressing", "path", "--permission", "acl", "--alias-host", f"{alias}:{lab_info.https_port}"]
+    new_key = {"AWS_ACCESS_KEY_ID": srv.writer_access_key, "AWS_SECRET_ACCESS_KEY": srv.writer_secret_key,
+               "XDG_STATE_HOME": str(tmp_path / "state")}
+    http = ["--ca-bundle", lab_info.ca_pem, *[a for r in lab_info.resolve() for a in ("--resolve", r)]]
+
+    p = cli("migrate", "--env-file", str(old_env), *new_flags, *http, "--yes", "--json", env_extra=new_key)
+    assert p.returncode == 0 and json.loads(p.stdout)["copied"] == len(keys), p.stdout[-2000:] + p.stderr[-2000:]
+    assert "keeps its name" in json.loads(p.stdout)["next_steps"][2]
+
+    p = cli("media-host", "--env-file", str(old_env), *new_flags, "--fallback")
+    assert p.returncode == 0 and "error_page 403 404 = @old_bucket;" in p.stdout, p.stderr
+    cache = Path(tempfile.mkdtemp(prefix="mw-nginx-cache-"))       # nginx's workers run as nobody
+    cache.chmod(0o777)
+    site = nginx.root() / "sites" / f"switch-{new.name}.conf"
+    site.write_text(lab_site(p.stdout, lab_info, cache))
+    base = f"https://{alias}:{lab_info.https_port}"
+    try:
+        nginx.reload()
+        code = MastodonStorage(str(old_env))                 # Mastodon, still on the old bucket
+        try:
+            window = code.store("112000000000000000", "late.png", PNG, "image/png")["keys"]
+        finally:
+            code.close()
+        for key in window.values():
+            r = anon_http.get(f"{base}/{key}")
+            assert r.status_code == 200 and r.headers.get("x-served-from") == "old-bucket", (key, r.status_code)
+
+        p = cli("apply", "--env-file", str(old_env), *new_flags, "--yes", "--json", env_extra=new_key)
+        assert p.returncode == 2 and "--accept-missing-media 2" in p.stderr, p.stderr    # never on --yes alone
+        assert f"S3_BUCKET={old.name}" in old_env.read_text()                              # nothing written
+        p = cli("apply", "--env-file", str(old_env), *new_flags, "--accept-missing-media", "2", "--yes", "--json",
+                env_extra=new_key)
+        assert p.returncode == 0, p.stderr
+        backup = json.loads(p.stdout)["backup"]
+        assert json.loads(p.stdout)["media_gap"]["kind"] == "bucket"
+
+        code = MastodonStorage(str(old_env))                 # the restart: Mastodon reads the new settings
+        try:
+            after = code.store("113000000000000000", "new.png", PNG, "image/png")["keys"]
+        finally:
+            code.close()
+        assert new.admin_client.head_object(Bucket=new.name, Key=after["original"])["ContentLength"] == len(PNG)
+
+        p = cli("migrate", "--env-file", str(old_env), "--source-env", backup, *http, "--yes", "--json",
+                env_extra={"XDG_STATE_HOME": str(tmp_path / "state")})
+        doc = json.loads(p.stdout)
+        assert p.returncode == 0 and doc["ok"] and doc["copied"] == len(window), (doc, p.stderr[-2000:])
+        assert doc["skipped"] == len(keys)
+        for key in [*keys, *window.values(), *after.values()]:
+            r = anon_http.get(f"{base}/{key}")
+            private = keys.get(key, False)
+            assert r.status_code == (403 if private else 200), (key, r.status_code)
+            if not private:          # a private one is refused by both buckets
+                assert r.headers.get("x-served-from") is None, key             # the new bucket answered
+        gap = gap_before_restart(LocalHost(), str(old_env))
+        assert gap is not None and gap.kind == "bucket" and gap.safe, gap
+    finally:
+        site.unlink()
+        nginx.reload()
+        shutil.rmtree(cache, ignore_errors=True)
