@@ -195,6 +195,67 @@ def after_the_copy(source: Settings, target: Settings) -> list[str]:
     return lines
 
 
+@dataclasses.dataclass
+class OldBucket:
+    """The old bucket as a copy sees it: its inventory (spooled), what it showed, and its reader."""
+
+    source: Settings
+    inventory: Inventory
+    survey: SourceSurvey
+    reader: BucketReader
+
+    def ambiguous(self, target: Settings) -> bool:
+        """Mostly private with private attachments, into a bucket with ACLs: a choice is needed."""
+        return bool(self.survey.tally.suspect and self.survey.tally.private("attachment") and target.acl)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.inventory.close()
+
+
+def open_old_bucket(source: Settings, source_key: Credential, target: Settings, target_key: Credential,
+                    http: HttpOptions | None, jobs: int = 32) -> OldBucket:
+    """List SOURCE's bucket (asking who may read each object where it uses ACLs), and choose how its
+    objects reach TARGET's: server-side where possible, else streamed."""
+    if place(source) == place(target):
+        raise InputError("--bucket", f"the new bucket is the one the env file already uses ({source.bucket})",
+                         "give the new provider's --bucket (and --endpoint or --provider), or run migrate without "
+                         "them to copy the media on disk into this bucket")
+    survey = SourceSurvey()
+    inv = take_inventory(label(source), spool=True, walker=walker(source, source_key, http, survey, jobs))
+    try:
+        first = next(inv.replay(), None)
+        reader = BucketReader(source, source_key, http, server_side_possible(source, target, target_key, http, first))
+    except BaseException:
+        inv.close()
+        raise
+    return OldBucket(source, inv, survey, reader)
+
+
+def copy_from_old(old: OldBucket, target: Settings, target_key: Credential, *, http: HttpOptions | None,
+                  jobs: int = 32, dry_run: bool = False, verify: str = "sample", private_media: str | None = None,
+                  on_progress: Callable[[Progress], None] | None = None, cancel=None) -> MigrateOutcome:
+    """Copy OLD's objects into TARGET's bucket and verify them; PRIVATE_MEDIA (keep or public) is
+    required where OLD is ambiguous (except on a dry run, which keeps them private)."""
+    if private_media not in (None, KEEP, PUBLIC):
+        raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
+    inv, how = old.inventory, old.reader.how
+    if inv.files == 0:
+        return MigrateOutcome(inv, CopyReport(CopyResult()), how)
+    if old.ambiguous(target) and private_media is None and not dry_run:
+        raise InputError("--private-media", suspect_question(old.survey), "give --private-media keep or public")
+    view = inv
+    if private_media == PUBLIC and target.acl:
+        for top, n in old.survey.private_attachments.items():
+            inv.folders[top].private -= n
+        old.survey.private_attachments = {}
+        view = Chosen(inv)
+    report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
+                             on_progress=on_progress, cancel=cancel, inventory=view, reader=old.reader,
+                             copy_source=old.reader.copy_source, public=verified_at(old.source, target))
+    return MigrateOutcome(inv, report, how, after_the_copy(old.source, target))
+
+
 def migrate_between(source: Settings, source_key: Credential, target: Settings, target_key: Credential, *,
                     http: HttpOptions, jobs: int, dry_run: bool, verify: str, private_media: str | None = None,
                     decide: Callable[[SourceSurvey], str] | None = None, confirm: Callable[[str], None],
@@ -204,40 +265,22 @@ def migrate_between(source: Settings, source_key: Credential, target: Settings, 
     the objects are read) is told what the old bucket holds before CONFIRM(question) is asked (not on
     a dry run); in a suspect source with private attachments and no PRIVATE_MEDIA, DECIDE(survey)
     is asked for keep or public (it raises to refuse). Prints nothing."""
-    if place(source) == place(target):
-        raise InputError("--bucket", f"the new bucket is the one the env file already uses ({source.bucket})",
-                         "give the new provider's --bucket (and --endpoint or --provider), or run migrate without "
-                         "them to copy the media on disk into this bucket")
     if private_media not in (None, KEEP, PUBLIC):
         raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
-    survey = SourceSurvey()
-    inv = take_inventory(label(source), spool=True, walker=walker(source, source_key, http, survey, jobs))
-    reader = None
+    old = open_old_bucket(source, source_key, target, target_key, http, jobs)
     try:
-        first = next(inv.replay(), None)
-        reader = BucketReader(source, source_key, http, server_side_possible(source, target, target_key, http, first))
         if on_inventory is not None:
-            on_inventory(inv, reader.how)
-        if inv.files == 0:
-            return MigrateOutcome(inv, CopyReport(CopyResult()), reader.how)
-        ambiguous = survey.tally.suspect and survey.tally.private("attachment") and target.acl
-        if ambiguous and private_media is None and not dry_run:
+            on_inventory(old.inventory, old.reader.how)
+        if old.inventory.files and old.ambiguous(target) and private_media is None and not dry_run:
             if decide is None:
-                raise InputError("--private-media", suspect_question(survey), "give --private-media keep or public")
-            private_media = decide(survey)
-        view = inv
-        if private_media == PUBLIC and target.acl:
-            for top, n in survey.private_attachments.items():
-                inv.folders[top].private -= n
-            view = Chosen(inv)
-        if not dry_run:
+                raise InputError("--private-media", suspect_question(old.survey), "give --private-media keep or "
+                                 "public")
+            private_media = decide(old.survey)
+        if old.inventory.files and not dry_run:
+            inv = old.inventory
             confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) from bucket {source.bucket} into bucket "
                     f"{target.bucket}? Nothing in {source.bucket} is changed or deleted.")
-        report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run,
-                                 verify=verify, on_progress=on_progress, inventory=view, reader=reader,
-                                 copy_source=reader.copy_source, public=verified_at(source, target))
-        return MigrateOutcome(inv, report, reader.how, after_the_copy(source, target))
+        return copy_from_old(old, target, target_key, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
+                             private_media=private_media, on_progress=on_progress)
     finally:
-        if reader is not None:
-            reader.close()
-        inv.close()
+        old.close()
