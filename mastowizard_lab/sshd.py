@@ -143,7 +143,8 @@ exit 0
 TOOTCTL = """#!/bin/sh
 # mastowizard lab stand-in for bin/tootctl: `media remove [--days N]` deletes the cached copies of
 # remote media attachments older than N days (tootctl decides by the attachment's creation, the
-# stand-in by the file's mtime) and says so as tootctl does. Other commands are only recorded.
+# stand-in by the file's mtime) and says so as tootctl does; `media remove-orphans --dry-run` says it
+# found none, as tootctl's dry run does. Other commands are only recorded.
 echo "$(id -un) tootctl RAILS_ENV=$RAILS_ENV cwd=$(pwd) $*" >> {calls}
 [ "$RAILS_ENV" = production ] || {{ echo "RAILS_ENV is not production" >&2; exit 1; }}
 if [ "$1 $2" = "media remove" ]; then
@@ -157,6 +158,9 @@ if [ "$1 $2" = "media remove" ]; then
       bytes=$((bytes + $(stat -c %s "$f"))); rm -f "$f"; n=$((n + 1)); done
   fi
   echo "Removed $n media attachments (approx. $bytes bytes)"
+fi
+if [ "$1 $2 $3" = "media remove-orphans --dry-run" ]; then
+  echo "Removed 0 orphans (approx. 0 Bytes) (DRY RUN)"
 fi
 exit 0
 """

@@ -11,14 +11,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioSet, Static
 
 from mastowizard.migrate.inventory import files, human_bytes
 from mastowizard.migrate.prune import DEFAULT_DAYS
 
 from .base import StepScreen
+from .widgets import Choice
 
 PRUNE_LABEL = "Remove old cached media"
+SURVEY_LABEL = "Survey the bucket's permissions"
 
 
 class CopyMediaScreen(StepScreen):
@@ -26,10 +28,19 @@ class CopyMediaScreen(StepScreen):
     MAIN = "#copy"
 
     def body(self) -> ComposeResult:
-        yield Label("Copy the media already on disk", classes="title")
+        old = self.session.old_bucket() if self.settings_quietly() else None
+        where = f"from bucket {old.bucket} (the env file's)" if old is not None else "already on disk"
+        yield Label(f"Copy the media {where}", classes="title")
         yield Static("Every existing attachment, avatar, emoji and preview card must be in the bucket before "
-                     "Mastodon switches: it builds media URLs from the settings on every request.")
-        yield Static("reading the media on disk ...", id="inventory")
+                     "Mastodon switches: it builds media URLs from the settings on every request."
+                     + (f" Nothing in bucket {old.bucket} is changed or deleted." if old is not None else ""))
+        yield Static(f"reading bucket {old.bucket} ..." if old is not None else "reading the media on disk ...",
+                     id="inventory")
+        with Vertical(id="private-box", classes="hidden"):
+            yield Label("Private media attachments in the old bucket", classes="title")
+            with RadioSet(id="private-media"):
+                yield Choice("Keep them private (suspended accounts' media)", id="keep")
+                yield Choice("Make them public (a copy tool made them private)", id="public")
         with Vertical(id="prune-box", classes="hidden"):
             yield Label("Remote media cache (optional, before the copy)", classes="title")
             yield Static("", id="prune-about")
@@ -42,13 +53,38 @@ class CopyMediaScreen(StepScreen):
         yield Button("Cancel the copy", id="cancel", classes="hidden")
         yield ProgressBar(id="progress", show_eta=True, classes="hidden")
         yield Static("", id="copied")
+        with Vertical(id="repair-box", classes="hidden"):
+            yield Label("Repair the bucket's permissions (optional)", classes="title")
+            yield Static("Sets every object's ACL to what Mastodon would have written: backups/ and imports/ never "
+                         "public, suspended accounts' media kept private. A survey first; nothing changes until the "
+                         "second press.")
+            yield Checkbox("Also fix Content-Type and Cache-Control (each such object copied onto itself)",
+                           id="repair-headers")
+            yield Button(SURVEY_LABEL, id="repair")
+            yield Static("", id="repaired")
+
+    def settings_quietly(self) -> bool:
+        try:
+            self.session.settings()
+        except Exception:  # noqa: BLE001 - on_mount says what is wrong
+            return False
+        return True
 
     def on_mount(self) -> None:
         super().on_mount()
         self.cancel = threading.Event()
         self.pending = None          # (days, the tootctl command) shown, waiting for the second press
+        self.repair_ready = None     # (headers) of the survey shown, waiting for the second press
         if self.settings_ok():
+            in_place = self.session.env_bucket() is not None and self.session.old_bucket() is None
+            self.query_one("#repair-box").set_class(not in_place, "hidden")
             self.call_engine(self.session.media_inventory, self.show_inventory)
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        if event.radio_set.id == "private-media":
+            self.session.private_media = event.pressed.id
+            self.repair_ready = None
+            self.query_one("#repair", Button).label = SURVEY_LABEL
 
     def show_inventory(self, result) -> None:
         inv, lines = result
@@ -62,10 +98,15 @@ class CopyMediaScreen(StepScreen):
                 f"cache/ holds {cache.files} copies of other servers' media ({human_bytes(cache.bytes)}). "
                 "Mastodon's `tootctl media remove` deletes those older than N days before the copy; Mastodon "
                 "fetches them again when someone views them. Avatars and headers are kept."))
+        self.query_one("#private-box").set_class(not self.session.suspect, "hidden")
+        where = "in the old bucket" if self.session.old_bucket() is not None else "on disk"
         if inv.files == 0:
-            self.say("nothing on disk to copy: go on to Review", "ok")
+            self.say(f"nothing {where} to copy: go on to Review", "ok")
+        elif self.session.suspect and self.session.private_media is None:
+            self.say(f"{files(inv.files)} {where}: choose what becomes of the private media attachments, then "
+                     "ctrl+r copies them", "error")
         else:
-            self.say(f"{files(inv.files)} on disk: ctrl+r copies them (a rerun copies only what is new)")
+            self.say(f"{files(inv.files)} {where}: ctrl+r copies them (a rerun copies only what is new)")
 
     def days(self) -> str:
         return self.query_one("#days", Input).value.strip()
@@ -121,9 +162,47 @@ class CopyMediaScreen(StepScreen):
         self.query_one("#prune", Button).disabled = False
         super().fail(exc)
 
+    @on(Button.Pressed, "#repair")
+    def repair_pressed(self) -> None:
+        """First press: the survey (what would change). Second press, for the same choices: the repair."""
+        headers = self.query_one("#repair-headers", Checkbox).value
+        button = self.query_one("#repair", Button)
+        apply = self.repair_ready == headers
+        self.repair_ready = None
+        button.label = SURVEY_LABEL
+        button.disabled = True
+        self.say("repairing the bucket's permissions ..." if apply else "surveying the bucket ...")
+        self.call_engine(lambda: self.session.repair_permissions(dry_run=not apply, headers=headers),
+                         lambda r: self.repaired(r, headers))
+
+    def repaired(self, outcome, headers: bool) -> None:
+        result, lines = outcome
+        button = self.query_one("#repair", Button)
+        button.disabled = False
+        self.query_one("#private-box").set_class(not self.session.suspect, "hidden")
+        self.query_one("#repaired", Static).update(Text("\n".join(lines)))
+        self.call_after_refresh(self.query_one("#repaired").scroll_visible, animate=False)
+        if result.dry_run:
+            if self.session.suspect and self.session.private_media is None:
+                self.say("the bucket is suspect: choose what becomes of its private media attachments above, then "
+                         "survey again", "error")
+            elif result.plan.changes:
+                self.repair_ready = headers
+                button.label = f"Repair {result.plan.changes} object(s)"
+                self.say(f"press again to change {result.plan.changes} object(s) as shown (nothing is deleted)")
+            else:
+                self.say("every object is as Mastodon would have stored it", "ok")
+        elif result.ok:
+            self.say("the bucket is repaired and every change checked anonymously", "ok")
+        else:
+            self.say("the repair is not complete: see below", "error")
+
     @on(Button.Pressed, "#copy")
     def copy_pressed(self) -> None:
         if not self.settings_ok():
+            return
+        if self.session.suspect and self.session.private_media is None:
+            self.say("choose what becomes of the private media attachments first (above)", "error")
             return
         self.cancel.clear()
         self.query_one("#cancel").remove_class("hidden")

@@ -27,6 +27,9 @@ def add_parsers(sub) -> None:
         ENV_FILE, Option("--days", f"remove cached remote media older than this (default {PRUNE_DAYS}, as tootctl)",
                          kwargs={"default": str(PRUNE_DAYS)}),
         INSTALL_KIND, YES.but(help="run it without asking"), JSON, REMOTE)
+    add(sub.add_parser("count-orphans", help="after a switch between buckets: count the files no record points at "
+                       "with Mastodon's `tootctl media remove-orphans --dry-run` (read-only)"),
+        ENV_FILE, INSTALL_KIND, JSON, REMOTE)
 
 
 def cmd_restart(args: argparse.Namespace) -> int:
@@ -87,4 +90,28 @@ def cmd_prune_cache(args: argparse.Namespace) -> int:
         host.close()
 
 
-COMMANDS = {"restart": cmd_restart, "prune-cache": cmd_prune_cache}
+def cmd_count_orphans(args: argparse.Namespace) -> int:
+    from ..host.restart import detect
+    from ..migrate.prune import orphans_command, run_prune
+    host = host_of(args)
+    try:
+        path = env_path(args, host)
+        install = detect(host, path, "systemd" if args.systemd else None, args.compose)
+        cmd = orphans_command(host, install, path)
+        if not args.json:
+            print(f"runs on {host.describe()}: {cmd.describe()}")
+            print("read-only (--dry-run): it lists the bucket and counts the files no record points at; on a "
+                  "large bucket it takes a while")
+        ok, tail = run_prune(host, cmd, on_line=None if args.json else (lambda line: print(f"  | {line}")))
+        if args.json:
+            print(json.dumps({"ok": ok, "command": cmd.describe(), "output": tail}))
+        elif not ok:
+            print("tootctl failed: " + " / ".join(tail[-3:]), file=sys.stderr)
+        elif not args.json:
+            print("to remove them: the same command without --dry-run, on the host")
+        return ExitStatus.of(ok)
+    finally:
+        host.close()
+
+
+COMMANDS = {"restart": cmd_restart, "prune-cache": cmd_prune_cache, "count-orphans": cmd_count_orphans}

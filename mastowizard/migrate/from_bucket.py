@@ -180,7 +180,9 @@ def after_the_copy(source: Settings, target: Settings) -> list[str]:
              "is unchanged",
              "next: `mastowizard apply` with the new settings, restart, then copy what Mastodon stored in the old "
              "bucket meanwhile: `mastowizard migrate --env-file ENV --source-env BACKUP` (BACKUP: the copy of the "
-             "env file `apply` made; only new objects are copied)"]
+             "env file `apply` made; only new objects are copied)",
+             "after that last copy: `mastowizard count-orphans` runs `tootctl media remove-orphans --dry-run` on the "
+             "host, to count media Mastodon deleted meanwhile that the copy brought back"]
     if source.alias_host and source.alias_host == target.alias_host:
         lines.append(f"the media host {source.alias_host} keeps its name: point it at the new bucket, the old one "
                      "answering what the new one lacks until the last copy is done (`mastowizard media-host "

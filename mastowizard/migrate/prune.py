@@ -59,7 +59,19 @@ def _login(host: Host) -> str:
 def prune_command(host: Host, install: Install, env_file: str, days: int) -> PruneCommand:
     """The tootctl command for INSTALL, as it must run on the host."""
     days = check_days(days)
-    tootctl = ["media", "remove", "--days", str(days)]
+    return tootctl_command(host, install, env_file, ["media", "remove", "--days", str(days)])
+
+
+def orphans_command(host: Host, install: Install, env_file: str) -> PruneCommand:
+    """`tootctl media remove-orphans --dry-run`: after a switch between buckets, it counts the files
+    no record points at (media Mastodon deleted in the new bucket that the last copy brought back
+    from the old one). Read-only: it deletes nothing."""
+    return tootctl_command(host, install, env_file, ["media", "remove-orphans", "--dry-run"])
+
+
+def tootctl_command(host: Host, install: Install, env_file: str, tootctl: list[str]) -> PruneCommand:
+    """`bin/tootctl TOOTCTL` for INSTALL, as it must run on the host: a source install as the
+    instance's user in its live directory, Compose in a one-off web container."""
     if install.kind == "compose":
         argv = ["docker", "compose", "-f", install.compose_file, "run", "--rm", "web", "bin/tootctl", *tootctl]
         return PruneCommand(install, argv, True, shlex.join(argv))

@@ -45,7 +45,9 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
         lines.append(f"permissions: {where}: no ACLs (policy mode); backups/ and imports/ stay private "
                      "(the bucket policy does not cover them)")
         if exposed:
-            lines.append(f"warning: {exposed} file(s) are private on disk (0600: media of suspended accounts) but the "
+            private = "private in the old bucket" if inv.source.startswith("s3://") else "private on disk (0600"
+            private += ": media of suspended accounts" + ("" if inv.source.startswith("s3://") else ")")
+            lines.append(f"warning: {exposed} file(s) are {private} but the "
                          "bucket policy makes everything under media_attachments/ public: they will be readable "
                          "by URL. Only ACL mode keeps them private.")
     return lines

@@ -39,7 +39,9 @@ class State:
     measured: dict = field(default_factory=dict)   # what the jobs checks asked the env file for (s3.jobs.measured)
     backup: str | None = None
     checks: list[Check] = field(default_factory=list)
-    inventory: Inventory | None = None    # the media on disk
+    inventory: Inventory | None = None    # the media on disk, or in the old bucket (a move between buckets)
+    suspect: bool = False                 # the old bucket is mostly private: private_media must be chosen
+    private_media: str | None = None      # keep or public: the operator's choice for private attachments
     copies: list = field(default_factory=list)     # migrate.job.CopyReport of every copy of this run, in order
     written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)

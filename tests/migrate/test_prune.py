@@ -187,3 +187,23 @@ def test_the_wizard_offers_it_before_the_copy_and_runs_it_only_on_a_second_press
         asyncio.run(drive())
     finally:
         session.host.close()
+
+
+def test_count_orphans_runs_tootctl_s_dry_run_as_the_instance_user_and_deletes_nothing(cache_tree, tmp_path):
+    """After a switch between buckets: `count-orphans` runs `tootctl media remove-orphans --dry-run`
+    on the host as the instance's user (an admin login goes through sudo), and shows what it said."""
+    before = len(calls())
+    kh = tmp_path / "known_hosts"
+    kh.write_text(sshd.known_hosts_line())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTOWIZARD_")}
+    env["MASTOWIZARD_SUDO_PASSWORD"] = sshd.ADMIN_PASSWORD
+    p = subprocess.run([sys.executable, "-m", "mastowizard", "count-orphans", "--ssh",
+                        f"{sshd.ADMIN_USER}@127.0.0.1:{sshd.SSH_PORT}", "--identity", str(sshd.client_key()),
+                        "--known-hosts", str(kh), "--env-file", str(sshd.env_file()), "--systemd"],
+                       env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert "read-only (--dry-run)" in p.stdout and "| Removed 0 orphans (approx. 0 Bytes) (DRY RUN)" in p.stdout
+    live = sshd.env_file().parent
+    assert [c for c in calls()[before:] if " tootctl " in c] == [
+        f"{sshd.MASTODON_USER} tootctl RAILS_ENV=production cwd={live} media remove-orphans --dry-run"]
+    assert (cache_tree / OLD).exists() and (cache_tree / LOCAL).exists()
