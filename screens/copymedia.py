@@ -37,10 +37,13 @@ class CopyMediaScreen(StepScreen):
         yield Static(f"reading bucket {old.bucket} ..." if old is not None else "reading the media on disk ...",
                      id="inventory")
         with Vertical(id="private-box", classes="hidden"):
-            yield Label("Private media attachments in the old bucket", classes="title")
+            yield Label("Private media attachments: keep or make public?", classes="title")
+            yield Static("Most of the bucket is private, as a copy tool's default ACL leaves it (rclone's is "
+                         "private). Its private attachments cannot be told from suspended accounts' media, which "
+                         "Mastodon keeps private.")
             with RadioSet(id="private-media"):
-                yield Choice("Keep them private (suspended accounts' media)", id="keep")
-                yield Choice("Make them public (a copy tool made them private)", id="public")
+                yield Choice("Keep them private", id="keep")
+                yield Choice("Make them public", id="public")
         with Vertical(id="prune-box", classes="hidden"):
             yield Label("Remote media cache (optional, before the copy)", classes="title")
             yield Static("", id="prune-about")
