@@ -17,7 +17,8 @@ def add_parsers(sub) -> None:
         ENV_FILE, JSON, SETTINGS, *HTTP,
         Option("--source", "the media tree (default: public/system beside the env file, or PAPERCLIP_ROOT_PATH)",
                "DIR"),
-        Option("--jobs", "concurrent uploads (default 32)", "N", {"type": int, "default": 32}),
+        Option("--jobs", "concurrent uploads (downloads with --to-disk) (default 32)", "N",
+               {"type": int, "default": 32}),
         Option("--dry-run", "show what would be copied, copy nothing", kwargs={"action": "store_true"}),
         Option("--verify", "after the copy, fetch a sample (or all) anonymously through the media host (default "
                "sample)", kwargs={"choices": ("sample", "all", "none"), "default": "sample"}),
@@ -25,6 +26,9 @@ def add_parsers(sub) -> None:
         Option("--transfer", "with --ssh, how the files come from the host: one tar stream (default; about 3.8x "
                "SFTP's speed in bench/migrate_ssh.py; reads through --sudo-user) or SFTP sessions",
                kwargs={"choices": ("tar", "sftp")}),
+        Option("--to-disk", "the other way: copy the env file's bucket back into public/system (or "
+               "PAPERCLIP_ROOT_PATH), here or on the --ssh host, as Mastodon keeps media on disk; the bucket is not "
+               "changed", kwargs={"action": "store_true"}),
         REMOTE)
 
 
@@ -33,6 +37,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .migrate_report import end_progress, progress_printer, show_inventory, show_outcome
     if args.jobs < 1 or args.jobs > 256:
         raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
+    if args.to_disk:
+        from .to_disk import cmd_to_disk
+        return cmd_to_disk(args)
     if args.transfer and not args.ssh:
         raise InputError("--transfer", "only works with --ssh", "the files are read from this disk without it")
     host = host_of(args) if args.ssh else None
