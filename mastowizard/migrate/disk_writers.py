@@ -50,24 +50,22 @@ class LocalWriter:
         self.dest, self.uid, self.gid = dest, uid, gid
         self.chown = (uid, gid) != (os.geteuid(), os.getegid())
         self._dirs: set[str] = set()
-        self._lock = threading.Lock()
 
     def _makedirs(self, directory: str) -> None:
         if directory in self._dirs or os.path.isdir(directory):
             return
-        with self._lock:
-            parent = os.path.dirname(directory)
-            if parent != directory:
-                self._makedirs(parent)
-            try:
-                os.mkdir(directory, DIR_MODE)
-            except FileExistsError:
-                pass
-            else:
-                os.chmod(directory, DIR_MODE)          # whatever this process's umask
-                if self.chown:
-                    os.chown(directory, self.uid, self.gid)
-            self._dirs.add(directory)
+        parent = os.path.dirname(directory)
+        if parent != directory:
+            self._makedirs(parent)
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:      # made meanwhile by another worker
+            pass
+        else:
+            os.chmod(directory, DIR_MODE)          # whatever this process's umask
+            if self.chown:
+                os.chown(directory, self.uid, self.gid)
+        self._dirs.add(directory)
 
     def put(self, rel: str, mode: int, data: bytes | None = None, fill: Fill | None = None) -> None:
         """DATA (or what FILL writes into the file) under REL with MODE and the instance's owner."""
