@@ -61,6 +61,12 @@ class MediaGap:
                 "(old posts' attachments, avatars, headers, emoji) until they are copied",
                 "copy them first (Copy media, or `mastowizard migrate`); a rerun copies only what is missing"]
 
+    def risk(self, what: str) -> str:
+        """What the refusal says the switch would lose."""
+        return f"{what} would leave {self.token} file(s) on disk out of the bucket"
+
+    fix_first = "copy them first (`mastowizard migrate`)"
+
     def to_json(self) -> dict:
         return {"source": self.source, "bucket": self.bucket, "files": self.files, "missing": self.missing,
                 "missing_bytes": self.missing_bytes, "examples": self.examples[:20], "error": self.error,
@@ -118,10 +124,9 @@ def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) 
     if gap.safe:
         return
     if (typed or "").strip() != gap.token:
-        raise InputError(field_name, f"{what} would leave {gap.token} file(s) on disk out of the bucket"
+        raise InputError(field_name, gap.risk(what)
                          if gap.known else f"{what}: the media on disk could not be compared with the bucket",
-                         f"copy them first (`mastowizard migrate`), or give {field_name} {gap.token} to go ahead "
-                         "anyway")
+                         f"{gap.fix_first}, or give {field_name} {gap.token} to go ahead anyway")
 
 
 def gap_before_write(plan, http: HttpOptions | None = None) -> MediaGap | None:
