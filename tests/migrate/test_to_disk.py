@@ -76,7 +76,7 @@ def check_tree(system, tree, owner, rels=None):
 def test_the_bucket_comes_back_to_disk_exactly_with_modes_and_owner_and_a_rerun_writes_nothing(
         bucket, prepared, tmp_path):
     s = prepared("acl")
-    tree = make_tree(tmp_path / "source", 120, suspended=5)
+    tree = make_tree(tmp_path / "source", 120, suspended=5, big=1)     # one video streamed, never held whole
     copy_as_mastodon(bucket, s, tree)
     env, system = instance(tmp_path, bucket)
 

@@ -69,14 +69,20 @@ def to_disk_ssh(tmp_path, env, user, *extra, wait=True):
 def test_an_admin_login_writes_the_bucket_to_the_hosts_disk_as_the_instances_user(
         s3server, bucket, prepared, tmp_path, remote_instance):
     s = prepared("acl")
-    tree = make_tree(tmp_path / "source", 150, suspended=5, seed=5)
+    tree = make_tree(tmp_path / "source", 150, suspended=5, seed=5, big=1)     # one spooled, then streamed
     copy_as_mastodon(bucket, s, tree)
     env = write_env(remote_instance, bucket)
     system = remote_instance / "public" / "system"
     mastodon = pwd.getpwnam(sshd.MASTODON_USER)
 
-    # the admin login is not the instance's user: without --sudo-user, refused before anything is written
+    # the admin login is not the instance's user: without --sudo-user, refused before anything is written;
+    # the env file (0600) cannot even be read, and where it can, the files could not belong to the instance
     p, _ = to_disk_ssh(tmp_path, env, sshd.ADMIN_USER)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and "permission denied" in lines[0] and not system.exists(), p.stderr
+    os.chmod(env, 0o644)
+    p, _ = to_disk_ssh(tmp_path, env, sshd.ADMIN_USER)
+    os.chmod(env, 0o600)
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2 and len(lines) == 1 and not system.exists(), p.stderr
     assert f"--sudo-user {sshd.MASTODON_USER}" in lines[0] and "nothing was written" in lines[0], lines[0]
