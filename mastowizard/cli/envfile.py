@@ -9,9 +9,9 @@ import os
 
 from ..env.apply import apply_plan, newest_backup, rollback
 from ..env.doc import EnvDocument
-from ..env.plan import EnvFile, describe, make_announce_plan, make_plan, masked_lines
+from ..env.plan import EnvFile, describe, make_announce_plan, make_plan, make_to_disk_plan, masked_lines
 from ..errors import InputError, TargetError
-from ..options import ACCEPT_MISSING, ENV_FILE, HTTP, JSON, REMOTE, SETTINGS, YES, Option, add
+from ..options import ACCEPT_MISSING, ENV_FILE, HTTP, JSON, REMOTE, SETTINGS, SETTINGS_DESTS, YES, Option, add
 from .inputs import env_path, host_of, http_options, load_settings, writer_credential
 from .prompts import confirm, guard_switch
 from .status import ExitStatus
@@ -23,14 +23,18 @@ MEASURE = Option("--measure", "first measure what Mastodon's jobs need from the 
                  "writer key and probe objects of their own) and write it: S3_FORCE_SINGLE_REQUEST, timeouts, "
                  "S3_BATCH_DELETE_LIMIT", kwargs={"action": "store_true"})
 
+TO_DISK = Option("--to-disk", "switch media back from S3 to local disk: S3_ENABLED=false, the other S3_* lines kept "
+                 "(after `mastowizard migrate --to-disk` copied the bucket into public/system)",
+                 kwargs={"action": "store_true"})
+
 
 def add_parsers(sub) -> None:
     add(sub.add_parser("show", help="what the instance's env file uses now (local disk or S3), secrets masked"),
         ENV_FILE, JSON, REMOTE)
     add(sub.add_parser("plan", help="show the change to the env file as a diff, secrets masked"),
-        ENV_FILE, JSON, SETTINGS, *HTTP, REMOTE, ANNOUNCE, MEASURE)
+        ENV_FILE, JSON, SETTINGS, *HTTP, REMOTE, ANNOUNCE, MEASURE, TO_DISK)
     add(sub.add_parser("apply", help="back up the env file, then write the planned change atomically"),
-        ENV_FILE, JSON, SETTINGS, *HTTP, REMOTE, ANNOUNCE, MEASURE, YES.but(help="write without asking"),
+        ENV_FILE, JSON, SETTINGS, *HTTP, REMOTE, ANNOUNCE, MEASURE, TO_DISK, YES.but(help="write without asking"),
         ACCEPT_MISSING)
     add(sub.add_parser("rollback", help="restore the env file from a backup, byte for byte"),
         ENV_FILE, Option("--backup", "the backup to restore (default: the newest)", "PATH"),
@@ -60,6 +64,13 @@ def _plan(args: argparse.Namespace):
     path = env_path(args, host)
     env = EnvFile.read(host, path)
     args.env_file = path
+    if args.to_disk:
+        given = [f"--{d.replace('_', '-')}" for d in SETTINGS_DESTS if getattr(args, d, None)]
+        given += [f for f, on in (("--announce-media-host", args.announce_media_host), ("--measure", args.measure))
+                  if on]
+        if given:
+            raise InputError(given[0], "does not go with --to-disk", "--to-disk only sets S3_ENABLED=false")
+        return make_to_disk_plan(env), []
     settings, notes, _values = load_settings(args, values=env.doc.values())
     if args.announce_media_host:
         if not settings.alias_host:
@@ -113,7 +124,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
         for n in notes + plan.notes:
             print(f"note: {n}")
         print(plan.diff(), end="")
-    gap = gap_before_write(plan)
+    if args.to_disk:
+        from ..migrate.to_disk_gap import gap_before_to_disk
+        gap = gap_before_to_disk(plan, http_options(args))
+    else:
+        gap = gap_before_write(plan)
     if not guard_switch(gap, args, "switch"):
         confirm(f"Write these changes to {plan.env.path}?", args.yes)
     result = apply_plan(plan)
@@ -125,6 +140,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print(f"backup: {result.backup}")
         print(f"wrote {result.path} ({len(plan.changes)} change{'s' if len(plan.changes) != 1 else ''}); "
               "restart Mastodon (web, sidekiq, streaming) for it to take effect")
+        if args.to_disk:
+            print("media is read from and written to public/system after the restart; the bucket is left as it is "
+                  "(`mastowizard migrate --to-disk` prints the nginx lines that keep its old URLs answering)")
     return ExitStatus.OK
 
 

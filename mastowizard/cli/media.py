@@ -18,7 +18,8 @@ def add_parsers(sub) -> None:
         ENV_FILE, JSON, SETTINGS, *HTTP,
         Option("--source", "the media tree (default: public/system beside the env file, or PAPERCLIP_ROOT_PATH)",
                "DIR"),
-        Option("--jobs", "concurrent uploads (default 32)", "N", {"type": int, "default": 32}),
+        Option("--jobs", "concurrent uploads (downloads with --to-disk) (default 32)", "N",
+               {"type": int, "default": 32}),
         Option("--dry-run", "show what would be copied, copy nothing", kwargs={"action": "store_true"}),
         Option("--verify", "after the copy, fetch a sample (or all) anonymously through the media host (default "
                "sample)", kwargs={"choices": ("sample", "all", "none"), "default": "sample"}),
@@ -32,6 +33,9 @@ def add_parsers(sub) -> None:
         Option("--private-media", "bucket to bucket: private media attachments stay private (keep: suspended "
                "accounts' media) or become public (a copy tool made everything private); asked when the old "
                "bucket is mostly private", kwargs={"choices": ("keep", "public")}),
+        Option("--to-disk", "the other way: copy the env file's bucket back into public/system (or "
+               "PAPERCLIP_ROOT_PATH), here or on the --ssh host, as Mastodon keeps media on disk; the bucket is not "
+               "changed", kwargs={"action": "store_true"}),
         REMOTE)
     add(sub.add_parser("media-host", help="print the nginx server block of the media host (S3_ALIAS_HOST) in front "
                        "of the bucket; with --fallback, for a move between buckets: the new bucket first, the old "
@@ -73,6 +77,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .migrate_report import end_progress, progress_printer, show_inventory, show_outcome
     if args.jobs < 1 or args.jobs > 256:
         raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
+    if args.to_disk:
+        from .to_disk import cmd_to_disk
+        return cmd_to_disk(args)
     if args.transfer and not args.ssh:
         raise InputError("--transfer", "only works with --ssh", "the files are read from this disk without it")
     host = host_of(args) if args.ssh else None

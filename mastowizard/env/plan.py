@@ -128,6 +128,12 @@ class Plan:
         before = self.env.doc.values().get("S3_ENABLED") == "true"
         return not before and EnvDocument(self.new_text).values().get("S3_ENABLED") == "true"
 
+    @property
+    def disables_s3(self) -> bool:
+        """The plan moves media from S3 back to disk: S3_ENABLED stops being exactly `true`."""
+        before = self.env.doc.values().get("S3_ENABLED") == "true"
+        return before and EnvDocument(self.new_text).values().get("S3_ENABLED") != "true"
+
     def diff(self) -> str:
         """A unified diff with every secret value masked (last 4 characters at most)."""
         old = masked_lines(EnvDocument.from_bytes(self.env.data))
@@ -249,6 +255,27 @@ def make_announce_plan(env: EnvFile, settings: Settings) -> Plan:
                               occurrences[-1].line if occurrences else None))
     plan = Plan(env, doc.text(), changes, notes)
     _check_round_trip(plan, {"EXTRA_MEDIA_HOSTS": doc.values().get("EXTRA_MEDIA_HOSTS")})
+    return plan
+
+
+def make_to_disk_plan(env: EnvFile) -> Plan:
+    """S3_ENABLED=false: Mastodon stores and serves media from disk again (public/system, or
+    PAPERCLIP_ROOT_PATH). Every other S3_* line stays: Mastodon reads none of them while S3_ENABLED is
+    not true, and going back to the bucket is then this one line again (`rollback`)."""
+    doc = EnvDocument.from_bytes(env.data, source=env.doc.source)
+    current = doc.values().get("S3_ENABLED")
+    changes: list[Change] = []
+    if current != "true":
+        notes = [f"S3_ENABLED is {current!r}, not 'true': Mastodon keeps media on disk already"
+                 if current is not None else "S3_ENABLED is not set: Mastodon keeps media on disk already"]
+    else:
+        notes = ["the other S3_* lines stay: Mastodon ignores them while S3_ENABLED is false, and they make "
+                 "going back to the bucket one line (`mastowizard rollback`)"]
+        line = doc.occurrences("S3_ENABLED")[-1].line
+        doc.set("S3_ENABLED", "false")
+        changes.append(Change("S3_ENABLED", "change", current, "false", line))
+    plan = Plan(env, doc.text(), changes, notes)
+    _check_round_trip(plan, {"S3_ENABLED": "false" if changes else current})
     return plan
 
 

@@ -74,7 +74,7 @@ class BucketReader:
         try:
             if large:
                 return Body(file=self.putter.open(self.key(f)), size=f.size)
-            data = self.putter.get(self.key(f))
+            _, data = self.putter.get(self.key(f))
         except PutError as e:
             if e.code in GONE:
                 raise SourceError("vanished from the old bucket since the inventory (deleted by Mastodon)") from None
@@ -82,7 +82,7 @@ class BucketReader:
         return Body(data=data, size=len(data))
 
     def read_all(self, f: SourceFile) -> bytes:
-        return self.putter.get(self.key(f))
+        return self.putter.get(self.key(f))[1]
 
     def finish(self) -> None:
         pass

@@ -79,6 +79,16 @@ class MediaGap:
                 "copy them first (`mastowizard migrate` with the old env file and the new bucket's settings); a "
                 "rerun copies only what is missing"]
 
+    def risk(self, what: str) -> str:
+        """What the refusal says the switch would lose."""
+        where = f"object(s) of {self.source}" if self.kind == "bucket" else "file(s) on disk"
+        return f"{what} would leave {self.token} {where} out of bucket {self.bucket}"
+
+    @property
+    def fix_first(self) -> str:
+        return ("copy them first (`mastowizard migrate` with the old env file and the new bucket's settings)"
+                if self.kind == "bucket" else "copy them first (`mastowizard migrate`)")
+
     def to_json(self) -> dict:
         return {"kind": self.kind, "source": self.source, "bucket": self.bucket, "files": self.files,
                 "missing": self.missing, "missing_bytes": self.missing_bytes, "examples": self.examples[:20],
@@ -136,12 +146,10 @@ def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) 
     if gap.safe:
         return
     if (typed or "").strip() != gap.token:
-        where, source = ((f"object(s) of {gap.source}", "the old bucket") if gap.kind == "bucket"
-                         else ("file(s) on disk", "the media on disk"))
-        raise InputError(field_name, f"{what} would leave {gap.token} {where} out of bucket {gap.bucket}"
+        source = "the old bucket" if gap.kind == "bucket" else "the media on disk"
+        raise InputError(field_name, gap.risk(what)
                          if gap.known else f"{what}: {source} could not be compared with bucket {gap.bucket}",
-                         f"copy them first (`mastowizard migrate`), or give {field_name} {gap.token} to go ahead "
-                         "anyway")
+                         f"{gap.fix_first}, or give {field_name} {gap.token} to go ahead anyway")
 
 
 def gap_before_write(plan, http: HttpOptions | None = None) -> MediaGap | None:

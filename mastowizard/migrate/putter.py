@@ -221,6 +221,44 @@ class Putter:
                 return False
             raise
 
+    def get(self, key: str, into=None, chunk: int = 1 << 20,
+            budget: float = RETRY_BUDGET) -> tuple[dict[str, str], bytes | None]:
+        """GET KEY (signed): its headers (lowercase names) and its bytes; with INTO (anything with
+        write()), the bytes go there chunk by chunk, never all in memory, and None is returned.
+        PutError NoSuchKey (404) when it is gone. Retried as _send retries until the answer starts;
+        a connection that drops while INTO is being filled raises PutError (INTO then holds a part)."""
+        if into is None:
+            r, data = self._send("GET", self.path(key), budget=budget)
+            return {k.lower(): v for k, v in r.getheaders()}, data
+        path, delay, started, attempt = self.path(key), 0.2, time.monotonic(), 0
+        while True:
+            h = {"Host": self._host_header}
+            self._sign("GET", path, h, hashlib.sha256(b"").hexdigest())
+            try:
+                conn = self._conn(fresh=attempt > 0)
+                conn.request("GET", path, headers=h)
+                r = conn.getresponse()
+            except (OSError, http.client.HTTPException) as e:
+                self._conn(fresh=True)
+                if time.monotonic() - started + delay > budget:
+                    raise PutError(type(e).__name__, None, str(e)) from None
+            else:
+                if r.status == 200:
+                    break
+                data = r.read()
+                if r.status not in RETRYABLE_STATUS or time.monotonic() - started + delay > budget:
+                    m = _CODE.search(data or b"")
+                    raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
+            time.sleep(delay)
+            delay, attempt = min(delay * 2, 5.0), attempt + 1
+        try:
+            while block := r.read(chunk):
+                into.write(block)
+        except (OSError, http.client.HTTPException) as e:
+            self._conn(fresh=True)
+            raise PutError(type(e).__name__, None, f"the download broke: {e}") from None
+        return {k.lower(): v for k, v in r.getheaders()}, None
+
     def put_acl(self, key: str, acl: str) -> None:
         """Set the object's canned ACL (PutError NoSuchKey when it is gone)."""
         self._send("PUT", self.path(key), "acl=", headers={"x-amz-acl": acl})
@@ -248,10 +286,6 @@ class Putter:
             raise PutError("CopyFailed", 200, "no ETag in the answer")
         return m.group(1).decode()
 
-    def get(self, key: str) -> bytes:
-        """The object's bytes (PutError NoSuchKey when it is gone)."""
-        _, data = self._send("GET", self.path(key))
-        return data
 
     def open(self, key: str) -> Stream:
         """The object's bytes as a stream to read in parts, on a connection of its own (closed with

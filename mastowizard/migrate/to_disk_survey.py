@@ -1,0 +1,103 @@
+"""Before a copy back to disk: the bucket named by the env file, listed flat, merged in key order with
+the files already under public/system. An object is on disk when a file has its key (less
+S3_KEY_PREFIX) as path and its size; the copy also compares single-part ETags with MD5s.
+Used by `migrate --to-disk` (what to copy, the space it needs) and by `apply --to-disk` (the guard)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+from ..settings import Settings, from_env
+from .dest_tree import DiskFile, is_temp
+
+LISTED = tuple[str, int, str]        # (key, size, etag) as copy.listing yields them
+
+
+def s3_settings(env_file: str, values: Mapping[str, str]) -> Settings:
+    """The bucket the env file stores media in; refused when it keeps media on disk already."""
+    reading = from_env(values)
+    if not reading.enabled or reading.settings is None:
+        raise InputError("--env-file", f"{env_file} has no object storage (S3_ENABLED is not true): Mastodon keeps "
+                         "media on local disk already, there is nothing to copy back",
+                         "give the env file of the instance that stores media in S3")
+    return reading.settings
+
+
+def rel_of(key: str, settings: Settings) -> str | None:
+    """The path under public/system for KEY, or None when it cannot be one: a folder marker, or a
+    name that would leave the folder or is not a plain path (never written)."""
+    prefix = f"{settings.key_prefix}/" if settings.key_prefix else ""
+    rel = key[len(prefix):] if key.startswith(prefix) else None
+    if not rel or rel.endswith("/") or rel.startswith("/") or "\0" in rel:
+        return None
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts) or is_temp(rel):
+        return None
+    return rel
+
+
+def why_not(key: str) -> str:
+    return "folder marker (a key ending in /)" if key.endswith("/") else "not a safe path on disk"
+
+
+def pairs(listed: Iterator[LISTED], disk: Iterator[DiskFile], settings: Settings
+          ) -> Iterator[tuple[LISTED, str | None, DiskFile | None]]:
+    """Each object with its path (None: not writable) and the file at that path (None: not there),
+    in one pass over two key-ordered streams. Files that are no object are not looked at."""
+    current = next(disk, None)
+    for obj in listed:
+        rel = rel_of(obj[0], settings)
+        if rel is None:
+            yield obj, None, None
+            continue
+        while current is not None and current.rel < rel:
+            current = next(disk, None)
+        yield obj, rel, current if current is not None and current.rel == rel else None
+
+
+@dataclass
+class Survey:
+    bucket: str
+    dest: str
+    where: str
+    objects: int = 0
+    bytes: int = 0
+    missing: int = 0             # not on disk, or there with another size
+    missing_bytes: int = 0
+    not_copied: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+    temps: list[str] = field(default_factory=list)       # temporary files a killed run left
+
+    def to_json(self) -> dict:
+        return {"bucket": self.bucket, "dest": self.dest, "host": self.where, "objects": self.objects,
+                "bytes": self.bytes, "missing": self.missing, "missing_bytes": self.missing_bytes,
+                "not_copied": self.not_copied, "examples": self.examples[:20]}
+
+
+def survey(putter, settings: Settings, target) -> Survey:
+    """How many objects the bucket holds and how many are not on disk with their size yet."""
+    from .copy import listing
+    s = Survey(settings.bucket, target.dest, target.where)
+
+    def files() -> Iterator[DiskFile]:
+        for f in target.files():
+            if is_temp(f.rel):
+                if len(s.temps) < 100_000:
+                    s.temps.append(f.rel)
+                continue
+            yield f
+    for (key, size, _), rel, disk in pairs(listing(putter, settings), files(), settings):
+        if rel is None:
+            reason = why_not(key)
+            s.not_copied[reason] = s.not_copied.get(reason, 0) + 1
+            continue
+        s.objects += 1
+        s.bytes += size
+        if disk is None or disk.size != size:
+            s.missing += 1
+            s.missing_bytes += size
+            if len(s.examples) < 20:
+                s.examples.append(key)
+    return s
