@@ -38,15 +38,21 @@ def leaks(p) -> list[str]:
     return found
 
 
+NOBODY = "http://127.0.0.1:9"         # the discard port: nothing listens, a connection is refused at once
+
+
 @pytest.fixture
 def env_file(tmp_path):
     f = tmp_path / ".env.production"
+    # both buckets' endpoints refuse at once on 127.0.0.1: the switch's gap is measured and unknown
     f.write_text("LOCAL_DOMAIN=secrets.example\nS3_ENABLED=true\nS3_BUCKET=old-bucket\nAWS_ACCESS_KEY_ID=AKIAOLD\n"
+                 f"S3_ENDPOINT={NOBODY}\n"
                  + "".join(f"{k}={v}\n" for k, v in OLD.items()))
     return f
 
 
-ARGS = ["--provider", "wasabi", "--region", "eu-central-1", "--bucket", "new-bucket", "--alias-host", "m.example"]
+ARGS = ["--provider", "wasabi", "--region", "eu-central-1", "--endpoint", NOBODY, "--bucket", "new-bucket",
+        "--alias-host", "m.example"]
 CREDS = {"AWS_ACCESS_KEY_ID": "AKIANEW", "AWS_SECRET_ACCESS_KEY": NEW_SECRET}
 
 
@@ -56,7 +62,7 @@ def test_show_plan_apply_rollback_never_print_secrets(env_file):
         run("show", "--env-file", str(env_file), "--json"),
         run("plan", "--env-file", str(env_file), *ARGS, env=CREDS),
         run("plan", "--env-file", str(env_file), *ARGS, "--json", env=CREDS),
-        run("apply", "--env-file", str(env_file), *ARGS, "--yes", env=CREDS),
+        run("apply", "--env-file", str(env_file), *ARGS, "--accept-missing-media", "unchecked", "--yes", env=CREDS),
         run("plan", "--env-file", str(env_file), "--permission", "policy", "--json"),
         run("apply", "--env-file", str(env_file), "--permission", "policy", "--yes", "--json"),
         run("rollback", "--env-file", str(env_file), "--yes"),
@@ -68,7 +74,7 @@ def test_show_plan_apply_rollback_never_print_secrets(env_file):
     plan = json.loads(outputs[3].stdout)
     secret = next(c for c in plan["changes"] if c["key"] == "AWS_SECRET_ACCESS_KEY")
     assert secret == {"key": "AWS_SECRET_ACCESS_KEY", "action": "change", "old": "****ghij", "new": "****9xyz",
-                      "line": 7, "secret": True}
+                      "line": 8, "secret": True}
     assert "+AWS_SECRET_ACCESS_KEY=****9xyz" in outputs[2].stdout
     assert NEW_SECRET in env_file.read_text() or "OldAwsSecret" in env_file.read_text()
 
