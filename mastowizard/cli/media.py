@@ -9,7 +9,7 @@ import sys
 from ..errors import InputError
 from ..options import ENV_FILE, HTTP, JSON, REMOTE, SETTINGS, YES, Option, add
 from .inputs import env_path, env_values, flags_given, host_of, http_options, load_settings, writer_credential
-from .prompts import confirm
+from .prompts import confirm, private_media_chooser
 
 
 def add_parsers(sub) -> None:
@@ -151,17 +151,7 @@ def _between_buckets(args: argparse.Namespace, source, values: dict[str, str]) -
         if not args.json:
             show_inventory(inv, how, target, notes)
 
-    def decide(survey) -> str:
-        if not args.json:
-            print("warning: " + suspect_question(survey))
-        if args.yes or args.json or not sys.stdin.isatty():
-            raise InputError("--private-media", "the old bucket is mostly private, and its private media attachments "
-                             "may be suspended accounts' media", "run with --dry-run to see the counts, then give "
-                             "--private-media keep or --private-media public")
-        answer = input("Private media attachments: keep them private, or make them public? [keep/public] ")
-        if answer.strip().lower() not in ("keep", "public"):
-            raise InputError("--private-media", "not chosen; nothing was copied", "answer keep or public")
-        return answer.strip().lower()
+    decide = private_media_chooser(args, suspect_question, "nothing was copied")
 
     def ask_first(question: str) -> None:
         confirm(question, args.yes, ("no terminal to ask before copying",

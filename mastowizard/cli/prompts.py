@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 
 from ..errors import InputError
 
@@ -60,3 +61,21 @@ class CliPrompter:
             return False
         print(f"The host key of {host} is not known yet: {key_type} {fingerprint}", file=sys.stderr)
         return input("Is this the server's fingerprint? Trust it [y/N] ").strip().lower() in ("y", "yes")
+
+
+def private_media_chooser(args: argparse.Namespace, warning: Callable[[object], str], nothing_done: str):
+    """The question a suspect bucket asks: keep its private media attachments private, or make them
+    public. WARNING(survey) is printed first; without a terminal (or with --yes or --json) it refuses,
+    naming --private-media."""
+    def decide(survey) -> str:
+        if not args.json:
+            print("warning: " + warning(survey))
+        if args.yes or args.json or not sys.stdin.isatty():
+            raise InputError("--private-media", "the bucket is mostly private, and its private media attachments "
+                             "may be suspended accounts' media", "run with --dry-run to see the counts, then give "
+                             "--private-media keep or --private-media public")
+        answer = input("Private media attachments: keep them private, or make them public? [keep/public] ")
+        if answer.strip().lower() not in ("keep", "public"):
+            raise InputError("--private-media", f"not chosen; {nothing_done}", "answer keep or public")
+        return answer.strip().lower()
+    return decide

@@ -10,7 +10,7 @@ import time
 from ..errors import InputError
 from ..options import ENV_FILE, HTTP, JSON, REMOTE, YES, Option, add
 from .inputs import env_path, env_values, host_of, http_options, writer_credential
-from .prompts import confirm
+from .prompts import confirm, private_media_chooser
 from .status import ExitStatus
 
 
@@ -27,24 +27,6 @@ def add_parsers(sub) -> None:
                kwargs={"choices": ("keep", "public")}),
         Option("--jobs", "concurrent requests (default 32)", "N", {"type": int, "default": 32}),
         YES.but(help="change without asking (the survey is printed first)"), *HTTP, REMOTE)
-
-
-def _decide(args: argparse.Namespace):
-    def decide(plan) -> str:
-        if not args.json:
-            print("warning: this bucket is suspect: " + plan.tally.describe() + ". Mastodon never makes avatars "
-                  "private, and a suspension makes only a few attachments private: a copy tool (rclone's default "
-                  "ACL is private) probably did this, and its private attachments cannot be told from suspended "
-                  "accounts' media.")
-        if args.yes or args.json or not sys.stdin.isatty():
-            raise InputError("--private-media", "this bucket is mostly private, and its private media attachments "
-                             "may be suspended accounts' media", "run with --dry-run to see which, then give "
-                             "--private-media keep or --private-media public")
-        answer = input("Private media attachments: keep them private, or make them public? [keep/public] ")
-        if answer.strip().lower() not in ("keep", "public"):
-            raise InputError("--private-media", "not chosen; nothing was changed", "answer keep or public")
-        return answer.strip().lower()
-    return decide
 
 
 def _progress(stream):
@@ -67,6 +49,7 @@ def _progress(stream):
 
 
 def cmd_repair_permissions(args: argparse.Namespace) -> int:
+    from ..migrate.privacy import suspect_line
     from ..migrate.repair import repair
     from ..migrate.repair_lines import outcome_lines, plan_lines
     from ..settings import from_env
@@ -92,8 +75,9 @@ def cmd_repair_permissions(args: argparse.Namespace) -> int:
     def ask(question: str) -> None:
         confirm(question, args.yes, ("no terminal to ask before changing the bucket",
                                      "look at the survey (or run with --dry-run), then add --yes"))
+    decide = private_media_chooser(args, lambda plan: suspect_line(plan.tally), "nothing was changed")
     result = repair(settings, writer, http_options(args), headers=args.headers, dry_run=args.dry_run,
-                    private_media=args.private_media, jobs=args.jobs, decide=_decide(args), confirm=ask,
+                    private_media=args.private_media, jobs=args.jobs, decide=decide, confirm=ask,
                     on_plan=show_plan, on_progress=_progress(sys.stderr))
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..errors import MastowizardError
 from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..settings import Settings
@@ -46,14 +45,7 @@ def bucket_gap(old: Settings, old_writer: Credential | None, new: Settings, new_
             while there is not None and there[0] < rel:
                 there = next(target, None)
             if there is None or there[0] != rel or there[1] != size:
-                gap.missing += 1
-                gap.missing_bytes += size
-                if len(gap.examples) < 20:
-                    gap.examples.append(rel)
-    except MastowizardError as e:
-        gap.error = str(e)
+                gap.missed(rel, size)
     except Exception as e:  # noqa: BLE001 - a listing that fails leaves the gap unknown, never a traceback
-        gap.error = f"a bucket could not be listed: {type(e).__name__}: {e}"
-    if gap.error:
-        gap.missing, gap.missing_bytes, gap.examples = 0, 0, []
+        gap.unknown(e)
     return gap

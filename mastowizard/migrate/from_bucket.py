@@ -29,7 +29,7 @@ from .copy import CopyResult, Progress, listing
 from .inventory import Inventory, Skipped, SourceFile, files, human_bytes, take_inventory
 from .job import CopyReport, copy_and_verify
 from .objects import private_on_disk
-from .privacy import KEEP, PUBLIC, Tally, kind_of
+from .privacy import KEEP, PUBLIC, Tally, kind_of, suspect_line
 from .putter import PutError, Putter
 from .reading import Body, SourceError
 from .run import MigrateOutcome
@@ -160,9 +160,7 @@ def server_side_possible(source: Settings, target: Settings, target_key: Credent
 
 
 def suspect_question(survey: SourceSurvey) -> str:
-    return ("the old bucket is suspect: " + survey.tally.describe() + ". Mastodon never makes avatars private, and "
-            "a suspension makes only a few attachments private: a copy tool (rclone's default ACL is private) "
-            "probably did this, and its private attachments cannot be told from suspended accounts' media")
+    return suspect_line(survey.tally, "the old bucket")
 
 
 def verified_at(source: Settings, target: Settings) -> Settings:

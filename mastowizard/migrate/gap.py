@@ -64,6 +64,19 @@ class MediaGap:
                 "(old posts' attachments, avatars, headers, emoji) until they are copied",
                 "copy them first (Copy media, or `mastowizard migrate`); a rerun copies only what is missing"]
 
+    def missed(self, name: str, size: int) -> None:
+        """NAME (SIZE bytes) is not where the switch needs it."""
+        self.missing += 1
+        self.missing_bytes += size
+        if len(self.examples) < 20:
+            self.examples.append(name)
+
+    def unknown(self, error: BaseException) -> None:
+        """The gap could not be measured: why, and no count (a partial one would mislead)."""
+        self.error = str(error) if isinstance(error, MastowizardError) else \
+            f"a listing failed: {type(error).__name__}: {error}"
+        self.missing, self.missing_bytes, self.examples = 0, 0, []
+
     def _bucket_lines(self) -> list[str]:
         if not self.known:
             return [f"{self.source} could not be compared with bucket {self.bucket}: {self.error}",
@@ -125,16 +138,9 @@ def media_gap(settings: Settings, writer: Credential | None, env_file: str, valu
             remote = listing(Putter(settings, writer, http), settings, inv.splits)
             for f, spec, listed in merged(inv.replay(), remote, settings):
                 if listed is None or listed[1] != f.size:
-                    gap.missing += 1
-                    gap.missing_bytes += f.size
-                    if len(gap.examples) < 20:
-                        gap.examples.append(spec.key)
-        except MastowizardError as e:
-            gap.error = str(e)
+                    gap.missed(spec.key, f.size)
         except Exception as e:  # noqa: BLE001 - a listing that fails leaves the gap unknown, never a traceback
-            gap.error = f"the bucket could not be listed: {type(e).__name__}: {e}"
-        if gap.error:
-            gap.missing, gap.missing_bytes, gap.examples = 0, 0, []
+            gap.unknown(e)
         return gap
     finally:
         inv.close()

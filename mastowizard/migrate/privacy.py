@@ -79,3 +79,10 @@ def should_be_private(kind: str, public_now: bool, private_media: str) -> bool |
     if kind == "attachment":
         return False if public_now else private_media != PUBLIC
     return None
+
+
+def suspect_line(tally: Tally, what: str = "this bucket") -> str:
+    """Why a bucket is suspect, as the CLI and the wizard say it."""
+    return (f"{what} is suspect: " + tally.describe() + ". Mastodon never makes avatars private, and a suspension "
+            "makes only a few attachments private: a copy tool (rclone's default ACL is private) probably did "
+            "this, and its private attachments cannot be told from suspended accounts' media")
