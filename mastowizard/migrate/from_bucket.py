@@ -37,6 +37,7 @@ from .run import MigrateOutcome
 PUBLIC_MODE, PRIVATE_MODE = 0o100644, 0o100600      # how a source object's privacy reaches spec_for
 SERVER_SIDE_LIMIT = 5 * 1024 ** 3                   # CopyObject's limit; larger objects are streamed
 GONE = ("NoSuchKey", "HTTP404")
+SURVEY_JOBS_MAX = 64        # the survey's anonymous HEADs in flight: twice --jobs up to this, never fewer than --jobs
 
 
 def fingerprint(etag: str) -> int:
@@ -112,9 +113,13 @@ def walker(source: Settings, credential: Credential, http: HttpOptions | None, s
     def ask(item: tuple[str, int, str]) -> bool | None:
         return putter.anyone_reads(item[0]) if survey.acl_read else True
 
+    # A HEAD is a round trip that costs the server little: twice the copy's workers keep more of them in
+    # flight (bench/migrate_buckets.py: the survey of 20,000 objects 5.1-6.9 s with 32, 4.1-4.6 s with 64).
+    asking = max(jobs, min(2 * jobs, SURVEY_JOBS_MAX))
+
     def walk(skipped: Skipped) -> Iterator[SourceFile]:
         objects = ((k, size, etag) for k, size, etag in listing(putter, source) if not k.endswith("/"))
-        for (key, size, etag), public, error in ordered_map(ask, objects, jobs, "mastowizard-source"):
+        for (key, size, etag), public, error in ordered_map(ask, objects, asking, "mastowizard-source"):
             rel = key[len(prefix):]
             if error is not None:
                 skipped.add(f"could not be asked who may read it ({error})", rel)
