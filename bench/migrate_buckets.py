@@ -4,6 +4,7 @@ two remotes (Debian) and `aws s3 sync s3://old s3://new` (PyPI, its own venv).
 
     python3 bench/migrate_buckets.py [--files 20000] [--jobs 32] [--layouts rgw,ministack]
                                      [--ways mastowizard,mastowizard-verify,rclone,aws] [--tree DIR]
+                                     [--keep-source FILE [--drop-source]] [--audit-sample N]
 
 The SOURCE bucket is built once per run on a freshly started Ceph RGW: a Mastodon-shaped tree
 (mastowizard_lab.media_tree) copied in as Mastodon stores it (Content-Type from its table, its
