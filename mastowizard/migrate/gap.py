@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..errors import InputError, MastowizardError
 from ..net import HttpOptions
@@ -29,7 +30,9 @@ class MediaGap:
     missing_bytes: int = 0
     examples: list[str] = field(default_factory=list)
     error: str = ""              # why it could not be measured (the gap is then unknown)
-    kind: str = "disk"           # "bucket": SOURCE is the old bucket, a move between buckets
+
+    kind: ClassVar[str] = "disk"            # what SOURCE is (bucket_gap.BucketGap: the old bucket)
+    unmeasured: ClassVar[str] = "the media on disk"     # what could not be compared, in the refusal
 
     @property
     def known(self) -> bool:
@@ -47,8 +50,6 @@ class MediaGap:
 
     def lines(self) -> list[str]:
         """What the switch risks, for a confirmation or the terminal."""
-        if self.kind == "bucket":
-            return self._bucket_lines()
         if not self.known:
             return [f"the media on disk could not be compared with bucket {self.bucket}: {self.error}",
                     "if files under public/system are not in the bucket, each of them answers 404 after the "
@@ -77,30 +78,11 @@ class MediaGap:
             f"a listing failed: {type(error).__name__}: {error}"
         self.missing, self.missing_bytes, self.examples = 0, 0, []
 
-    def _bucket_lines(self) -> list[str]:
-        if not self.known:
-            return [f"{self.source} could not be compared with bucket {self.bucket}: {self.error}",
-                    f"objects of {self.source} not in bucket {self.bucket} answer 404 after the switch "
-                    "(attachments, avatars, headers, emoji)"]
-        if self.missing == 0:
-            return [f"all {self.files} object(s) of {self.source} are in bucket {self.bucket}"]
-        shown = ", ".join(self.examples[:3])
-        return [f"{self.missing} of {self.files} object(s) of {self.source} ({human_bytes(self.missing_bytes)}) are "
-                f"NOT in bucket {self.bucket} yet, e.g. {shown}",
-                f"after the restart Mastodon serves media from bucket {self.bucket}: those {self.missing} answer 404 "
-                "(old posts' attachments, avatars, headers, emoji) until they are copied",
-                "copy them first (`mastowizard migrate` with the old env file and the new bucket's settings); a "
-                "rerun copies only what is missing"]
-
     def risk(self, what: str) -> str:
         """What the refusal says the switch would lose."""
-        where = f"object(s) of {self.source}" if self.kind == "bucket" else "file(s) on disk"
-        return f"{what} would leave {self.token} {where} out of bucket {self.bucket}"
+        return f"{what} would leave {self.token} file(s) on disk out of bucket {self.bucket}"
 
-    @property
-    def fix_first(self) -> str:
-        return ("copy them first (`mastowizard migrate` with the old env file and the new bucket's settings)"
-                if self.kind == "bucket" else "copy them first (`mastowizard migrate`)")
+    fix_first = "copy them first (`mastowizard migrate`)"
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "source": self.source, "bucket": self.bucket, "files": self.files,
@@ -152,9 +134,8 @@ def require_typed(gap: MediaGap, typed: str | None, what: str, field_name: str) 
     if gap.safe:
         return
     if (typed or "").strip() != gap.token:
-        source = "the old bucket" if gap.kind == "bucket" else "the media on disk"
         raise InputError(field_name, gap.risk(what)
-                         if gap.known else f"{what}: {source} could not be compared with bucket {gap.bucket}",
+                         if gap.known else f"{what}: {gap.unmeasured} could not be compared with bucket {gap.bucket}",
                          f"{gap.fix_first}, or give {field_name} {gap.token} to go ahead anyway")
 
 
