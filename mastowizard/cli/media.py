@@ -139,10 +139,8 @@ def _between_buckets(args: argparse.Namespace, source, values: dict[str, str]) -
     if args.source:
         raise InputError("--source", "is a directory on disk; this copy reads the old bucket",
                          "leave --source out to copy between buckets")
-    if args.source_env:
-        target, notes, _ = load_settings(args, values=values)
-    else:        # the new place: the flags over the env file, with the new key (never the old bucket's)
-        target, notes, _ = load_settings(args, values=values)
+    target, notes, _ = load_settings(args, values=values)
+    if not args.source_env:     # the new place: the flags over the env file, with the new key (never the old one's)
         target = dataclasses.replace(target, access_key_id=None, secret_access_key=None)
     source_key = writer_credential(source)
     target_key = writer_credential(target)
