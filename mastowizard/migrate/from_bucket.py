@@ -100,6 +100,7 @@ class SourceSurvey:
     tally: Tally = dataclasses.field(default_factory=Tally)
     private_attachments: dict[str, int] = dataclasses.field(default_factory=dict)
     acl_read: bool = True         # False: a policy-mode source, where no object's ACL says anything
+    unasked: list[dict] = dataclasses.field(default_factory=list)   # {key, error}: not copied, a failure each
 
 
 def walker(source: Settings, credential: Credential, http: HttpOptions | None, survey: SourceSurvey, jobs: int
@@ -121,8 +122,9 @@ def walker(source: Settings, credential: Credential, http: HttpOptions | None, s
         objects = ((k, size, etag) for k, size, etag in listing(putter, source) if not k.endswith("/"))
         for (key, size, etag), public, error in ordered_map(ask, objects, asking, "mastowizard-source"):
             rel = key[len(prefix):]
-            if error is not None:
+            if error is not None:      # not copied: whether it is private is unknown
                 skipped.add(f"could not be asked who may read it ({error})", rel)
+                survey.unasked.append({"key": key, "error": f"could not be asked who may read it: {error}"})
                 continue
             if public is None:
                 skipped.add("vanished from the old bucket during the inventory", rel)
@@ -246,7 +248,7 @@ def copy_from_old(old: OldBucket, target: Settings, target_key: Credential, *, h
         raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
     inv, how = old.inventory, old.reader.how
     if inv.files == 0:
-        return MigrateOutcome(inv, CopyReport(CopyResult()), how)
+        return MigrateOutcome(inv, CopyReport(CopyResult(failed=list(old.survey.unasked))), how)
     if old.ambiguous(target) and private_media is None and not dry_run:
         raise InputError("--private-media", suspect_question(old.survey), "give --private-media keep or public")
     view = inv
@@ -258,6 +260,7 @@ def copy_from_old(old: OldBucket, target: Settings, target_key: Credential, *, h
     report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
                              on_progress=on_progress, cancel=cancel, inventory=view, reader=old.reader,
                              copy_source=old.reader.copy_source, public=verified_at(old.source, target))
+    report.copy.failed.extend(old.survey.unasked)     # the copy is not complete while one was left out
     return MigrateOutcome(inv, report, how, after_the_copy(old.source, target))
 
 

@@ -117,8 +117,8 @@ class MigrateOutcome:
 
     @property
     def nothing_to_copy(self) -> bool:
-        """No file on disk: nothing was asked, copied or verified."""
-        return self.inventory.files == 0
+        """No file on disk (or in the old bucket): nothing was asked, copied or verified, and nothing failed."""
+        return self.inventory.files == 0 and not self.copy.failed
 
     def to_json(self) -> dict:
         v = self.verification

@@ -11,6 +11,7 @@ import sys
 import time
 from urllib.parse import unquote, urlsplit
 
+from helpers.lab import on
 from helpers.migrate import ALL_USERS, env_file, journal_keys, rclone_copy, settings_for
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
@@ -271,3 +272,25 @@ def test_the_switch_with_an_upload_in_the_window_loses_nothing(rgw_bucket, minis
         site.unlink()
         nginx.reload()
         shutil.rmtree(cache, ignore_errors=True)
+
+
+@on("rgw")
+def test_an_object_the_old_bucket_will_not_say_who_may_read_is_a_failure_not_a_skip(s3server, rgw_bucket, bucket,
+                                                                                    lab_info, prepared, tmp_path):
+    """The old provider answers one object's anonymous HEAD with an error (a proxy in front of it):
+    whether that object is private is unknown, so it is not copied, and the move is not complete:
+    exit 1, the object named. Never green with an object left out."""
+    from mastowizard_lab.faultproxy import FaultProxy
+    prepared("acl")
+    old_env = old_bucket(rgw_bucket, tmp_path)
+    keys = fill_as_mastodon(old_env, rgw_bucket, videos=0)
+    victim = sorted(keys)[3]
+    with FaultProxy(urlsplit(rgw_bucket.server.endpoint).port) as proxy:
+        old_env.write_text(old_env.read_text().replace(rgw_bucket.server.endpoint, proxy.endpoint))
+        proxy.rule(lambda r: r.method == "HEAD" and r.path.endswith(victim), "answer", answer=400,
+                   code="InvalidRequest")
+        p, doc = move(old_env, bucket, lab_info, tmp_path, "--yes", "--json")
+    assert p.returncode == 1 and not doc["ok"], (doc, p.stderr[-2000:])
+    assert [f["key"] for f in doc["failed"]] == [victim], doc["failed"]
+    assert "could not be asked who may read it" in doc["failed"][0]["error"]
+    assert doc["copied"] == len(keys) - 1
