@@ -98,14 +98,10 @@ def expected_mode(kind: str, putter: Putter, key: str) -> int:
         return 0o600
     if kind == "public":
         return 0o644
-    try:
-        if putter.head(key, signed=False) is None:
-            raise Vanished()
-    except PutError as e:
-        if e.status != 403:
-            raise
-        return 0o600
-    return 0o644
+    readable = putter.anyone_reads(key)
+    if readable is None:
+        raise Vanished()
+    return 0o644 if readable else 0o600
 
 
 class _Md5Sink:
