@@ -30,9 +30,9 @@ def add_parsers(sub) -> None:
         Option("--source-env", "copy from the bucket this env file names (e.g. the backup `apply` made), with its "
                "key, into the env file's bucket; without it, an env file that already uses S3 plus a new --bucket "
                "(--provider, --endpoint, ...) copies from its bucket into the new one", "FILE"),
-        Option("--private-media", "bucket to bucket: private media attachments stay private (keep: suspended "
-               "accounts' media) or become public (a copy tool made everything private); asked when the old "
-               "bucket is mostly private", kwargs={"choices": ("keep", "public")}),
+        Option("--private-media", "bucket to bucket, and --to-disk: private media attachments stay private (keep: "
+               "suspended accounts' media; 0600 on disk) or become public (a copy tool made everything private); "
+               "asked when the old bucket is mostly private", kwargs={"choices": ("keep", "public")}),
         Option("--to-disk", "the other way: copy the env file's bucket back into public/system (or "
                "PAPERCLIP_ROOT_PATH), here or on the --ssh host, as Mastodon keeps media on disk; the bucket is not "
                "changed", kwargs={"action": "store_true"}),

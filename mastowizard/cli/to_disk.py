@@ -12,13 +12,14 @@ from ..errors import InputError
 from ..options import SETTINGS_DESTS
 from .inputs import env_path, env_values, host_of, http_options, writer_credential
 from .migrate_report import progress_printer
-from .prompts import confirm
+from .prompts import confirm, private_media_chooser
 from .status import ExitStatus
 
 
 def cmd_to_disk(args: argparse.Namespace) -> int:
     from ..migrate.inventory import human_bytes
     from ..migrate.media_nginx import media_host_nginx
+    from ..migrate.privacy import suspect_line
     from ..migrate.to_disk import to_disk
     from ..migrate.to_disk_survey import s3_settings
     for flag in ("source", "transfer"):
@@ -46,12 +47,21 @@ def cmd_to_disk(args: argparse.Namespace) -> int:
                 print(f"  not copied: {n} ({reason})")
             if found.temps:
                 print(f"  {len(found.temps)} temporary file(s) of an interrupted run will be removed")
+            if found.privacy is not None and found.privacy.seen:
+                print(f"who may read it (a sample of {sum(found.privacy.seen.values())} objects asked anonymously): "
+                      + found.privacy.describe())
+            if found.suspect and args.dry_run:
+                print("warning: " + suspect_line(found.privacy, f"bucket {found.bucket}") + ". The copy asks "
+                      "(or give --private-media keep or public)")
 
         def ask(question: str) -> None:
             confirm(question, args.yes, ("no terminal to ask before writing",
                                          "look at what is to be copied (or run with --dry-run), then add --yes"))
+        decide = private_media_chooser(args, lambda tally: suspect_line(tally, f"bucket {settings.bucket}"),
+                                       "nothing was written")
         result = to_disk(path, values, key, host=host, jobs=args.jobs, dry_run=args.dry_run,
                          http=http_options(args), confirm=ask, on_survey=surveyed,
+                         private_media=args.private_media, decide=decide,
                          on_progress=progress_printer(sys.stderr))
     finally:
         if host is not None:

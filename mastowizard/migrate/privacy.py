@@ -86,3 +86,21 @@ def suspect_line(tally: Tally, what: str = "this bucket") -> str:
     return (f"{what} is suspect: " + tally.describe() + ". Mastodon never makes avatars private, and a suspension "
             "makes only a few attachments private: a copy tool (rclone's default ACL is private) probably did "
             "this, and its private attachments cannot be told from suspended accounts' media")
+
+
+def known_mode(kind: str, private_media: str | None = None) -> int | None:
+    """A file's mode on disk that needs no question to the bucket: 0600 for backups/ and imports/, 0644
+    for what Mastodon never makes private, and for attachments when the operator chose PUBLIC; None
+    when it depends on whether anyone may read the object."""
+    if kind == "private":
+        return 0o600
+    if kind == "public" or (kind == "attachment" and private_media == PUBLIC):
+        return 0o644
+    return None
+
+
+def disk_mode(kind: str, public_now: bool, private_media: str | None = None) -> int:
+    """A file's mode on disk as Mastodon keeps it (0600 private, 0644 public), for an object anyone can
+    (PUBLIC_NOW) or cannot read."""
+    known = known_mode(kind, private_media)
+    return known if known is not None else (0o644 if public_now else 0o600)

@@ -26,8 +26,9 @@ from .disk_target import Owner, target_for
 from .disk_writers import WriteError
 from .inventory import files as n_files
 from .inventory import human_bytes
-from .privacy import kind_of
+from .privacy import KEEP, PUBLIC, Tally, disk_mode, kind_of, known_mode, suspect_line
 from .putter import PutError, Putter
+from .to_disk_privacy import sampled_privacy
 from .to_disk_survey import Survey, pairs, s3_settings, survey, why_not
 from .to_disk_verify import Verification, verify
 
@@ -62,6 +63,8 @@ class ToDiskResult:
     error: str = ""              # the writer on the host failed as a whole
     seconds: float = 0.0
     dry_run: bool = False
+    cancelled: bool = False
+    private_media: str | None = None     # the operator's choice for a suspect bucket's private attachments
     survey: Survey | None = None
     verification: Verification | None = None
 
@@ -69,7 +72,8 @@ class ToDiskResult:
     def ok(self) -> bool:
         if self.dry_run:
             return not self.failed
-        return (not self.failed and not self.aborted and not self.error and self.verification is not None
+        return (not self.failed and not self.aborted and not self.error and not self.cancelled
+                and self.verification is not None
                 and self.verification.ok)
 
     def to_json(self) -> dict:
@@ -78,7 +82,8 @@ class ToDiskResult:
                 "copied_bytes": self.copied_bytes, "skipped": self.skipped, "private": self.private,
                 "modes_fixed": self.modes_fixed, "vanished": self.vanished, "temps_removed": self.temps_removed,
                 "not_copied": self.not_copied, "failed": self.failed, "aborted": self.aborted, "error": self.error,
-                "seconds": round(self.seconds, 3), "dry_run": self.dry_run,
+                "seconds": round(self.seconds, 3), "dry_run": self.dry_run, "cancelled": self.cancelled,
+                "private_media": self.private_media,
                 "survey": self.survey.to_json() if self.survey else None,
                 "verified": self.verification.to_json() if self.verification else None}
 
@@ -91,17 +96,17 @@ class Task:
     kind: str
 
 
-def expected_mode(kind: str, putter: Putter, key: str) -> int:
+def expected_mode(kind: str, putter: Putter, key: str, private_media: str | None = None) -> int:
     """0600 for what Mastodon keeps private, else 0644: backups/ and imports/ always; avatars, emoji,
-    cards never; attachments (and folders Mastodon does not write) as anyone on the internet finds them."""
-    if kind == "private":
-        return 0o600
-    if kind == "public":
-        return 0o644
+    cards never; attachments (and folders Mastodon does not write) as anyone on the internet finds them,
+    unless the operator chose to make private attachments PUBLIC."""
+    known = known_mode(kind, private_media)
+    if known is not None:
+        return known
     readable = putter.anyone_reads(key)
     if readable is None:
         raise Vanished()
-    return 0o644 if readable else 0o600
+    return disk_mode(kind, readable, private_media)
 
 
 class _Md5Sink:
@@ -123,10 +128,16 @@ def _check_etag(headers: Mapping[str, str], md5: str) -> None:
 def to_disk(env_file: str, values: Mapping[str, str], writer_key: Credential, *, host=None, jobs: int = 16,
             dry_run: bool = False, http: HttpOptions | None = None, confirm: Callable[[str], None] = lambda q: None,
             on_survey: Callable[[Survey, Owner, str], None] | None = None,
-            on_progress: Callable[[Progress], None] | None = None, sample: int = 20) -> ToDiskResult:
+            on_progress: Callable[[Progress], None] | None = None, sample: int = 20,
+            private_media: str | None = None, decide: Callable[[Tally], str] | None = None,
+            cancel: threading.Event | None = None) -> ToDiskResult:
     """Copy the env file's bucket into its public/system on HOST (None: this machine). ON_SURVEY is told
     what is to be written before CONFIRM(question) is asked (not on a dry run, nor when nothing is
-    missing and nothing is to be checked); refusals are InputError, raised before anything is written."""
+    missing and nothing is to be checked); refusals are InputError, raised before anything is written.
+    A suspect bucket (mostly private, as a copy tool leaves it) needs PRIVATE_MEDIA (keep: its private
+    attachments 0600; public: 0644), else DECIDE(the sample's tally) is asked, or it is refused."""
+    if private_media not in (None, KEEP, PUBLIC):
+        raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
     from ..host.local import LocalHost
     from .inventory import source_dir
     settings = s3_settings(env_file, values)
@@ -136,6 +147,7 @@ def to_disk(env_file: str, values: Mapping[str, str], writer_key: Credential, *,
     target.check(owner)
     putter = Putter(settings, writer_key, http)
     found = survey(putter, settings, target)
+    found.privacy = sampled_privacy(putter, found.sampler, jobs)
     free = target.free_bytes()
     if found.missing_bytes and free is not None and free < found.missing_bytes + SPACE_MARGIN:
         raise InputError(target.dest, f"has {human_bytes(free)} free on {target.where}, and the copy needs "
@@ -149,21 +161,26 @@ def to_disk(env_file: str, values: Mapping[str, str], writer_key: Credential, *,
         result.copied, result.copied_bytes = found.missing, found.missing_bytes
         result.skipped = found.objects - found.missing
         return result
+    if found.suspect and private_media is None:
+        if decide is None:
+            raise InputError("--private-media", suspect_line(found.privacy, f"bucket {settings.bucket}"),
+                             "give --private-media keep (their files 0600) or public (0644)")
+        private_media = decide(found.privacy)
+    result.private_media = private_media
     confirm(f"Copy {n_files(found.missing)} ({human_bytes(found.missing_bytes)}) from bucket {settings.bucket} into "
             f"{target.dest} on {target.where}, owned by {owner.name} (0644; 0600 for private files)? Nothing in the "
             "bucket is changed or deleted.")
     target.remove_temps(found.temps)
     result.temps_removed = len(found.temps)
-    _copy(settings, putter, target, owner, result, jobs, on_progress)
-    if not result.aborted:
-        result.verification = verify(putter, settings, target, owner, sample)
+    _copy(settings, putter, target, owner, result, jobs, on_progress, cancel or threading.Event())
+    if not result.aborted and not result.cancelled:
+        result.verification = verify(putter, settings, target, owner, sample, private_media)
     return result
 
 
 def _copy(settings, putter: Putter, target, owner: Owner, result: ToDiskResult, jobs: int,
-          on_progress: Callable[[Progress], None] | None) -> None:
+          on_progress: Callable[[Progress], None] | None, cancel: threading.Event) -> None:
     progress = Progress(result.objects, result.bytes)
-    cancel = threading.Event()
     writer = target.writer(owner)
     result.how = writer.how
 
@@ -182,7 +199,7 @@ def _copy(settings, putter: Putter, target, owner: Owner, result: ToDiskResult, 
                     progress.files += 1
                     progress.bytes += size
                     progress.skipped += 1
-                    want = {"private": 0o600, "public": 0o644}.get(kind)
+                    want = known_mode(kind, result.private_media)
                     if want is not None and disk.mode != want:
                         fix.setdefault(want, []).append(rel)
                     continue
@@ -195,7 +212,7 @@ def _copy(settings, putter: Putter, target, owner: Owner, result: ToDiskResult, 
 
     def fetch(t: Task) -> tuple[int, int]:
         try:
-            mode = expected_mode(t.kind, putter, t.key)
+            mode = expected_mode(t.kind, putter, t.key, result.private_media)
             if t.size > LARGE:
                 seen: list = []
 
@@ -234,6 +251,7 @@ def _copy(settings, putter: Putter, target, owner: Owner, result: ToDiskResult, 
     except BaseException:
         writer.abort()
         raise
+    result.cancelled = cancel.is_set() and not result.aborted
     try:
         writer.finish()
     except Exception as e:  # noqa: BLE001 - tar on the host failed: the verification says what is missing

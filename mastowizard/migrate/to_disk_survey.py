@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from ..settings import Settings, from_env
 from .dest_tree import DiskFile, is_temp
+from .privacy import Tally, kind_of
+from .to_disk_privacy import Sampler
 
 LISTED = tuple[str, int, str]        # (key, size, etag) as copy.listing yields them
 
@@ -69,11 +71,20 @@ class Survey:
     not_copied: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     temps: list[str] = field(default_factory=list)       # temporary files a killed run left
+    sampler: Sampler = field(default_factory=Sampler)    # keys of each kind, to ask who may read them
+    privacy: Tally | None = None                         # the sample, asked (to_disk_privacy.sampled_privacy)
+
+    @property
+    def suspect(self) -> bool:
+        """Most of one kind private, and private attachments among them: a choice is needed."""
+        return bool(self.privacy and self.privacy.suspect and self.privacy.private("attachment"))
 
     def to_json(self) -> dict:
         return {"bucket": self.bucket, "dest": self.dest, "host": self.where, "objects": self.objects,
                 "bytes": self.bytes, "missing": self.missing, "missing_bytes": self.missing_bytes,
-                "not_copied": self.not_copied, "examples": self.examples[:20]}
+                "not_copied": self.not_copied, "examples": self.examples[:20], "suspect": self.suspect,
+                "sampled": ({"seen": self.privacy.seen, "readable": self.privacy.readable} if self.privacy
+                            else None)}
 
 
 def survey(putter, settings: Settings, target) -> Survey:
@@ -95,6 +106,7 @@ def survey(putter, settings: Settings, target) -> Survey:
             continue
         s.objects += 1
         s.bytes += size
+        s.sampler.add(kind_of(rel), key)
         if disk is None or disk.size != size:
             s.missing += 1
             s.missing_bytes += size

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..settings import Settings
 from .dest_tree import is_temp
-from .privacy import kind_of
+from .privacy import disk_mode, kind_of, known_mode
 from .putter import PutError, Putter
 from .to_disk_survey import pairs
 
@@ -41,7 +41,8 @@ class Verification:
                 "wrong_owner": self.wrong_owner, "sampled": self.sampled, "sample_failed": self.sample_failed}
 
 
-def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20) -> Verification:
+def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20, private_media: str | None = None
+           ) -> Verification:
     from .copy import listing
     v = Verification()
     rng, picked, seen = random.Random(), [], 0
@@ -62,7 +63,7 @@ def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20) 
         v.on_disk += 1
         if (disk.uid, disk.gid) != (owner.uid, owner.gid) and len(v.wrong_owner) < SHOWN:
             v.wrong_owner.append({"key": key, "owner": f"{disk.uid}:{disk.gid}"})
-        want = {"private": 0o600, "public": 0o644}.get(kind_of(rel))
+        want = known_mode(kind_of(rel), private_media)
         if (disk.mode not in (0o600, 0o644) or (want is not None and disk.mode != want)) \
                 and len(v.wrong_mode) < SHOWN:
             v.wrong_mode.append({"key": key, "mode": f"{disk.mode:04o}"})
@@ -73,20 +74,16 @@ def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20) 
             elif (j := rng.randrange(seen)) < sample:
                 picked[j] = (key, rel, disk.mode)
     for key, rel, mode in picked:
-        _compare(putter, target, key, rel, mode, v)
+        _compare(putter, target, key, rel, mode, v, private_media)
     return v
 
 
-def _compare(putter: Putter, target, key: str, rel: str, mode: int, v: Verification) -> None:
+def _compare(putter: Putter, target, key: str, rel: str, mode: int, v: Verification,
+             private_media: str | None) -> None:
     """KEY fetched again and compared with the file byte for byte; its mode with what a stranger gets."""
     try:
         _, data = putter.get(key)
-        try:
-            public = putter.head(key, signed=False) is not None
-        except PutError as e:
-            if e.status != 403:
-                raise
-            public = False
+        public = bool(putter.anyone_reads(key))
     except PutError as e:
         if e.status != 404:        # 404: deleted since, nothing to compare
             v.sample_failed.append({"key": key, "error": f"could not be fetched again: {e}"})
@@ -100,8 +97,7 @@ def _compare(putter: Putter, target, key: str, rel: str, mode: int, v: Verificat
     if local != data:
         v.sample_failed.append({"key": key, "error": f"differs from the object ({len(local)} bytes on disk, "
                                                      f"{len(data)} in the bucket)"})
-    kind = kind_of(rel)
-    want = 0o600 if kind == "private" or (kind != "public" and not public) else 0o644
+    want = disk_mode(kind_of(rel), public, private_media)
     if mode != want:
         v.sample_failed.append({"key": key, "error": f"mode {mode:04o} on disk, {want:04o} expected "
                                                      f"({'not ' if not public else ''}readable anonymously)"})

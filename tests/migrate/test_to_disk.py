@@ -13,6 +13,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from helpers.lab import on
+from helpers.migrate import rclone_copy
 
 from mastowizard.migrate.copy import copy_tree
 from mastowizard.s3.credential import Credential
@@ -133,9 +134,34 @@ def test_a_prefixed_bucket_lands_without_its_prefix_under_paperclip_root_path(s3
 
 
 @on("rgw")
+def test_a_bucket_a_copy_tool_left_private_is_named_and_lands_on_disk_only_as_chosen(s3server, bucket, prepared,
+                                                                                      tmp_path):
+    """rclone's default ACL is private: every object of its copy refuses strangers. Written as the
+    bucket shows it, every attachment would land 0600 and nginx could serve none of them. The copy
+    names the bucket suspect, writes nothing until the operator chooses, and writes as chosen."""
+    prepared("acl")
+    tree = make_tree(tmp_path / "source", 40, suspended=0)
+    rclone_copy(tree.root, bucket)
+    env, system = instance(tmp_path, bucket)
+
+    p, doc = run_to_disk(env, "--dry-run")
+    assert p.returncode == 0 and "is suspect" in p.stdout and "--private-media" in p.stdout, p.stdout
+    p, _ = run_to_disk(env, "--yes")
+    assert p.returncode == 2 and "--private-media" in p.stderr, (p.returncode, p.stderr)
+    assert "is suspect" in p.stdout and not system.exists()                 # nothing written
+
+    p, doc = run_to_disk(env, "--yes", "--json", "--private-media", "public")
+    assert p.returncode == 0 and doc["ok"] and doc["private_media"] == "public", (p.stderr[-2000:], doc)
+    assert doc["survey"]["suspect"] and doc["copied"] == len(tree.files), doc["survey"]
+    check_tree(system, tree, NOBODY)      # attachments 0644 as chosen; backups/ and imports/ still 0600
+    assert doc["private"] == len(tree.private) == 2
+
+
+@on("rgw")
 def test_objects_deleted_during_the_run_are_counted_not_failed(s3server, bucket, prepared, tmp_path):
-    """Two objects are deleted on the server the moment the copy first asks for them (a proxy deletes
-    each for real, then forwards the request): the copy counts them as vanished and is complete."""
+    """Two objects are deleted on the server the moment the copy first GETs them (a proxy deletes each
+    for real, then forwards the request): the copy counts them as vanished and is complete. (The
+    survey's anonymous HEADs of a sample pass: the deletion comes after the listing.)"""
     from mastowizard_lab.faultproxy import FaultProxy
     s = prepared("acl")
     tree = make_tree(tmp_path / "source", 60, suspended=2)
@@ -151,7 +177,7 @@ def test_objects_deleted_during_the_run_are_counted_not_failed(s3server, bucket,
         return req
     with FaultProxy(urlsplit(s3server.endpoint).port) as proxy:
         for rel in gone:
-            proxy.rule(lambda r, rel=rel: unquote(r.path).endswith("/" + rel) and r.method in ("GET", "HEAD"),
+            proxy.rule(lambda r, rel=rel: unquote(r.path).endswith("/" + rel) and r.method == "GET",
                        "rewrite", times=1, rewrite=delete_first)
         env, system = instance(tmp_path, bucket, endpoint=proxy.endpoint)
         p, doc = run_to_disk(env, "--yes", "--json", "--jobs", "4")
