@@ -179,10 +179,10 @@ def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> 
         settings = from_env(values).settings
     except MastowizardError:
         return None
-    if settings is None:
-        return None
     from ..env.apply import newest_backup
     backup = newest_backup(host, env_file)
+    if settings is None:         # media on disk: after `apply --to-disk`, the bucket it read before
+        return _back_to_disk(host, env_file, backup, values, http)
     if backup is not None:       # the last apply moved the instance from one bucket to another
         try:
             before = EnvFile.read(host, backup).doc.values()
@@ -192,6 +192,23 @@ def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> 
         if gap is not None and gap.known:    # an old bucket since removed (or its key) is not asked about forever
             return gap
     return media_gap(*_settings_and_writer(settings), env_file, values, host, http)
+
+
+def _back_to_disk(host, env_file: str, backup: str | None, values: Mapping[str, str], http: HttpOptions | None
+                  ) -> MediaGap | None:
+    """The objects of the bucket the backup's env file stored media in that are not on disk; None when
+    there is no backup, or it kept media on disk too."""
+    from ..env.plan import EnvFile
+    from .to_disk_gap import disk_gap
+    if backup is None:
+        return None
+    try:
+        before = EnvFile.read(host, backup).doc.values()
+    except MastowizardError:
+        return None
+    if _s3_settings(before) is None:
+        return None
+    return disk_gap(host, env_file, before, values, http)
 
 
 def _settings_and_writer(settings: Settings) -> tuple[Settings, Credential | None]:

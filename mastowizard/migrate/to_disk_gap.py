@@ -36,25 +36,31 @@ class DiskGap(MediaGap):
 
 def gap_before_to_disk(plan, http: HttpOptions | None = None) -> DiskGap | None:
     """What writing PLAN would leave behind: measured when it switches media from S3 back to disk
-    (None otherwise), with the env file's own bucket and writer key. Never raises for what it cannot
-    read: the gap is then unknown and says why."""
+    (None otherwise), with the env file's own bucket and writer key."""
     if not plan.disables_s3:
         return None
+    values = plan.env.doc.values()
+    return disk_gap(plan.env.host, plan.env.path, values, values, http)
+
+
+def disk_gap(host, env_path: str, s3_values, disk_values, http: HttpOptions | None = None) -> DiskGap:
+    """The objects of the bucket S3_VALUES name (read with their key) that are not under the
+    public/system DISK_VALUES give (PAPERCLIP_ROOT_PATH honoured) on HOST with their size. Never
+    raises for what it cannot read: the gap is then unknown and says why."""
     from ..s3.credential import Credential
     from .disk_target import target_for
     from .inventory import source_dir
     from .putter import Putter
     from .to_disk_survey import s3_settings, survey
-    values = plan.env.doc.values()
-    settings = s3_settings(plan.env.path, values)
-    dest = source_dir(plan.env.path, values)
-    gap = DiskGap(dest, settings.bucket, plan.env.host.describe())
+    settings = s3_settings(env_path, s3_values)
+    dest = source_dir(env_path, disk_values)
+    gap = DiskGap(dest, settings.bucket, host.describe())
     if not (settings.access_key_id and settings.secret_access_key):
         gap.error = "the env file has no key to list the bucket with"
         return gap
     try:
         putter = Putter(settings, Credential(settings.access_key_id, settings.secret_access_key), http)
-        found = survey(putter, settings, target_for(plan.env.host, dest, plan.env.path))
+        found = survey(putter, settings, target_for(host, dest, env_path))
     except MastowizardError as e:
         gap.error = str(e)
         return gap

@@ -14,6 +14,8 @@ from pathlib import Path
 from helpers.lab import on
 from test_to_disk import copy_as_mastodon, instance, run_to_disk
 
+from mastowizard.host.local import LocalHost
+from mastowizard.migrate.gap import gap_before_restart
 from mastowizard.migrate.media_nginx import media_host_nginx
 from mastowizard.settings import from_env
 from mastowizard_lab.media_tree import make_tree
@@ -62,6 +64,9 @@ def test_the_switch_back_is_one_line_guarded_by_the_typed_count_and_rolled_back_
     # the exact count goes ahead; rollback restores the file byte for byte
     p = cli("apply", "--to-disk", "--env-file", str(env), "--accept-missing-media", str(n))
     assert p.returncode == 0 and "backup:" in p.stdout, (p.stdout, p.stderr)
+    gap = gap_before_restart(LocalHost(), str(env))       # the restart asks again: the bucket of the backup
+    assert gap is not None and (gap.missing, gap.token) == (n, str(n)), gap
+    assert f"{n} of {n} object(s) in bucket {bucket.name}" in gap.lines()[0], gap.lines()
     p = cli("rollback", "--env-file", str(env), "--yes")
     assert p.returncode == 0 and env.read_bytes() == original, p.stderr
 
@@ -73,6 +78,8 @@ def test_the_switch_back_is_one_line_guarded_by_the_typed_count_and_rolled_back_
     after = env.read_text()
     assert after == original.decode().replace("S3_ENABLED=true", "S3_ENABLED=false")
     assert os.stat(env).st_uid == os.stat(env.parent).st_uid          # same owner, as apply keeps it
+    gap = gap_before_restart(LocalHost(), str(env))
+    assert gap is not None and gap.safe and gap.files == n, gap
     backups = sorted(x for x in os.listdir(env.parent) if ".before-s3" in x)
     assert (env.parent / backups[-1]).read_bytes() == original
     p = cli("plan", "--to-disk", "--env-file", str(env))
