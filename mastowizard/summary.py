@@ -46,8 +46,23 @@ def sections(session) -> list[Section]:
         bucket.lines.append("bucket settings were not changed by this run")
     out.append(bucket)
 
-    media = Section("Media already on disk")
-    if session.copies:
+    if getattr(session, "back_to_disk", False):
+        media = Section("Media back to disk")
+        for n, r in enumerate(session.to_disk_runs):
+            media.lines.append(("copied" if n == 0 else "then the delta: copied")
+                               + f" {r.copied} into {r.dest} on {r.host}, already on disk {r.skipped}, failed "
+                               f"{len(r.failed)}" + (" (cancelled)" if r.cancelled else ""))
+        if session.to_disk_runs:
+            v = session.to_disk_runs[-1].verification
+            if v is not None:
+                media.lines.append(f"verified: {v.on_disk} of {v.listed} objects on disk with their size, owner and "
+                                   f"mode; {v.sampled} compared byte for byte" + ("" if v.ok else " (NOT all passed)"))
+            media.lines.append("the bucket is unchanged: delete it only once every check is green and other "
+                               "servers' URLs answer from disk")
+        else:
+            media.lines.append("not copied in this run")
+    elif session.copies:
+        media = Section("Media already on disk")
         for n, (copy, _) in enumerate(session.copies):
             media.lines.append(("copied" if n == 0 else "then the delta: copied")
                                + f" {copy.copied}, already in the bucket {copy.skipped}, failed {len(copy.failed)}")
@@ -59,6 +74,7 @@ def sections(session) -> list[Section]:
                                + ("" if last.complete else " (NOT all passed)"))
         media.lines.append("the local files stay where they are: move them away only once every check is green")
     else:
+        media = Section("Media already on disk")
         media.lines.append("not copied in this run")
     out.append(media)
 

@@ -42,7 +42,7 @@ class WizardApp(App):
         """Open on STEP. A resumed profile prefills the answers; the wizard still starts at the
         target, since the instance must be read (and an SSH host connected) first."""
         self.step = steps.index(step)
-        self.push_screen(steps.STEPS[self.step].screen_class()())
+        self.push_screen(steps.STEPS[self.step].screen_class(self.session.back_to_disk)())
 
     def goto(self, sid: str) -> None:
         self.go(steps.index(sid) - self.step)
@@ -53,6 +53,9 @@ class WizardApp(App):
 
     def go(self, delta: int) -> None:
         new = self.step + delta
+        off_path = steps.skipped(self.session.back_to_disk)
+        while 0 <= new < len(steps.STEPS) and steps.STEPS[new].id in off_path:
+            new += 1 if delta > 0 else -1
         if not 0 <= new < len(steps.STEPS):
             return
         self.step = new
@@ -60,7 +63,7 @@ class WizardApp(App):
         self.session.answers.step = step.id
         if self.save_profile:
             save_answers(self.session.answers)
-        self.switch_screen(step.screen_class()())
+        self.switch_screen(step.screen_class(self.session.back_to_disk)())
 
 
 def run(session: Session | None = None) -> None:

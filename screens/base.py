@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "instance": "Instance URL", "--instance": "Instance URL", "--source": "Media folder",
     "--days": "Delete cached copies older than (days)", "writer credential": "Writer key",
     "AWS_ACCESS_KEY_ID": "Writer key id", "AWS_SECRET_ACCESS_KEY": "Writer secret",
+    "--private-media": "Private media attachments",
 }
 FIX_WORDS = {"`mastowizard migrate`": "Copy media (or `mastowizard migrate`)",
              "`mastowizard restart`": "Restart (or `mastowizard restart`)",
@@ -117,7 +118,8 @@ class StepScreen(WizardScreen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.query_one(StepIndicator).show(self.STEP)
+        from .steps import skipped
+        self.query_one(StepIndicator).show(self.STEP, skipped(self.session.back_to_disk))
 
     def bring_into_view(self, selector: str) -> None:
         """Scroll a step's result to where the eye is, once it is drawn (the form above it may be long)."""

@@ -28,11 +28,15 @@ class ReviewScreen(StepScreen):
         yield Button("Roll back", id="rollback")
         yield Static("A week ahead of the switch: browsers keep the web app's old Content-Security-Policy that "
                      "long, so media from a new host can break until then. Mastodon 4.4+ can list the new host "
-                     "early (EXTRA_MEDIA_HOSTS) while media stays where it is.", classes="hint")
-        yield Button(ANNOUNCE, id="announce")
+                     "early (EXTRA_MEDIA_HOSTS) while media stays where it is.", classes="hint announce")
+        yield Button(ANNOUNCE, id="announce", classes="announce")
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.announce = False
+        if self.session.back_to_disk:         # the way back announces no new media host
+            for w in self.query(".announce"):
+                w.display = False
         self.call_engine(self.session.make_plan, self.show)
 
     @on(Button.Pressed, "#announce")

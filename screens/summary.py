@@ -39,7 +39,8 @@ class SummaryScreen(StepScreen):
         elif not v.all_passed:
             self.say(f"{v.line()}: see The checklist above", "info")
         else:
-            self.say(f"{v.line()}: media is on object storage", "ok")
+            where = "back on local disk" if self.session.back_to_disk else "on object storage"
+            self.say(f"{v.line()}: media is {where}", "ok")
 
     @on(Button.Pressed, "#save-report")
     def save_pressed(self) -> None:

@@ -11,7 +11,8 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from mastowizard.host.ssh import UnknownHostKey
 
 from .base import StepScreen
-from .widgets import Choice, SecretInput, labelled, secret_field
+from .steps import skipped
+from .widgets import Choice, SecretInput, StepIndicator, labelled, secret_field
 
 
 class TargetScreen(StepScreen):
@@ -31,6 +32,13 @@ class TargetScreen(StepScreen):
         yield Button("Read the instance", id="read")
         yield Button("Trust this host key", id="trust", classes="hidden")
         yield Static("", id="found")
+        with Vertical(id="move-box", classes="hidden"):
+            yield Label("It stores media in a bucket already. Where should the media go?", classes="title")
+            with RadioSet(id="move"):
+                yield Choice("To another bucket, or repair this one's permissions", value=a.move != "disk",
+                             id="to-bucket")
+                yield Choice("Back to local disk (public/system, then S3_ENABLED=false)", value=a.move == "disk",
+                             id="to-disk")
 
     def ssh_fields(self) -> ComposeResult:
         """The SSH host and sudo fields: only on "Over SSH" (this machine needs none of them)."""
@@ -55,6 +63,14 @@ class TargetScreen(StepScreen):
             await box.mount_all(list(self.ssh_fields()))
             self.query_one("#ssh-target", Input).focus()
         box.display = over_ssh
+
+    @on(RadioSet.Changed, "#move")
+    def move_changed(self, event: RadioSet.Changed) -> None:
+        self.session.answers.move = "disk" if event.pressed.id == "to-disk" else ""
+        self.query_one(StepIndicator).show(self.STEP, skipped(self.session.back_to_disk))
+        if self.session.back_to_disk:
+            self.say("back to disk: Copy media copies the bucket into public/system, Review switches S3_ENABLED "
+                     "off (Provider, Permission and Media host are skipped)")
 
     def _copy_form(self) -> None:
         a = self.session.answers
@@ -121,4 +137,8 @@ class TargetScreen(StepScreen):
         lines += [f"  {k}={v}" for k, v in found["s3"].items()]
         lines += [f"note: {n}" for n in found["notes"]]
         self.query_one("#found", Static).update(Text("\n".join(lines)))
-        self.say("read the instance", "ok")
+        on_s3 = found["storage"] == "s3"
+        if not on_s3:                     # nothing to bring back: the way to a bucket
+            self.session.answers.move = ""
+        self.query_one("#move-box").set_class(not on_s3, "hidden")
+        self.say("read the instance" + (": choose where its media goes (below)" if on_s3 else ""), "ok")

@@ -50,13 +50,20 @@ class VerifyScreen(StepScreen):
 
     @on(Button.Pressed, "#run")
     def run_pressed(self) -> None:
-        self.session.answers.instance = self.query_one("#instance", Input).value.strip()
-        self.session.token = self.query_one("#token", SecretInput).secret()      # cleared: no token
-        from mastowizard.checklist.titles import TITLES
+        self.read_form()
         table = self.query_one("#checks", CheckTable)
-        table.set_checks([Check(cid, title, "run") for cid, title in TITLES.items()])
+        table.set_checks([Check(cid, title, "run") for cid, title in self.titles().items()])
         self.say("checking ...")
         self.run_checks()
+
+    def read_form(self) -> None:
+        self.session.answers.instance = self.query_one("#instance", Input).value.strip()
+        self.session.token = self.query_one("#token", SecretInput).secret()      # cleared: no token
+
+    def titles(self) -> dict[str, str]:
+        """The checks this screen runs, by id, in order."""
+        from mastowizard.checklist.titles import TITLES
+        return TITLES
 
     selected = ""
 

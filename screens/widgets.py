@@ -103,9 +103,11 @@ class StepIndicator(Static):
     """
 
     current = ""
+    off_path: frozenset[str] = frozenset()
 
-    def show(self, current: str) -> None:
-        self.current = current
+    def show(self, current: str, off_path: frozenset[str] = frozenset()) -> None:
+        """Highlight CURRENT; the steps in OFF_PATH (not on the operator's path) are struck through."""
+        self.current, self.off_path = current, off_path
         self.render_steps()
 
     def on_resize(self) -> None:
@@ -121,8 +123,8 @@ class StepIndicator(Static):
             if i > 0:
                 text.append(" › ", style="dim")
             here = step.id == self.current
-            done = "✓" if i < at else ""          # the steps behind: marked, not only coloured
+            done = "✓" if i < at and step.id not in self.off_path else ""   # behind: marked, not only coloured
             n = step.number
             text.append(f"{done}{n} {step.title}" if wide or here else f"{done}{n}",
-                        style="bold reverse" if here else "")
+                        style="bold reverse" if here else "dim strike" if step.id in self.off_path else "")
         self.update(text)

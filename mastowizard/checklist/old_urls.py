@@ -40,7 +40,12 @@ class OldUrlChecks(ChecklistBase):
 def sample_local_media(host, live_dir: str, limit: int = 5) -> list[str]:
     """Up to LIMIT keys of files under public/system (the first entries at each level: cheap on big
     instances). They are what old URLs point at: https://INSTANCE/system/KEY."""
-    root = live_dir.rstrip("/") + "/public/system"
+    return sample_under(host, live_dir.rstrip("/") + "/public/system", limit)
+
+
+def sample_under(host, root: str, limit: int = 5, public_only: bool = False) -> list[str]:
+    """Up to LIMIT paths of files under ROOT, relative to it; with PUBLIC_ONLY, only files anyone may
+    be served (not under backups/ or imports/, readable by others on disk)."""
     found: list[str] = []
 
     def walk(rel: str, depth: int) -> None:
@@ -50,13 +55,23 @@ def sample_local_media(host, live_dir: str, limit: int = 5) -> list[str]:
             entries = host.list_dir(f"{root}/{rel}" if rel else root)
         except Exception:  # noqa: BLE001 - no public/system: nothing to sample
             return
-        for name in entries[:limit]:
+        for name in entries[:limit if not public_only else 4 * limit]:
             path = f"{rel}/{name}" if rel else name
+            if public_only and not rel and name in ("backups", "imports"):
+                continue
             if "." in name and rel.count("/") >= 2:
-                found.append(path)
+                if not public_only or _others_read(host, f"{root}/{path}"):
+                    found.append(path)
             else:
                 walk(path, depth + 1)
             if len(found) >= limit:
                 return
     walk("", 0)
     return found
+
+
+def _others_read(host, path: str) -> bool:
+    try:
+        return bool(host.stat(path).mode & 0o004)
+    except Exception:  # noqa: BLE001 - gone meanwhile
+        return False

@@ -24,7 +24,11 @@ CHECK = (ENV_FILE, INSTANCE, POLL_TIMEOUT, JSON, *HTTP, REMOTE)
 
 def add_parsers(sub) -> None:
     add(sub.add_parser("check", help="the live checklist: upload a test image through the API and follow it to the "
-                       "bucket and the media host"), *CHECK)
+                       "bucket and the media host; with --to-disk, after the way back to disk"), *CHECK,
+        Option("--to-disk", "after `migrate --to-disk`: the env file keeps media on disk, every object of the bucket "
+               "(the env file's, or its newest backup's) is on disk with its size, and a sample is served with its "
+               "exact bytes at INSTANCE/system/ and by the old media host; no token is needed",
+               kwargs={"action": "store_true"}))
     add(sub.add_parser("doctor", help="the checklist plus the logs of web and sidekiq, then the diagnosis"), *CHECK)
     add(sub.add_parser("token", help="get a user token with write:media for `check` (the OAuth flow: you authorize "
                        "in your browser and paste the code); prints only the token on stdout"),
@@ -48,6 +52,12 @@ def _run_check(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.to_disk:
+        from ..checklist.on_disk import disk_checks
+        http = http_options(args)
+        host = host_of(args)
+        checks = disk_checks(host, env_path(args, host), args.instance, http)
+        return print_checks(checks, args.json, [])
     checks, _, _ = _run_check(args)
     return print_checks(checks, args.json, [])
 

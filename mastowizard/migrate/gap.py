@@ -145,33 +145,29 @@ def gap_before_write(plan, http: HttpOptions | None = None) -> MediaGap | None:
     from ..env.doc import EnvDocument
     from ..settings import from_env
     values = EnvDocument(plan.new_text).values()
+    if plan.disables_s3:                  # the way back to disk
+        from .to_disk_gap import gap_before_to_disk
+        return gap_before_to_disk(plan, http)
     if not plan.enables_s3:
         return _between_buckets(plan.env.doc.values(), values, http)
     return media_gap(*_settings_and_writer(from_env(values).settings), plan.env.path, values, plan.env.host, http)
-
-
-def _s3_settings(values: Mapping[str, str]) -> Settings | None:
-    from ..settings import from_env
-    try:
-        reading = from_env(values)
-    except MastowizardError:
-        return None
-    return reading.settings if reading.enabled else None
 
 
 def _between_buckets(old_values: Mapping[str, str], new_values: Mapping[str, str], http: HttpOptions | None
                      ) -> MediaGap | None:
     """The old bucket's objects not in the new one, when OLD_VALUES and NEW_VALUES name two buckets."""
     from .bucket_gap import bucket_gap, place
-    old, new = _s3_settings(old_values), _s3_settings(new_values)
+    from .to_disk_survey import s3_or_none
+    old, new = s3_or_none(old_values), s3_or_none(new_values)
     if old is None or new is None or place(old) == place(new):
         return None
     return bucket_gap(*_settings_and_writer(old), *_settings_and_writer(new), http)
 
 
 def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> MediaGap | None:
-    """What a restart would leave behind: measured when the env file stores media in S3 (None
-    when it keeps media on disk, or cannot be read as settings: the restart reports that itself)."""
+    """What a restart would leave behind: measured when the env file stores media in S3, or keeps it
+    on disk after a backup that named a bucket (the way back); None otherwise, or when it cannot be
+    read as settings (the restart reports that itself)."""
     from ..env.plan import EnvFile
     from ..settings import from_env
     try:
@@ -179,10 +175,10 @@ def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> 
         settings = from_env(values).settings
     except MastowizardError:
         return None
+    if settings is None:         # media on disk: after `apply --to-disk`, the bucket it read before
+        return _back_to_disk(host, env_file, values, http)
     from ..env.apply import newest_backup
     backup = newest_backup(host, env_file)
-    if settings is None:         # media on disk: after `apply --to-disk`, the bucket it read before
-        return _back_to_disk(host, env_file, backup, values, http)
     if backup is not None:       # the last apply moved the instance from one bucket to another
         try:
             before = EnvFile.read(host, backup).doc.values()
@@ -194,21 +190,13 @@ def gap_before_restart(host, env_file: str, http: HttpOptions | None = None) -> 
     return media_gap(*_settings_and_writer(settings), env_file, values, host, http)
 
 
-def _back_to_disk(host, env_file: str, backup: str | None, values: Mapping[str, str], http: HttpOptions | None
-                  ) -> MediaGap | None:
-    """The objects of the bucket the backup's env file stored media in that are not on disk; None when
-    there is no backup, or it kept media on disk too."""
-    from ..env.plan import EnvFile
+def _back_to_disk(host, env_file: str, values: Mapping[str, str], http: HttpOptions | None) -> MediaGap | None:
+    """The objects of the bucket the newest backup stored media in that are not on disk; None when no
+    backup names a bucket."""
     from .to_disk_gap import disk_gap
-    if backup is None:
-        return None
-    try:
-        before = EnvFile.read(host, backup).doc.values()
-    except MastowizardError:
-        return None
-    if _s3_settings(before) is None:
-        return None
-    return disk_gap(host, env_file, before, values, http)
+    from .to_disk_survey import bucket_values
+    old = bucket_values(host, env_file, values)
+    return disk_gap(host, env_file, old, values, http) if old is not None else None
 
 
 def _settings_and_writer(settings: Settings) -> tuple[Settings, Credential | None]:

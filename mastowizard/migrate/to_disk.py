@@ -130,17 +130,18 @@ def to_disk(env_file: str, values: Mapping[str, str], writer_key: Credential, *,
             on_survey: Callable[[Survey, Owner, str], None] | None = None,
             on_progress: Callable[[Progress], None] | None = None, sample: int = 20,
             private_media: str | None = None, decide: Callable[[Tally], str] | None = None,
-            cancel: threading.Event | None = None) -> ToDiskResult:
+            cancel: threading.Event | None = None, s3_values: Mapping[str, str] | None = None) -> ToDiskResult:
     """Copy the env file's bucket into its public/system on HOST (None: this machine). ON_SURVEY is told
     what is to be written before CONFIRM(question) is asked (not on a dry run, nor when nothing is
     missing and nothing is to be checked); refusals are InputError, raised before anything is written.
     A suspect bucket (mostly private, as a copy tool leaves it) needs PRIVATE_MEDIA (keep: its private
-    attachments 0600; public: 0644), else DECIDE(the sample's tally) is asked, or it is refused."""
+    attachments 0600; public: 0644), else DECIDE(the sample's tally) is asked, or it is refused.
+    S3_VALUES name the bucket when VALUES no longer do (after the switch: its backup's)."""
     if private_media not in (None, KEEP, PUBLIC):
         raise InputError("--private-media", f"{private_media!r} is not a choice", "use keep or public")
     from ..host.local import LocalHost
     from .inventory import source_dir
-    settings = s3_settings(env_file, values)
+    settings = s3_settings(env_file, s3_values or values)
     host = host or LocalHost()
     target = target_for(host, source_dir(env_file, values), env_file)
     owner = target.owner()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..errors import InputError
+from ..errors import InputError, MastowizardError
 from ..settings import Settings, from_env
 from .dest_tree import DiskFile, is_temp
 from .privacy import Tally, kind_of
@@ -25,6 +25,33 @@ def s3_settings(env_file: str, values: Mapping[str, str]) -> Settings:
                          "media on local disk already, there is nothing to copy back",
                          "give the env file of the instance that stores media in S3")
     return reading.settings
+
+
+def s3_or_none(values: Mapping[str, str]) -> Settings | None:
+    """The settings of the bucket VALUES store media in, or None (media on disk, or a bad value)."""
+    try:
+        reading = from_env(values)
+    except InputError:
+        return None
+    return reading.settings if reading.enabled else None
+
+
+def bucket_values(host, env_path: str, values: Mapping[str, str]) -> Mapping[str, str] | None:
+    """The env values that name the bucket the media comes back from: the file's own while it still
+    stores media in S3, else its newest backup's (the one `apply --to-disk` made, for the copy of
+    what Mastodon stored in the bucket before the restart); None when neither names one."""
+    from ..env.apply import newest_backup
+    from ..env.plan import EnvFile
+    if s3_or_none(values) is not None:
+        return values
+    backup = newest_backup(host, env_path)
+    if backup is None:
+        return None
+    try:
+        before = EnvFile.read(host, backup).doc.values()
+    except MastowizardError:
+        return None
+    return before if s3_or_none(before) is not None else None
 
 
 def rel_of(key: str, settings: Settings) -> str | None:

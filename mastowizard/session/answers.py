@@ -35,6 +35,7 @@ class Answers:
     instance: str = ""
     resolve: list[str] = field(default_factory=list)
     ca_bundle: str = ""
+    move: str = ""                        # "disk": media back from the env file's bucket to disk; else to a bucket
     step: str = "target"
 
 

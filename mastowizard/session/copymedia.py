@@ -149,3 +149,42 @@ class CopyMediaStep(State):
         """Run the command prune_plan made (the operator confirmed it); (ok, its last lines)."""
         from ..migrate.prune import run_prune
         return run_prune(self.host, cmd, on_line=on_line)
+
+    def _to_disk(self, dry_run: bool, on_progress=None, cancel=None):
+        """migrate.to_disk on the instance's host, from the env file's bucket (or, after the switch, its
+        backup's): (the result, the owner of the files, the bucket's settings)."""
+        from ..migrate.to_disk import to_disk
+        from ..migrate.to_disk_survey import bucket_values, s3_settings
+        from ..s3.credential import Credential
+        if self.env is None:
+            self.read_instance()
+        values = self.env.doc.values()
+        old = bucket_values(self.host, self.answers.env_file, values)
+        s = s3_settings(self.answers.env_file, old or values)
+        if not (s.access_key_id and s.secret_access_key):
+            raise InputError("AWS_ACCESS_KEY_ID", f"the env file has no key to read bucket {s.bucket} with",
+                             "put the bucket's key in the env file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+        owners: list = []
+        result = to_disk(self.answers.env_file, values, Credential(s.access_key_id, s.secret_access_key),
+                         host=self.host, dry_run=dry_run, http=self.http(), private_media=self.private_media,
+                         on_survey=lambda found, owner, how: owners.append(owner), on_progress=on_progress,
+                         cancel=cancel, s3_values=old)
+        return result, owners[0] if owners else "", s
+
+    def disk_survey(self):
+        """The way back to disk, before anything is written: (the dry run's result, its lines). A
+        suspect bucket sets SUSPECT: the copy then waits for PRIVATE_MEDIA."""
+        from ..migrate.to_disk_lines import survey_lines
+        result, owner, _ = self._to_disk(dry_run=True)
+        self.suspect = bool(result.survey and result.survey.suspect)
+        return result, survey_lines(result.survey, owner)
+
+    def copy_to_disk(self, on_progress=None, cancel=None):
+        """Copy the bucket into public/system (or only what is missing) and verify it: (the result, its
+        lines, the nginx server block that keeps the media host's URLs answering from disk, or None
+        until the copy is complete). Safe to rerun, and to cancel."""
+        from ..migrate.media_nginx import media_host_nginx
+        from ..migrate.to_disk_lines import result_lines
+        result, _, s = self._to_disk(False, on_progress, cancel)
+        self.to_disk_runs.append(result)
+        return result, result_lines(result), (media_host_nginx(s, result.dest) if result.ok else None)

@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 
 class ReviewStep(State):
     def make_plan(self, announce: bool = False) -> Plan:
-        """The env change for the switch; with ANNOUNCE only the new media host in EXTRA_MEDIA_HOSTS
-        (a week ahead, while media stays where it is: browsers keep the old policy that long)."""
-        from ..env.plan import make_announce_plan, make_plan
+        """The env change for the switch (the way back: S3_ENABLED=false); with ANNOUNCE only the new
+        media host in EXTRA_MEDIA_HOSTS (a week ahead, while media stays where it is: browsers keep the
+        old policy that long)."""
+        from ..env.plan import make_announce_plan, make_plan, make_to_disk_plan
         if self.env is None:
             self.read_instance()
+        if self.back_to_disk:             # the way back: S3_ENABLED=false, nothing else changed
+            self.plan = make_to_disk_plan(self.env)
+            return self.plan
         self.plan = (make_announce_plan(self.env, self.settings()) if announce
                      else make_plan(self.env, self.settings(), self.measured))
         return self.plan

@@ -43,10 +43,16 @@ class State:
     suspect: bool = False                 # the old bucket is mostly private: private_media must be chosen
     private_media: str | None = None      # keep or public: the operator's choice for private attachments
     copies: list = field(default_factory=list)     # migrate.job.CopyReport of every copy of this run, in order
+    to_disk_runs: list = field(default_factory=list)   # migrate.to_disk.ToDiskResult of every copy back to disk
     written: list = field(default_factory=list)    # (the changes written, the backup) of every write of this run
     bucket_setup: list[Check] = field(default_factory=list)   # what setup_bucket changed (for the summary)
     oauth_pending: Authorization | None = None     # waiting for the pasted code
     oauth_token: Token | None = None      # got here (memory only), to revoke after
+
+    @property
+    def back_to_disk(self) -> bool:
+        """The operator chose to bring the media back from the env file's bucket to disk."""
+        return self.answers.move == "disk"
 
     @property
     def copied(self):

@@ -39,6 +39,10 @@ class VerifyStep(State):
     def verify(self, on_check: Callable[[Check], None] | None = None, only: set[str] | None = None) -> list[Check]:
         from ..checklist.for_instance import checklist_for
         from ..checklist.runner import run_checks
+        if self.back_to_disk:             # the way back: the disk's checks (all of them, a retry too)
+            from ..checklist.on_disk import disk_checks
+            self.checks = disk_checks(self.host, self.answers.env_file, self.instance_url(), self.http(), on_check)
+            return self.checks
         ctx = checklist_for(self.host, self.answers.env_file, self.instance_url(), self.token, self.http())
         fresh = run_checks(ctx, on_check, only)
         if only is None:

@@ -3,6 +3,7 @@
 to S3: while objects in the bucket are not on disk, the count is said and only the typed count
 goes ahead, never --yes alone. Then the nginx block the copy prints, served by the lab's nginx."""
 
+import json
 import os
 import pwd
 import shutil
@@ -147,6 +148,43 @@ def test_the_nginx_block_keeps_the_old_media_urls_answering_from_disk(s3server, 
             assert anon_http.get(f"{base}/{s.key('media_attachments/')}").status_code in (403, 404)
             if prefix:
                 assert anon_http.get(f"{base}/{tree.files[0]}").status_code == 404     # only under the prefix
+            else:
+                _check_to_disk(env, system, tree, old_host, lab_info, cert, bucket)
         finally:
             site.unlink()
             nginx.reload()
+
+
+def _check_to_disk(env, system, tree, old_host, lab_info, cert, bucket):
+    """`check --to-disk` after the switch: the instance's nginx serves /system/ from disk (as Mastodon's
+    dist/nginx.conf does), the old media host is the block above; then a file gone from disk fails."""
+    from mastowizard_lab import nginx
+    from mastowizard_lab.config import HOST
+    port = lab_info.https_port
+    media = bucket.media_https_base.split("://")[1]
+    env.write_text(env.read_text().replace(f"S3_ALIAS_HOST={media}", f"S3_ALIAS_HOST={old_host}:{port}"))
+    p = cli("apply", "--to-disk", "--env-file", str(env), "--yes")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    inst = f"inst-{bucket.name}.lab.test"
+    site = _site(f"todisk-inst-{bucket.name}", inst,
+                 f"server {{\n    listen {HOST}:{port} ssl;\n    server_name {inst};\n"
+                 f"    ssl_certificate {cert / 'media.pem'};\n    ssl_certificate_key {cert / 'media.key'};\n"
+                 f"    location /system/ {{\n        alias {system}/;\n    }}\n}}\n")
+    flags = [f for pin in lab_info.resolve() for f in ("--resolve", pin)] + ["--ca-bundle", lab_info.ca_pem]
+    args = ["check", "--to-disk", "--env-file", str(env), "--instance", f"https://{inst}:{port}", "--json", *flags]
+    try:
+        p = cli(*args)
+        doc = json.loads(p.stdout)
+        got = {c["id"]: c["status"] for c in doc["checks"]}
+        assert p.returncode == 0 and set(got.values()) == {"pass"} and len(got) == 4, (got, doc)
+        served = next(c for c in doc["checks"] if c["id"] == "disk.served")
+        assert f"https://{inst}:{port}/system/" in served["detail"], served
+        gone = next(r for r in tree.files if r not in tree.private)
+        (system / gone).unlink()
+        p = cli(*args)
+        doc = json.loads(p.stdout)
+        files = next(c for c in doc["checks"] if c["id"] == "disk.files")
+        assert p.returncode == 1 and files["status"] == "fail" and "1 of" in files["detail"], files
+    finally:
+        site.unlink()
+        nginx.reload()

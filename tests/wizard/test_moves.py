@@ -84,3 +84,60 @@ def test_copy_media_repairs_the_bucket_in_place_only_on_the_second_press(rgw_buc
     drive(AtStep("copymedia", session), steps, SIZE)
     assert public(avatar)
     assert not public(next(r for r in tree.files if r.startswith("backups/")))
+
+
+def test_the_wizard_brings_the_bucket_back_to_disk_and_switches_only_once_it_is_there(rgw_bucket, lab_info,
+                                                                                      tmp_path):
+    """Target offers the way back; Provider, Permission and Media host are skipped; Copy media writes
+    every object into public/system with Mastodon's modes and gives the media host's nginx block;
+    Review writes only S3_ENABLED=false; Verify checks the disk, the sizes and the old media URLs."""
+    from helpers.migrate import copy_as_mastodon
+
+    env = old_bucket(rgw_bucket, tmp_path)
+    tree = make_tree(tmp_path / "source", 30, suspended=2)
+    copy_as_mastodon(rgw_bucket, settings_for(rgw_bucket, "acl"), tree)
+    system = env.parent / "public" / "system"
+    before = env.read_text()
+    session = Session(lab_answers(env, lab_info, "local", tmp_path))
+
+    async def steps(app, pilot):
+        await press(app, pilot, "#read")
+        await until(app, pilot, "the instance read", lambda: "choose where its media goes" in status(app))
+        assert not app.screen.query_one("#move-box").has_class("hidden")
+        app.screen.query_one("#to-disk", RadioButton).value = True
+        await pilot.pause()
+        assert session.back_to_disk and "skipped" in status(app)
+        app.screen.action_next()
+        await until(app, pilot, "Copy media, the Provider step skipped", lambda: app.screen.STEP == "copymedia"
+                    and "to copy to disk" in status(app), lambda: shown(app, "#inventory"))
+        assert f"bucket {rgw_bucket.name}: {len(tree.files)} object(s)" in shown(app, "#inventory")
+        await press(app, pilot, "#copy")
+        await until(app, pilot, "the copy to disk, verified", lambda: "every object is on disk and verified"
+                    in status(app), lambda: shown(app, "#copied"))
+        assert f"copied {len(tree.files)} file(s)" in shown(app, "#copied")
+        assert "server {" in app.screen.nginx and not app.screen.query_one("#nginx-box").has_class("hidden")
+        app.screen.action_next()
+        await until(app, pilot, "Review's plan", lambda: app.screen.STEP == "review" and session.plan is not None)
+        assert not app.screen.query_one("#announce").display
+        await press(app, pilot, "#write")
+        await until(app, pilot, "the confirmation", lambda: type(app.screen).__name__ == "ConfirmScreen")
+        assert f"all {len(tree.files)} object(s) of bucket {rgw_bucket.name}" in shown(app, "#what")
+        await pilot.press("y")
+        await until(app, pilot, "the write", lambda: "backup:" in status(app))
+        app.goto("verify")
+        await until(app, pilot, "Verify", lambda: app.screen.STEP == "verify")
+        assert not app.screen.query("#token")                    # nothing is uploaded: no token asked
+        await press(app, pilot, "#run")
+        await until(app, pilot, "the disk's checklist", lambda: "passed" in status(app) and len(session.checks) == 4)
+        return {c.id: c for c in session.checks}
+
+    checks = drive(AtStep("target", session), steps, SIZE)
+    assert env.read_text() == before.replace("S3_ENABLED=true", "S3_ENABLED=false")
+    for rel in tree.files:
+        st = (system / rel).stat()
+        assert (system / rel).read_bytes() == (tree.root / rel).read_bytes(), rel
+        assert st.st_mode & 0o777 == (0o600 if rel in tree.private else 0o644), (rel, oct(st.st_mode))
+    assert {cid: c.status for cid, c in checks.items()} == {
+        "disk.settings": "pass", "disk.files": "pass", "disk.served": "skip", "disk.media_host": "pass"}, checks
+    assert f"all {len(tree.files)} object(s)" in checks["disk.files"].detail
+    assert "no instance URL" in checks["disk.served"].detail

@@ -6,5 +6,5 @@ from screens import steps
 
 def test_every_step_names_its_screen_and_the_screen_its_step():
     for step in steps.STEPS:
-        assert step.id == step.screen_class().STEP
+        assert step.id == step.screen_class().STEP == step.screen_class(back_to_disk=True).STEP
     assert all(steps.get(s.id) is s and s.number == i for i, s in enumerate(steps.STEPS, 1))
