@@ -35,10 +35,8 @@ class TargetScreen(StepScreen):
         with Vertical(id="move-box", classes="hidden"):
             yield Label("It stores media in a bucket already. Where should the media go?", classes="title")
             with RadioSet(id="move"):
-                yield Choice("To another bucket, or repair this one's permissions", value=a.move != "disk",
-                             id="to-bucket")
-                yield Choice("Back to local disk (public/system, then S3_ENABLED=false)", value=a.move == "disk",
-                             id="to-disk")
+                yield Choice("Another bucket, or repair it", value=a.move != "disk", id="to-bucket")
+                yield Choice("Back to local disk", value=a.move == "disk", id="to-disk")
 
     def ssh_fields(self) -> ComposeResult:
         """The SSH host and sudo fields: only on "Over SSH" (this machine needs none of them)."""

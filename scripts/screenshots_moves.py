@@ -1,8 +1,10 @@
 """The docs' screenshots of the moves, taken for real in the lab: the Copy media step of an instance
 already on S3 (an old bucket on Ceph RGW, filled as Mastodon fills it), (1) after copying the old
-bucket into a new one on MiniStack, and (2) in place, after the survey of a bucket rclone left
-private, with the repair on offer. Saved as docs/img/wizard-copymedia-move.(svg|png) and
-wizard-copymedia-repair.(svg|png). The lab's buckets are removed afterwards.
+bucket into a new one on MiniStack, (2) in place, after the survey of a bucket rclone left
+private, with the repair on offer, and (3) the way back to disk: the Target step's choice, then
+Copy media after the copy into public/system. Saved as docs/img/wizard-copymedia-move.(svg|png),
+wizard-copymedia-repair, wizard-target-todisk and wizard-copymedia-todisk. The lab's buckets are
+removed afterwards.
 
     sudo python3 scripts/screenshots_moves.py [--size 100x32] [--out docs/img]
 """
@@ -38,8 +40,10 @@ RESOLVE = [f"*.media.test:{NGINX_HTTP_PORT}:127.0.0.1", f"*.media.test:{NGINX_HT
 
 
 class At(WizardApp):
+    first = "copymedia"
+
     def start(self, step: str = "target") -> None:
-        super().start("copymedia")
+        super().start(self.first)
 
 
 def settings(srv, name: str) -> Settings:
@@ -141,6 +145,28 @@ def main() -> int:
                 await until(app, pilot, "the bucket is suspect")
                 saved.append(shoot(app, out, "copymedia-repair", cols, secrets))
         asyncio.run(repair())
+
+        session = Session(Answers(env_file=str(env), resolve=RESOLVE, ca_bundle=str(nginx.ca_pem())))
+        app = At(session, save_profile=False)        # the way back: the old bucket into public/system
+        app.first = "target"
+
+        async def to_disk() -> None:
+            async with app.run_test(size=(cols, rows)) as pilot:
+                app.screen.query_one("#read").press()
+                await until(app, pilot, "choose where its media goes")
+                app.screen.query_one("#to-disk").value = True
+                await pilot.pause()
+                app.screen.query_one("#found").scroll_visible(animate=False)
+                await pilot.pause()
+                saved.append(shoot(app, out, "target-todisk", cols, secrets))
+                app.screen.action_next()
+                await until(app, pilot, "to copy to disk")
+                app.screen.action_main()
+                await until(app, pilot, "every object is on disk and verified")
+                app.screen.query_one("#copied").scroll_visible(animate=False)
+                await pilot.pause()
+                saved.append(shoot(app, out, "copymedia-todisk", cols, secrets))
+        asyncio.run(to_disk())
     finally:
         for srv, name in made:
             try:
