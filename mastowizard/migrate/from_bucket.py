@@ -3,10 +3,11 @@ the source, and every object ends up in the new bucket as Mastodon would have wr
 same key (with the target's S3_KEY_PREFIX), Content-Type from our table, Mastodon's Cache-Control,
 storage class, multipart above the threshold, and the ACL from the source as the bucket shows it.
 
-The source is listed flat and, where it uses ACLs, each object is asked anonymously whether anyone
-can read it: a private attachment stays private (a suspended account's media), backups/ and
+The source is listed flat and, where it uses ACLs, each attachment is asked anonymously whether
+anyone can read it: a private attachment stays private (a suspended account's media). backups/ and
 imports/ stay private, and an avatar, emoji or card is public whatever it was (Mastodon never makes
-them private: a private one is a copy tool's doing). A source mostly private is suspect (privacy.py)
+them private: a private one is a copy tool's doing); of those only a sample is asked, for the
+suspect question. A source mostly private is suspect (privacy.py)
 and waits for the operator's choice. Then the copy of copy.py runs with this bucket as its reader:
 a server-side CopyObject when both buckets are on one endpoint and the new key can read the old
 bucket, otherwise each object streamed from a GET into a PUT (never through the disk). It resumes
@@ -37,7 +38,11 @@ from .run import MigrateOutcome
 PUBLIC_MODE, PRIVATE_MODE = 0o100644, 0o100600      # how a source object's privacy reaches spec_for
 SERVER_SIDE_LIMIT = 5 * 1024 ** 3                   # CopyObject's limit; larger objects are streamed
 GONE = ("NoSuchKey", "HTTP404")
+NOT_ASKED = "not asked"     # the survey's answer for an object whose privacy Mastodon decides by its folder
 SURVEY_JOBS_MAX = 64        # the survey's anonymous HEADs in flight: twice --jobs up to this, never fewer than --jobs
+SERVER_SIDE_JOBS_MAX = 64   # server-side copies in flight: twice --jobs up to this (no byte comes through here)
+SAMPLE_FIRST = 50           # objects of a kind decided without asking (avatars, backups): the first ones asked,
+SAMPLE_ONE_IN = 8           # then one in this many (by a hash of the key: spread over the whole bucket)
 
 
 def fingerprint(etag: str) -> int:
@@ -111,17 +116,33 @@ def walker(source: Settings, credential: Credential, http: HttpOptions | None, s
     prefix = f"{source.key_prefix}/" if source.key_prefix else ""
     survey.acl_read = bool(source.acl)
 
-    def ask(item: tuple[str, int, str]) -> bool | None:
-        return putter.anyone_reads(item[0]) if survey.acl_read else True
+    asked: dict[str, int] = {}
+
+    def needs_asking(rel: str, kind: str) -> bool:
+        """Attachments and folders Mastodon does not write: always (their ACL is copied as it is). What
+        Mastodon makes public or private whatever the bucket shows (avatars, emoji, cards; backups/,
+        imports/): a sample, for the suspect question only."""
+        if kind in ("attachment", "other"):
+            return True
+        n = asked[kind] = asked.get(kind, 0) + 1
+        return n <= SAMPLE_FIRST or hashlib.blake2b(rel.encode(), digest_size=1).digest()[0] % SAMPLE_ONE_IN == 0
+
+    def ask(item: tuple[str, int, str]) -> bool | None | str:
+        if not survey.acl_read:
+            return True
+        if not needs_asking(*item[3:]):
+            return NOT_ASKED
+        return putter.anyone_reads(item[0])
 
     # A HEAD is a round trip that costs the server little: twice the copy's workers keep more of them in
-    # flight (bench/migrate_buckets.py: the survey of 20,000 objects 5.1-6.9 s with 32, 4.1-4.6 s with 64).
+    # flight (bench/migrate_buckets.py: the survey of 20,000 objects 5.1-6.9 s with 32, 4.1-4.6 s with 64),
+    # and only attachments are all asked (half of a Mastodon bucket): the rest is a sample.
     asking = max(jobs, min(2 * jobs, SURVEY_JOBS_MAX))
 
     def walk(skipped: Skipped) -> Iterator[SourceFile]:
-        objects = ((k, size, etag) for k, size, etag in listing(putter, source) if not k.endswith("/"))
-        for (key, size, etag), public, error in ordered_map(ask, objects, asking, "mastowizard-source"):
-            rel = key[len(prefix):]
+        objects = ((k, size, etag, k[len(prefix):], kind_of(k[len(prefix):]))
+                   for k, size, etag in listing(putter, source) if not k.endswith("/"))
+        for (key, size, etag, rel, kind), public, error in ordered_map(ask, objects, asking, "mastowizard-source"):
             if error is not None:      # not copied: whether it is private is unknown
                 skipped.add(f"could not be asked who may read it ({error})", rel)
                 survey.unasked.append({"key": key, "error": f"could not be asked who may read it: {error}"})
@@ -129,8 +150,11 @@ def walker(source: Settings, credential: Credential, http: HttpOptions | None, s
             if public is None:
                 skipped.add("vanished from the old bucket during the inventory", rel)
                 continue
-            kind = kind_of(rel)
-            survey.tally.add(kind, public)
+            if public is NOT_ASKED:
+                public = kind == "public"
+                survey.tally.sampled.add(kind)
+            else:
+                survey.tally.add(kind, public)
             private = kind in ("attachment", "other") and not public
             if private and kind == "attachment":
                 top = rel.split("/", 1)[0]
@@ -257,6 +281,8 @@ def copy_from_old(old: OldBucket, target: Settings, target_key: Credential, *, h
             inv.folders[top].private -= n
         old.survey.private_attachments = {}
         view = Chosen(inv)
+    if old.reader.server_side:      # each copy is a request the server answers: keep more of them in flight
+        jobs = max(jobs, min(2 * jobs, SERVER_SIDE_JOBS_MAX))
     report = copy_and_verify(target, target_key, inv.source, http=http, jobs=jobs, dry_run=dry_run, verify=verify,
                              on_progress=on_progress, cancel=cancel, inventory=view, reader=old.reader,
                              copy_source=old.reader.copy_source, public=verified_at(old.source, target))

@@ -40,6 +40,7 @@ class Tally:
 
     seen: dict[str, int] = field(default_factory=dict)
     readable: dict[str, int] = field(default_factory=dict)
+    sampled: set[str] = field(default_factory=set)     # kinds of which only a sample was asked
 
     def add(self, kind: str, public: bool) -> None:
         self.seen[kind] = self.seen.get(kind, 0) + 1
@@ -63,8 +64,8 @@ class Tally:
         """One line: which kinds are private, and how many."""
         names = {"public": "avatars, headers, emoji, cards and site uploads", "attachment": "media attachments",
                  "private": "backups/ and imports/"}
-        parts = [f"{self.private(k)} of {self.seen[k]} {names[k]} private"
-                 for k in ("public", "attachment", "private") if self.seen.get(k)]
+        parts = [f"{self.private(k)} of {self.seen[k]} {names[k]}" + (" asked (a sample)" if k in self.sampled else "")
+                 + " private" for k in ("public", "attachment", "private") if self.seen.get(k)]
         return "; ".join(parts) if parts else "no object Mastodon writes"
 
 
