@@ -17,6 +17,7 @@ from mastowizard.migrate.inventory import files, human_bytes
 from mastowizard.migrate.prune import DEFAULT_DAYS
 
 from .base import StepScreen
+from .copying import begin_copy
 from .widgets import Choice
 
 PRUNE_LABEL = "Remove old cached media"
@@ -207,19 +208,7 @@ class CopyMediaScreen(StepScreen):
         if self.session.suspect and self.session.private_media is None:
             self.say("choose what becomes of the private media attachments first (above)", "error")
             return
-        self.cancel.clear()
-        self.query_one("#cancel").remove_class("hidden")
-        self.query_one("#progress").remove_class("hidden")
-        self.say("copying ...")
-        bar = self.query_one("#progress", ProgressBar)
-        self.call_after_refresh(bar.scroll_visible, animate=False)       # the progress where the eye is
-
-        def progress(p) -> None:
-            fps, mbps, eta = p.rates()
-            text = (f"copied {p.copied}, already there {p.skipped}, failed {p.failed}; "
-                    f"{fps:.0f} files/s, {mbps:.1f} MB/s" + (f", ETA {eta:.0f}s" if eta is not None else ""))
-            self.app.call_from_thread(bar.update, progress=p.files)
-            self.app.call_from_thread(self.say, text)
+        progress = begin_copy(self, "copying ...", "already there")
         self.call_engine(lambda: self.session.copy_media(on_progress=progress, cancel=self.cancel), self.done)
 
     @on(Button.Pressed, "#cancel")

@@ -47,14 +47,19 @@ class MediaHostScreen(StepScreen):
             self.say("checking the media host ...")
             self.call_engine(self.session.media_host, self.show)
 
+    moving = False
+
     def show(self, result) -> None:
         check, proxy, redirect, caddy = result
+        self.moving = self.session.old_bucket() is not None      # the block tries the new bucket, then the old
         self.query_one("#result", Static).update(Text(f"{check.status}: {check.detail}"
                                                         + (f"\nfix: {check.fix}" if check.fix else "")))
         self.bring_into_view("#result")
         self.proxy, self.redirect, self.caddy = proxy, redirect, caddy
         self.query_one("#snippets", LongText).show(Group(
-            "[b]nginx for the media host[/b] (caches successful answers only)", Syntax(proxy, "nginx", word_wrap=False),
+            "[b]nginx for the media host[/b] (caches successful answers only"
+            + ("; the new bucket first, the old one for what it lacks until the last copy" if self.moving else "")
+            + ")", Syntax(proxy, "nginx", word_wrap=False),
             "[b]in the instance's server block, for old /system/ URLs[/b]", Syntax(redirect, "nginx", word_wrap=False),
             "[b]or Caddy for the media host[/b] (it gets the certificate itself)",
             Syntax(caddy, "text", word_wrap=False)), proxy)

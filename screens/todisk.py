@@ -18,6 +18,7 @@ from textual.widgets import Button, Label, ProgressBar, RadioSet, Static
 from mastowizard.migrate.inventory import files
 
 from .base import StepScreen
+from .copying import begin_copy
 from .widgets import Choice, LongText
 
 
@@ -81,20 +82,8 @@ class ToDiskScreen(StepScreen):
         if self.session.suspect and self.session.private_media is None:
             self.say("choose what becomes of the private media attachments first (above)", "error")
             return
-        self.cancel.clear()
-        self.query_one("#cancel").remove_class("hidden")
-        self.query_one("#progress").remove_class("hidden")
         self.query_one("#copy", Button).disabled = True
-        self.say("copying to disk ...")
-        bar = self.query_one("#progress", ProgressBar)
-        self.call_after_refresh(bar.scroll_visible, animate=False)
-
-        def progress(p) -> None:
-            fps, mbps, eta = p.rates()
-            text = (f"copied {p.copied}, already on disk {p.skipped}, failed {p.failed}; "
-                    f"{fps:.0f} files/s, {mbps:.1f} MB/s" + (f", ETA {eta:.0f}s" if eta is not None else ""))
-            self.app.call_from_thread(bar.update, progress=p.files)
-            self.app.call_from_thread(self.say, text)
+        progress = begin_copy(self, "copying to disk ...", "already on disk")
         self.call_engine(lambda: self.session.copy_to_disk(on_progress=progress, cancel=self.cancel), self.done)
 
     @on(Button.Pressed, "#cancel")

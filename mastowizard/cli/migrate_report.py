@@ -29,10 +29,7 @@ def progress_printer(stream) -> Callable[[Progress], None]:
     last = [0.0]
 
     def show(p: Progress) -> None:
-        fps, mbps, eta = p.rates()
-        text = (f"{p.files}/{p.total_files} files, {human_bytes(p.bytes)}/{human_bytes(p.total_bytes)}; "
-                f"copied {p.copied}, skipped {p.skipped}, failed {p.failed}; {fps:.0f} files/s, {mbps:.1f} MB/s"
-                + (f", ETA {eta:.0f}s" if eta is not None else ""))
+        text = f"{p.files}/{p.total_files} files, {human_bytes(p.bytes)}/{human_bytes(p.total_bytes)}; " + p.line()
         if tty:
             stream.write("\r\033[K" + text)
             stream.flush()

@@ -52,6 +52,12 @@ class Progress:
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
+    def line(self, already: str = "skipped") -> str:
+        """What was copied, skipped (ALREADY names them) and failed, at what rate, and the ETA."""
+        fps, mbps, eta = self.rates()
+        return (f"copied {self.copied}, {already} {self.skipped}, failed {self.failed}; {fps:.0f} files/s, "
+                f"{mbps:.1f} MB/s" + (f", ETA {eta:.0f}s" if eta is not None else ""))
+
     def rates(self) -> tuple[float, float, float | None]:
         """files/s and MB/s of what was copied, and the ETA in seconds (when totals are known)."""
         s = max(self.seconds, 1e-6)

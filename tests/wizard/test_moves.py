@@ -54,6 +54,8 @@ def test_copy_media_moves_a_suspect_bucket_to_another_provider_as_chosen(rgw_buc
     assert session.private_media == "keep"
     copy, _ = session.copied
     assert copy.copied == len(tree.files) and not copy.failed, copy
+    _, nginx, _, _ = session.media_host()         # the Media host step's block: the new bucket, then the old
+    assert "proxy_intercept_errors on;" in nginx and "old-bucket" in nginx and rgw_bucket.name in nginx, nginx
 
 
 def test_copy_media_repairs_the_bucket_in_place_only_on_the_second_press(rgw_bucket, lab_info, tmp_path):
