@@ -218,7 +218,11 @@ class SshHost:
                 with contextlib.suppress(Exception):      # the connection may be gone; the next apply cleans up
                     sftp.remove(tmp)
                 raise
-        except OSError:
+        except OSError as e:
+            transport = self.client.get_transport()
+            if not e.errno and (transport is None or not transport.is_active()):    # paramiko: "Socket is closed"
+                raise TargetError(str(self.target), f"the connection broke while {doing} ({e}); {path} is unchanged",
+                                  "run again") from None
             if exclusive and doing == "putting it in place" and self.exists(path):
                 e = OSError(errno.EEXIST, "exists")
             raise explain_os_error(e if e.errno else OSError(errno.EACCES if "denied" in str(e).lower() else errno.EIO,

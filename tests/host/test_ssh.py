@@ -290,6 +290,20 @@ def test_connection_dropped_during_write_keeps_the_old_file(known_hosts, env_pat
     host.close()
 
 
+def test_a_connection_already_closed_is_said_as_such_and_nothing_is_written(known_hosts, env_path):
+    """paramiko raises a bare OSError ("Socket is closed", no errno) on a closed channel: the write says
+    the connection broke, never an unexpected error."""
+    t = parse_target(MASTODON)
+    host = SshHost(connect(t, opts(known_hosts)), t)
+    original = Path(env_path).read_bytes()
+    assert host.sftp is not None                  # the SFTP session opened, then the connection gone
+    host.client.get_transport().close()
+    with pytest.raises(MastowizardError) as err:
+        host.write_atomic(env_path, b"X=1\n", 0o600, os.stat(env_path).st_uid, os.stat(env_path).st_gid)
+    assert "connection broke" in str(err.value) and "unchanged" in str(err.value), err.value
+    assert Path(env_path).read_bytes() == original
+
+
 def test_cli_over_ssh_with_sudo(known_hosts, env_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
     env.update(MASTOWIZARD_SUDO_PASSWORD=sshd.ADMIN_PASSWORD, AWS_ACCESS_KEY_ID="AKIACLISSH",
