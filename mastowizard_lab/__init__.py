@@ -40,6 +40,8 @@ def _parts():
                      lambda: procs.ensure_debian(["chromium"], ["chromium"])),
         "rclone": ("rclone, the copy tool admins use instead (Debian): it damages buckets as it does for them",
                    lambda: procs.ensure_debian(["rclone"], ["rclone"])),
+        "parallel": ("GNU parallel, the engine that runs the shards over SSH (Debian)",
+                     lambda: procs.ensure_debian(["parallel"], ["parallel"])),
     }
 
 

@@ -48,9 +48,11 @@ def _body(rng: random.Random, ext: str, size: int) -> bytes:
 
 
 def make_tree(root: Path, files: int = 300, seed: int = 1, suspended: int = 6, max_bytes: int | None = None,
-              big: int = 0) -> Tree:
+              big: int = 0, id_step: int = 10_000_000) -> Tree:
     """About FILES files under ROOT (public/system); SUSPENDED media attachments chmod 0600, one
-    backup archive and one import; BIG extra videos above Mastodon's 15 MB multipart threshold."""
+    backup archive and one import; BIG extra videos above Mastodon's 15 MB multipart threshold.
+    Record ids grow by up to ID_STEP each: the default keeps them within a few id partitions; about
+    2**16 * 3,600,000 spreads them as an hour of snowflake ids each (shards need many partitions)."""
     rng = random.Random(seed)
     tree = Tree(root)
     ident = 109_000_000_000_000_000
@@ -68,7 +70,7 @@ def make_tree(root: Path, files: int = 300, seed: int = 1, suspended: int = 6, m
     made = 0
     while made < files:
         share, base, styles, exts, (lo, hi) = rng.choices(KINDS, weights=[k[0] for k in KINDS])[0]
-        ident += rng.randrange(1, 10_000_000)
+        ident += rng.randrange(1, id_step)
         ext = rng.choices([e for e, _ in exts], weights=[w for _, w in exts])[0]
         name = f"{rng.getrandbits(64):016x}.{ext}"
         for style in styles:

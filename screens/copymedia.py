@@ -17,8 +17,7 @@ from mastowizard.migrate.inventory import files, human_bytes
 from mastowizard.migrate.prune import DEFAULT_DAYS
 
 from .base import StepScreen
-from .copying import begin_copy
-from .widgets import Choice
+from .copying import begin_copy, private_media_box
 
 PRUNE_LABEL = "Remove old cached media"
 SURVEY_LABEL = "Survey the bucket's permissions"
@@ -37,14 +36,7 @@ class CopyMediaScreen(StepScreen):
                      + (f" Nothing in bucket {old.bucket} is changed or deleted." if old is not None else ""))
         yield Static(f"reading bucket {old.bucket} ..." if old is not None else "reading the media on disk ...",
                      id="inventory")
-        with Vertical(id="private-box", classes="hidden"):
-            yield Label("Private media attachments: keep or make public?", classes="title")
-            yield Static("Most of the bucket is private, as a copy tool's default ACL leaves it (rclone's is "
-                         "private). Its private attachments cannot be told from suspended accounts' media, which "
-                         "Mastodon keeps private.")
-            with RadioSet(id="private-media"):
-                yield Choice("Keep them private", id="keep")
-                yield Choice("Make them public", id="public")
+        yield from private_media_box()
         with Vertical(id="prune-box", classes="hidden"):
             yield Label("Remote media cache (optional, before the copy)", classes="title")
             yield Static("", id="prune-about")

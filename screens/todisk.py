@@ -18,8 +18,8 @@ from textual.widgets import Button, Label, ProgressBar, RadioSet, Static
 from mastowizard.migrate.inventory import files
 
 from .base import StepScreen
-from .copying import begin_copy
-from .widgets import Choice, LongText
+from .copying import begin_copy, private_media_box
+from .widgets import LongText
 
 
 class ToDiskScreen(StepScreen):
@@ -32,14 +32,7 @@ class ToDiskScreen(StepScreen):
                      "Mastodon switches back, owned by the instance's user: 0644, and 0600 for what is private "
                      "(backups/, imports/, suspended accounts' media). Nothing in the bucket is changed or deleted.")
         yield Static("reading the bucket and the disk ...", id="inventory")
-        with Vertical(id="private-box", classes="hidden"):
-            yield Label("Private media attachments: keep or make public?", classes="title")
-            yield Static("Most of the bucket is private, as a copy tool's default ACL leaves it (rclone's is "
-                         "private). Its private attachments cannot be told from suspended accounts' media, which "
-                         "Mastodon keeps private (0600 on disk: nginx serves none of them).")
-            with RadioSet(id="private-media"):
-                yield Choice("Keep them private (0600)", id="keep")
-                yield Choice("Make them public (0644)", id="public")
+        yield from private_media_box(on_disk=True)
         yield Button("Copy to disk", id="copy", variant="primary")
         yield Button("Cancel the copy", id="cancel", classes="hidden")
         yield ProgressBar(id="progress", show_eta=True, classes="hidden")

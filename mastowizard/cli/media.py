@@ -33,6 +33,13 @@ def add_parsers(sub) -> None:
         Option("--private-media", "bucket to bucket, and --to-disk: private media attachments stay private (keep: "
                "suspended accounts' media; 0600 on disk) or become public (a copy tool made everything private); "
                "asked when the old bucket is mostly private", kwargs={"choices": ("keep", "public")}),
+        Option("--shard", "copy only shard K of N (from 1): the tree split along Mastodon's id partitions, the same "
+               "on every host, so N machines (GNU parallel, a Kubernetes Indexed Job, systemd units) share the copy "
+               "without writing an object twice; each shard has its own journal", "K/N"),
+        Option("--plan-shards", "write the plan of a copy split in N shards into --out DIR: shards.txt, parallel.sh "
+               "(GNU parallel over SSH), job.yaml (a Kubernetes Indexed Job), mastowizard-migrate@.service (systemd); "
+               "nothing is copied", "N", {"type": int}),
+        Option("--out", "with --plan-shards: the plan's directory", "DIR"),
         Option("--to-disk", "the other way: copy the env file's bucket back into public/system (or "
                "PAPERCLIP_ROOT_PATH), here or on the --ssh host, as Mastodon keeps media on disk; the bucket is not "
                "changed", kwargs={"action": "store_true"}),
@@ -77,6 +84,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .migrate_report import end_progress, progress_printer, show_inventory, show_outcome
     if args.jobs < 1 or args.jobs > 256:
         raise InputError("--jobs", f"{args.jobs} is out of range", "use 1 to 256")
+    if args.plan_shards is not None:
+        from .fleet import cmd_plan_shards
+        return cmd_plan_shards(args)
+    shard = None
+    if args.shard:
+        from ..migrate.shards import parse
+        shard = parse(args.shard)
+        for flag in ("to_disk", "source_env"):
+            if getattr(args, flag, None):
+                raise InputError("--shard", f"does not go with --{flag.replace('_', '-')}",
+                                 "shards split the media on disk for its first copy into a bucket")
     if args.to_disk:
         from .to_disk import cmd_to_disk
         return cmd_to_disk(args)
@@ -89,6 +107,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if source is not None:
         if host is not None:
             host.close()
+        if shard is not None:
+            raise InputError("--shard", "does not go with a move between buckets",
+                             "shards split the media on disk for its first copy into a bucket")
         return _between_buckets(args, source, values)
     settings, notes, _ = load_settings(args, values=values if values else None)
     writer = writer_credential(settings)
@@ -103,7 +124,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         outcome = migrate(settings, writer, path, values, source=args.source, jobs=args.jobs, dry_run=args.dry_run,
                           verify=args.verify, http=http_options(args), confirm=ask_first, on_inventory=inventory_taken,
-                          on_progress=progress_printer(sys.stderr), host=host, transfer=args.transfer or "tar")
+                          on_progress=progress_printer(sys.stderr), host=host, transfer=args.transfer or "tar",
+                          shard=shard)
         end_progress(outcome, sys.stderr)
         return show_outcome(outcome, args.json)
     finally:

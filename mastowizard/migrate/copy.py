@@ -102,19 +102,23 @@ def key_ranges(settings: Settings, splits: list[str] | None) -> list[tuple[str |
     return list(zip([None, *cuts], [*cuts, None], strict=False))
 
 
-def listing(lister: Putter, settings: Settings, splits: list[str] | None = None, threads: int = 8
-            ) -> Iterator[tuple[str, int, str]]:
+def listing(lister: Putter, settings: Settings, splits: list[str] | None = None, threads: int = 8,
+            prefixes: list[str] | None = None) -> Iterator[tuple[str, int, str]]:
     """(key, size, etag) of every object under S3_KEY_PREFIX, in key order. The key ranges cut at
-    SPLITS are listed concurrently, a few pages ahead each."""
-    ranges = key_ranges(settings, splits)
-    prefix = f"{settings.key_prefix}/" if settings.key_prefix else ""
+    SPLITS are listed concurrently, a few pages ahead each. With PREFIXES (a shard's units, in key
+    order, none under another: shards.listing_prefixes), only the objects under them."""
+    base = f"{settings.key_prefix}/" if settings.key_prefix else ""
+    if prefixes is not None:
+        ranges = [(base + p, None, None) for p in prefixes]
+    else:
+        ranges = [(base, after, until) for after, until in key_ranges(settings, splits)]
     queues = [queue.Queue(maxsize=4) for _ in ranges]
     todo: queue.Queue = queue.Queue()
     for i in range(len(ranges)):
         todo.put(i)
 
     def list_range(i: int) -> None:
-        after, until = ranges[i]
+        prefix, after, until = ranges[i]
         token = None
         while True:
             if token and token.startswith("after:"):
@@ -186,13 +190,16 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
               on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
               totals: tuple[int, int] | None = None, splits: list[str] | None = None,
               files: Iterator[SourceFile] | None = None, reader: Reader | None = None,
-              copy_source: Callable[[SourceFile], tuple[str, str] | None] | None = None) -> CopyResult:
+              copy_source: Callable[[SourceFile], tuple[str, str] | None] | None = None,
+              shard=None, prefixes: list[str] | None = None) -> CopyResult:
     """Copy SOURCE (public/system) into the bucket. KEEP_ALL keeps every (file, object) for a full
     verification (memory grows with the tree); otherwise a sample is kept. FILES (an inventory's
     replay) saves walking the tree again; it must be in key order, as walk() yields. READER gives the
     bytes (default: this machine's disk; remote.TarReader for the Mastodon host over SSH).
     COPY_SOURCE(file) names the (bucket, key) on the same endpoint the server copies a file from
-    (CopyObject, headers replaced), or None to upload its bytes."""
+    (CopyObject, headers replaced), or None to upload its bytes. SHARD (shards.Shard): FILES are that
+    shard's, journaled apart from the other shards (several may run on one host), and the bucket is
+    listed only under PREFIXES (its units)."""
     jobs = max(1, min(jobs, 256))
     reader = reader or LocalReader()
     putter = Putter(settings, credential, http)
@@ -203,7 +210,7 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
         if not boto:
             boto.append(make_client(settings, credential, timeout=60.0, http=http))
         return boto[0]
-    journal = Journal(journal_path(settings))
+    journal = Journal(journal_path(settings, shard), key_prefix=settings.key_prefix)
     threshold = multipart_threshold(settings)
     rng = random.Random(0)
     pub, priv = _Reservoir(sample, rng), _Reservoir(max(sample // 2, 5), rng)
@@ -281,7 +288,8 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
 
     if not dry_run:
         _abort_left_over(journal, client, settings)
-    pairs = merged(files if files is not None else walk(source, skipped), listing(putter, settings, splits), settings)
+    pairs = merged(files if files is not None else walk(source, skipped, shard),
+                   listing(putter, settings, splits, prefixes=prefixes), settings)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mastowizard-copy")
     try:
         for f, spec, listed in pairs:

@@ -61,15 +61,16 @@ class Skipped:
             ex.append(rel)
 
 
-def walk(source: str, skipped: Skipped | None = None) -> Iterator[SourceFile]:
-    """Every regular file under SOURCE in key order. Symlinks, special files and names that are not
+def walk(source: str, skipped: Skipped | None = None, shard=None) -> Iterator[SourceFile]:
+    """Every regular file under SOURCE in key order (with SHARD, a shards.Shard: only its files, and
+    its walk never enters another shard's units). Symlinks, special files and names that are not
     UTF-8 are not keys Mastodon wrote: they are counted in SKIPPED, not copied."""
     if not os.path.isdir(source):     # at the call, not at the first next(): nothing starts on a bad source
         raise InputError("--source", f"{source} is not a directory", "give the instance's public/system with --source")
-    return _walk(source, skipped if skipped is not None else Skipped())
+    return _walk(source, skipped if skipped is not None else Skipped(), shard)
 
 
-def _walk(source: str, skipped: Skipped) -> Iterator[SourceFile]:
+def _walk(source: str, skipped: Skipped, shard=None) -> Iterator[SourceFile]:
 
     def entries(directory: str, prefix: str):
         try:
@@ -96,14 +97,16 @@ def _walk(source: str, skipped: Skipped) -> Iterator[SourceFile]:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                stack.append((entries(entry.path, rel + "/"), rel + "/"))
+                if shard is None or not shard.prunes(rel):
+                    stack.append((entries(entry.path, rel + "/"), rel + "/"))
                 continue
             st = entry.stat(follow_symlinks=False)
         except OSError:
             skipped.add("vanished during the walk", rel)
             continue
         if stat.S_ISREG(st.st_mode):
-            yield SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_mode)
+            if shard is None or shard.holds(rel):
+                yield SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_mode)
         else:
             skipped.add("symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file", rel)
 
@@ -126,12 +129,14 @@ class Inventory:
     unknown_types: int = 0
     splits: list[str] = field(default_factory=list)     # every SPLIT_EVERY-th path: where listings are cut
     spool: int | None = None     # the walk, in an unnamed file (its descriptor): the copy need not walk again
+    shard: object = None         # shards.Shard: the inventory holds only that shard's files
+    units: list[str] | None = None   # a shard's units (shards.listing_prefixes): the listing is only of them
 
     def replay(self) -> Iterator[SourceFile]:
         """The files as the inventory's walk found them, read back from the spool (bounded memory).
         The spool has no name on disk (unlinked once made): a killed run leaves nothing behind."""
         if self.spool is None:
-            yield from walk(self.source)
+            yield from walk(self.source, shard=self.shard)
             return
         head = struct.Struct("<Iqqi")
         fd, offset, buf = self.spool, 0, b""
@@ -179,11 +184,16 @@ SPLIT_EVERY = 1000      # one listing page
 
 
 def take_inventory(source: str, spool: bool = False,
-                   walker: Callable[[Skipped], Iterator[SourceFile]] | None = None) -> Inventory:
+                   walker: Callable[[Skipped], Iterator[SourceFile]] | None = None, shard=None) -> Inventory:
     """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay().
-    WALKER(skipped) walks a tree that is not on this machine (remote.remote_walk), in walk()'s order."""
-    inv = Inventory(source)
-    files = walker(inv.skipped) if walker is not None else walk(source, inv.skipped)
+    WALKER(skipped) walks a tree that is not on this machine (remote.remote_walk), in walk()'s order.
+    SHARD (shards.Shard): only its files, and the units they are in (what the listing lists)."""
+    from .shards import unit_of
+    inv = Inventory(source, shard=shard)
+    files = walker(inv.skipped) if walker is not None else walk(source, inv.skipped, shard)
+    if shard is not None:
+        units: set[str] = set()
+        files = (f for f in files if shard.holds(f.rel) and (units.add(unit_of(f.rel)) or True))
     out = None
     if spool:
         fd, name = tempfile.mkstemp(prefix="mastowizard-walk-")
@@ -210,6 +220,9 @@ def take_inventory(source: str, spool: bool = False,
     finally:
         if out is not None:
             out.close()
+    if shard is not None:
+        from .shards import listing_prefixes
+        inv.units = listing_prefixes(units)
     return inv
 
 

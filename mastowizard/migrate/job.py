@@ -44,12 +44,13 @@ def copy_and_verify(settings: Settings, writer: Credential, source: str, *, http
     result = copy_tree(settings, writer, source, http=http, jobs=jobs, dry_run=dry_run, keep_all=verify == "all",
                        on_progress=on_progress, cancel=cancel, totals=(inv.files, inv.bytes) if inv else None,
                        splits=inv.splits if inv else None, files=inv.replay() if inv else None,
-                       reader=reader, copy_source=copy_source)
+                       reader=reader, copy_source=copy_source, shard=inv.shard if inv else None,
+                       prefixes=inv.units if inv else None)
     if dry_run or result.aborted or result.cancelled:
         return CopyReport(result)
     if result.copied or result.failed:
         v = verify_listing(settings, writer, source, http, inv.splits if inv else None,
-                           inv.replay() if inv else None)
+                           inv.replay() if inv else None, inv.units if inv else None)
     else:   # nothing copied: the copy's own merge saw every object listed with its size
         v = Verification(listed=result.skipped)
     if verify != "none":

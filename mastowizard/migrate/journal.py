@@ -20,17 +20,20 @@ from ..settings import Settings
 PENDING = "pending:"        # an upload_id that is an intent: the server's id never reached the journal
 
 
-def journal_path(settings: Settings) -> Path:
+def journal_path(settings: Settings, shard=None) -> Path:
+    """The journal of copies into SETTINGS' bucket from this machine: one per shard (shards.Shard)."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
     where = f"{settings.endpoint or 'aws:' + settings.region}|{settings.bucket}|{settings.key_prefix or ''}"
-    name = f"{settings.bucket}-{hashlib.sha256(where.encode()).hexdigest()[:12]}.sqlite"
+    part = f"-shard-{shard.slug}" if shard is not None else ""
+    name = f"{settings.bucket}-{hashlib.sha256(where.encode()).hexdigest()[:12]}{part}.sqlite"
     return Path(base) / "mastowizard" / "migrate" / name
 
 
 class Journal:
-    def __init__(self, path: Path, commit_every: float = 0.0):
+    def __init__(self, path: Path, commit_every: float = 0.0, key_prefix: str | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.prefix = f"{key_prefix}/" if key_prefix else ""     # a key less this is the shards' path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -44,10 +47,52 @@ class Journal:
         self.db.execute("BEGIN")
 
     def get(self, key: str) -> tuple[int, int, str, str] | None:
+        """The row of KEY: this journal's, else one of the other journals of the same bucket on this
+        machine (a shard's, or the whole copy's: each object is journaled once, by whichever stored it)."""
         with self.lock:
             row = self.db.execute("SELECT size, mtime_ns, etag, signature FROM stored WHERE key = ?",
                                   (key,)).fetchone()
+        if row is None:
+            rel = key[len(self.prefix):] if self.prefix and key.startswith(self.prefix) else key
+            for shard, other in self._siblings():
+                if shard is not None and not shard.holds(rel):     # that shard never stores this key
+                    continue
+                try:
+                    row = other.execute("SELECT size, mtime_ns, etag, signature FROM stored WHERE key = ?",
+                                        (key,)).fetchone()
+                except sqlite3.Error:         # being created, or locked by its writer right now
+                    continue
+                if row is not None:
+                    break
         return tuple(row) if row else None
+
+    _others: list | None = None
+
+    def _siblings(self) -> list:
+        """(its shard, or None for the whole copy's; a read-only connection) of the other journals of
+        this bucket in this directory, opened once."""
+        from .shards import parse
+        if self._others is None:
+            stem = self.path.name.split("-shard-")[0].removesuffix(".sqlite")
+            self._others = []
+            for p in sorted(self.path.parent.glob(f"{stem}*.sqlite")):
+                if p == self.path:
+                    continue
+                if p.name == f"{stem}.sqlite":
+                    shard = None
+                elif p.name.startswith(f"{stem}-shard-"):
+                    try:
+                        shard = parse(p.name[len(stem) + 7:-7].replace("-of-", "/"))
+                    except Exception:  # noqa: BLE001 - not one of ours
+                        continue
+                else:
+                    continue
+                try:
+                    self._others.append((shard, sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=1.0,
+                                                                check_same_thread=False)))
+                except sqlite3.Error:
+                    pass
+        return self._others
 
     def record(self, key: str, size: int, mtime_ns: int, etag: str, signature: str) -> None:
         with self.lock:
@@ -98,3 +143,5 @@ class Journal:
         with self.lock:
             self.db.execute("COMMIT")
             self.db.close()
+            for _, other in self._others or []:
+                other.close()

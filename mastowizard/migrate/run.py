@@ -22,6 +22,9 @@ from .verify import Verification
 def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     where = "media in the old bucket" if inv.source.startswith("s3://") else "media on disk"
     lines = [f"{where}: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
+    if inv.shard is not None:
+        lines.append(f"  shard {inv.shard}: these files only ({len(inv.units or [])} listing prefix(es)); the other "
+                     "shards' files are left to their runs")
     for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
         extra = f", {f.private} private" if f.private else ""
         lines.append(f"  {name + '/':24} {f.files:>9} {'file ' if f.files == 1 else 'files'} "
@@ -66,12 +69,14 @@ def describe_reading(host, transfer: str = "tar") -> str:
     return describe_transfer(host, transfer)
 
 
-def inventory_of(source: str, host=None, spool: bool = True) -> Inventory:
-    """The inventory of SOURCE: on this disk, or on HOST (an SshHost) with one find on the host."""
+def inventory_of(source: str, host=None, spool: bool = True, shard=None) -> Inventory:
+    """The inventory of SOURCE (only SHARD's files, a shards.Shard): on this disk, or on HOST (an
+    SshHost) with one find on the host."""
     if not over_ssh(host):
-        return take_inventory(source, spool=spool)
+        return take_inventory(source, spool=spool, shard=shard)
     from .remote import remote_walk
-    return take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped))
+    return take_inventory(source, spool=spool, walker=lambda skipped: remote_walk(host, source, skipped),
+                          shard=shard)
 
 
 def reader_for(source: str, host=None, transfer: str = "tar", large_over: int = 15 * 1024 * 1024):
@@ -83,9 +88,9 @@ def reader_for(source: str, host=None, transfer: str = "tar", large_over: int = 
 
 
 def open_tree(source: str, host=None, transfer: str = "tar", spool: bool = True,
-              large_over: int = 15 * 1024 * 1024):
-    """The inventory of SOURCE and the reader of its bytes."""
-    inv = inventory_of(source, host, spool)
+              large_over: int = 15 * 1024 * 1024, shard=None):
+    """The inventory of SOURCE (of SHARD's files only) and the reader of its bytes."""
+    inv = inventory_of(source, host, spool, shard)
     try:
         return inv, reader_for(source, host, transfer, large_over)
     except BaseException:
@@ -122,7 +127,9 @@ class MigrateOutcome:
 
     def to_json(self) -> dict:
         v = self.verification
+        shard = self.inventory.shard
         return {"ok": self.complete, **self.copy.to_json(), "inventory": self.inventory.to_json(), "reading": self.how,
+                "shard": str(shard) if shard is not None else None,
                 "next_steps": self.next_steps or [],
                 "verified": v.to_json() if v is not None else None}
 
@@ -131,20 +138,21 @@ def migrate(settings: Settings, writer: Credential, env_file: str, values: Mappi
             source: str | None, jobs: int, dry_run: bool, verify: str, http: HttpOptions,
             confirm: Callable[[str], None], on_inventory: Callable[[Inventory, str], None] | None = None,
             on_progress: Callable[[Progress], None] | None = None, host=None,
-            transfer: str = "tar") -> MigrateOutcome:
+            transfer: str = "tar", shard=None) -> MigrateOutcome:
     """Take the inventory of the media on disk (or on HOST over SSH), copy it and verify it.
     ON_INVENTORY(inventory, how the files are read) is told what is on disk before CONFIRM(question)
     is asked (no question on a dry run, nor when there is nothing to copy); ON_PROGRESS(progress)
-    follows the copy. Prints nothing."""
+    follows the copy. SHARD (shards.Shard): only its files. Prints nothing."""
     inv, reader = open_tree(source or source_dir(env_file, values), host, transfer,   # refuses a missing --source
-                            large_over=multipart_threshold(settings))
+                            large_over=multipart_threshold(settings), shard=shard)
     try:
         if on_inventory is not None:
             on_inventory(inv, reader.how)
         if inv.files == 0:
             return MigrateOutcome(inv, CopyReport(CopyResult()), reader.how)
         if not dry_run:
-            confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}?")
+            confirm(f"Copy {files(inv.files)} ({human_bytes(inv.bytes)}) into bucket {settings.bucket}"
+                    + (f" (shard {shard})" if shard is not None else "") + "?")
         return MigrateOutcome(inv, copy_and_verify(settings, writer, inv.source, http=http, jobs=jobs,
                                                    dry_run=dry_run, verify=verify, on_progress=on_progress,
                                                    inventory=inv, reader=reader), reader.how)

@@ -42,10 +42,11 @@ class Verification:
 
 
 def verify_listing(settings: Settings, credential: Credential, source: str, http: HttpOptions | None = None,
-                   splits: list[str] | None = None, files=None) -> Verification:
-    """Every file under SOURCE has its object, with its size (a merge of the walk and the listing)."""
+                   splits: list[str] | None = None, files=None, prefixes: list[str] | None = None) -> Verification:
+    """Every file under SOURCE (or in FILES) has its object, with its size (a merge of the walk and the
+    listing, of only PREFIXES for a shard)."""
     v = Verification()
-    remote = listing(Putter(settings, credential, http), settings, splits)
+    remote = listing(Putter(settings, credential, http), settings, splits, prefixes=prefixes)
     for f, spec, listed in merged(files if files is not None else walk(source), remote, settings):
         if listed is None:
             v.missing.append(spec.key)

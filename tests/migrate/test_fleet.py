@@ -1,0 +1,176 @@
+"""`migrate --plan-shards N --out DIR`: the files that run the shards with the engines admins already
+run, checked by those engines' own tools: the Kubernetes Job against the Kubernetes API models (no API
+server can run here) and its command run once per index with JOB_COMPLETION_INDEX set, as the Job
+runs it; the systemd unit with `systemd-analyze verify`; parallel.sh with Debian's GNU parallel, one
+shard failing at the server, then rerun: only that shard again, no object written twice."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from helpers.lab import on
+
+from mastowizard.migrate.fleet import HELM_SYSTEM_PATH, SECRET_NAME
+from mastowizard.migrate.shards import Shard
+from mastowizard_lab import procs
+from mastowizard_lab.media_tree import make_tree
+
+SNOWFLAKE_HOURS = 2 ** 16 * 3_600_000
+SECRET = "fleet/Secret+0123456789abcdef"
+
+
+def plan(tmp_path, tree_root, endpoint, bucket, n, lab_info=None, env=None):
+    out = tmp_path / "plan"
+    args = [sys.executable, "-m", "mastowizard", "migrate", "--plan-shards", str(n), "--out", str(out),
+            "--source", str(tree_root), "--bucket", bucket, "--provider", "ceph", "--endpoint", endpoint,
+            "--region", "us-east-1", "--addressing", "path", "--permission", "acl", "--verify", "none",
+            "--jobs", "8", "--json"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    clean |= {"AWS_ACCESS_KEY_ID": "AKIAFLEET", "AWS_SECRET_ACCESS_KEY": SECRET, **(env or {})}
+    p = subprocess.run(args, env=clean, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    return out, json.loads(p.stdout)
+
+
+def test_the_plan_is_what_kubernetes_and_systemd_accept_and_holds_no_secret(tmp_path):
+    from kubernetes.client import ApiClient
+    tree = make_tree(tmp_path / "system", 300, suspended=2, id_step=SNOWFLAKE_HOURS)
+    out, doc = plan(tmp_path, tree.root, "http://127.0.0.1:9", "media-bucket", 4)
+    assert sorted(os.listdir(out)) == ["job.yaml", "mastowizard-migrate@.service", "parallel.sh", "shards.txt",
+                                       "writer.env.example"]
+    assert (out / "shards.txt").read_text() == "1/4\n2/4\n3/4\n4/4\n"
+    assert sum(s["files"] for s in doc["sizes"]) == len(tree.files) and all(s["files"] for s in doc["sizes"])
+    for name in os.listdir(out):
+        assert SECRET not in (out / name).read_text(), name          # the key is read on each host, never written
+    assert os.stat(out / "parallel.sh").st_mode & 0o111
+
+    claim, job = [d for d in yaml.safe_load_all((out / "job.yaml").read_text()) if d]
+    api = ApiClient()
+    job_model = api._ApiClient__deserialize(job, "V1Job")          # the Kubernetes API's own models
+    claim_model = api._ApiClient__deserialize(claim, "V1PersistentVolumeClaim")
+    spec = job_model.spec
+    assert (spec.completion_mode, spec.completions, spec.backoff_limit_per_index) == ("Indexed", 4, 3)
+    assert spec.template.spec.restart_policy == "Never"       # what backoffLimitPerIndex requires
+    (c,) = spec.template.spec.containers
+    secrets = {e.name: e.value_from.secret_key_ref for e in c.env if e.value_from}
+    assert {n: (r.name, r.key) for n, r in secrets.items()} == {
+        "AWS_ACCESS_KEY_ID": (SECRET_NAME, "AWS_ACCESS_KEY_ID"),
+        "AWS_SECRET_ACCESS_KEY": (SECRET_NAME, "AWS_SECRET_ACCESS_KEY")}
+    mounts = {m.mount_path: m for m in c.volume_mounts}
+    assert mounts[HELM_SYSTEM_PATH].read_only
+    volumes = {v.name: v for v in spec.template.spec.volumes}
+    assert volumes["system"].persistent_volume_claim.claim_name == "mastodon-system"
+    assert claim_model.spec.access_modes == ["ReadWriteMany"]
+    assert api.sanitize_for_serialization(job_model)["spec"]["completionMode"] == "Indexed"
+
+    unit = out / "mastowizard-migrate@.service"
+    env_file = tmp_path / "writer.env"
+    env_file.write_text("AWS_ACCESS_KEY_ID=x\n")
+    checked = tmp_path / "mastowizard-migrate@2.service"      # systemd-analyze verifies an instance of the template
+    checked.write_text(unit.read_text().replace("/etc/mastowizard/writer.env", str(env_file))
+                       .replace("User=mastodon", "User=nobody"))
+    p = subprocess.run(["systemd-analyze", "verify", str(checked)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "ExecStart" not in p.stderr, p.stderr
+
+
+def test_a_second_plan_of_other_shards_is_refused_in_the_same_directory(tmp_path):
+    tree = make_tree(tmp_path / "system", 40, suspended=0)
+    out, _ = plan(tmp_path, tree.root, "http://127.0.0.1:9", "media-bucket", 4)
+    p = subprocess.run([sys.executable, "-m", "mastowizard", "migrate", "--plan-shards", "5", "--out", str(out),
+                        "--source", str(tree.root), "--bucket", "media-bucket"], capture_output=True, text=True,
+                       timeout=60, stdin=subprocess.DEVNULL)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and "--out" in lines[0], p.stderr
+    assert (out / "shards.txt").read_text() == "1/4\n2/4\n3/4\n4/4\n"
+
+
+@pytest.fixture
+def clean_env(tmp_path, bucket):
+    srv = bucket.server
+    home = tmp_path / "home"
+    (home / ".config" / "mastowizard").mkdir(parents=True)
+    writer = home / ".config" / "mastowizard" / "writer.env"
+    writer.write_text(f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\nAWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
+    writer.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    env |= {"HOME": str(home), "XDG_STATE_HOME": str(tmp_path / "state")}
+    return env
+
+
+@on("rgw")
+def test_parallel_runs_every_shard_and_a_rerun_redoes_only_the_shard_that_failed(s3server, bucket, prepared,
+                                                                                  tmp_path, clean_env):
+    from mastowizard_lab.faultproxy import FaultProxy
+    procs.ensure_debian(["parallel"], ["parallel"])
+    prepared("acl")
+    tree = make_tree(tmp_path / "system", 300, suspended=3, id_step=SNOWFLAKE_HOURS)
+    n, failing = 3, Shard(2, 3)
+    with FaultProxy(urlsplit(s3server.endpoint).port) as proxy:
+        out, _ = plan(tmp_path, tree.root, proxy.endpoint, bucket.name, n)
+        hosts = tmp_path / "hosts"
+        hosts.write_text(":\n")                  # this machine, as GNU parallel names it
+
+        def key_of(req):
+            return unquote(req.path).split("/", 2)[2]
+        rule = proxy.rule(lambda r: r.method == "PUT" and failing.holds(key_of(r)), "answer", answer=403,
+                          code="AccessDenied")
+        p = subprocess.run([str(out / "parallel.sh"), str(hosts)], env=clean_env, capture_output=True, text=True,
+                           timeout=600)
+        assert p.returncode == 1, (p.returncode, p.stderr[-2000:])       # one job failed: parallel says so
+        log = [line.split("\t") for line in (out / "joblog").read_text().splitlines()[1:]]
+        assert sorted((row[-1].split("--shard ")[1].split()[0], row[6]) for row in log) == [
+            ("1/3", "0"), ("2/3", "1"), ("3/3", "0")], log
+        results = {json.loads((out / "results" / str(i)).read_text())["shard"]: i for i in (1, 2, 3)}
+        assert set(results) == {"1/3", "2/3", "3/3"}
+        first = [f for f in proxy.log.forwarded if f[0] == "PUT"]
+        proxy.clear()
+        assert rule.acted > 0
+
+        p = subprocess.run([str(out / "parallel.sh"), str(hosts)], env=clean_env, capture_output=True, text=True,
+                           timeout=600)
+        assert p.returncode == 0, p.stderr[-2000:]
+        log = [line.split("\t") for line in (out / "joblog").read_text().splitlines()[1:]]
+        assert [row[-1].split("--shard ")[1].split()[0] for row in log][3:] == ["2/3"], log    # only the failed one
+        puts = [f for f in proxy.log.forwarded if f[0] == "PUT" and f[2] == 200]
+    keys = [unquote(urlsplit(path).path).split("/", 2)[2] for _, path, _ in puts]
+    assert len(keys) == len(set(keys)) == len(tree.files), (len(keys), len(set(keys)), len(tree.files))
+    assert all(failing.holds(k) for _, path, _ in puts[len(first):]
+               for k in [unquote(urlsplit(path).path).split("/", 2)[2]])
+    listed = bucket.admin_client.list_objects_v2(Bucket=bucket.name)
+    assert listed["KeyCount"] == len(tree.files)
+    for rel in tree.files[:: max(1, len(tree.files) // 20)]:
+        assert bucket.admin_client.get_object(Bucket=bucket.name, Key=rel)["Body"].read() == \
+            (tree.root / rel).read_bytes()
+
+
+@on("rgw")
+def test_the_job_runs_each_index_as_kubernetes_would(s3server, bucket, prepared, tmp_path, clean_env):
+    """No API server runs here: the Job's own command, for each index, with the env the Job gives
+    (JOB_COMPLETION_INDEX, the Secret's two keys, XDG_STATE_HOME on the state claim) and the media
+    where the Helm chart mounts it (here the tree's path in its place)."""
+    prepared("acl")
+    tree = make_tree(tmp_path / "system", 200, suspended=2, id_step=SNOWFLAKE_HOURS)
+    n = 3
+    out, _ = plan(tmp_path, tree.root, s3server.endpoint, bucket.name, n)
+    _, job = [d for d in yaml.safe_load_all((out / "job.yaml").read_text()) if d]
+    (c,) = job["spec"]["template"]["spec"]["containers"]
+    assert c["command"][:2] == ["sh", "-c"] and HELM_SYSTEM_PATH in c["command"][2]
+    script = c["command"][2].replace(HELM_SYSTEM_PATH, str(tree.root))
+    srv = bucket.server
+    copied = 0
+    for index in range(n):
+        env = {**clean_env, "JOB_COMPLETION_INDEX": str(index), "XDG_STATE_HOME": str(tmp_path / "state"),
+               "AWS_ACCESS_KEY_ID": srv.writer_access_key, "AWS_SECRET_ACCESS_KEY": srv.writer_secret_key,
+               "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        p = subprocess.run(c["command"][:2] + [script], env=env, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-2000:]
+        doc = json.loads(p.stdout)
+        assert doc["shard"] == f"{index + 1}/{n}" and doc["ok"], doc
+        copied += doc["copied"]
+    assert copied == len(tree.files)
+    assert bucket.admin_client.list_objects_v2(Bucket=bucket.name)["KeyCount"] == len(tree.files)
