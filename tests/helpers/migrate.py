@@ -4,6 +4,7 @@ keys read as another process writes it, and AllUsers' grantee URI."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -73,3 +74,16 @@ def copy_as_mastodon(bucket, s, tree):
     result = copy_tree(s, Credential(srv.writer_access_key, Secret(srv.writer_secret_key)), str(tree.root),
                        jobs=16)
     assert not result.failed and result.copied == len(tree.files), result.failed
+
+
+def head_with_bytes_checked(admin, bucket: str, key: str, local: bytes) -> dict:
+    """HEAD KEY, and check its stored bytes are LOCAL: a single-part ETag is the server's MD5 of what
+    it stored, so only a multipart object is read back (RGW answers each GET of a body about 40 ms late:
+    a tree read back object by object costs tens of seconds). The HEAD's answer."""
+    obj = admin.head_object(Bucket=bucket, Key=key)
+    etag = obj["ETag"].strip('"')
+    if "-" in etag:
+        assert admin.get_object(Bucket=bucket, Key=key)["Body"].read() == local, key
+    else:
+        assert etag == hashlib.md5(local).hexdigest(), key
+    return obj

@@ -12,7 +12,7 @@ import time
 
 import pytest
 from helpers.lab import on, servers_where
-from helpers.migrate import ALL_USERS, journal_keys
+from helpers.migrate import ALL_USERS, head_with_bytes_checked, journal_keys
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
 from mastowizard_lab.media_tree import make_tree
@@ -47,8 +47,7 @@ def objects_as_a_stranger_and_as_the_owner(bucket, s, tree, anon_http, exposed_o
     for rel in tree.files:
         key = s.key(rel)
         local = (tree.root / rel).read_bytes()
-        obj = admin.get_object(Bucket=bucket.name, Key=key)
-        assert obj["Body"].read() == local, key
+        obj = head_with_bytes_checked(admin, bucket.name, key, local)
         assert obj["ContentType"] == content_type(rel), (key, obj["ContentType"])
         assert obj["CacheControl"] == CACHE_CONTROL, key
         private = rel in tree.private

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from helpers.migrate import ALL_USERS, journal_rows
+from helpers.migrate import ALL_USERS, head_with_bytes_checked, journal_rows
 
 from mastowizard.migrate.objects import CACHE_CONTROL, content_type
 from mastowizard_lab import sshd
@@ -73,8 +73,7 @@ def check_objects(bucket, s, tree, anon_http):
     for rel in tree.files:
         key = s.key(rel)
         local = (tree.root / rel).read_bytes()
-        obj = admin.get_object(Bucket=bucket.name, Key=key)
-        assert obj["Body"].read() == local, key
+        obj = head_with_bytes_checked(admin, bucket.name, key, local)
         assert obj["ContentType"] == content_type(rel) and obj["CacheControl"] == CACHE_CONTROL, key
         grants = admin.get_object_acl(Bucket=bucket.name, Key=key)["Grants"]
         public = any(g["Grantee"].get("URI") == ALL_USERS and g["Permission"] == "READ" for g in grants)
@@ -108,7 +107,7 @@ def test_an_admin_login_reads_the_instances_private_files_through_sudo(
     assert doc["copied"] == len(remote_tree.files) and doc["private"] == len(remote_tree.private)
     admin = bucket.admin_client
     for rel in remote_tree.files:
-        assert admin.get_object(Bucket=s.bucket, Key=s.key(rel))["Body"].read() == (remote_tree.root / rel).read_bytes()
+        head_with_bytes_checked(admin, s.bucket, s.key(rel), (remote_tree.root / rel).read_bytes())
     assert sshd.ADMIN_PASSWORD not in p.stdout + p.stderr
 
 

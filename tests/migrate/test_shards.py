@@ -3,6 +3,7 @@ host. Every file is in exactly one shard, a shard's walk never enters another sh
 listing covers its files; then, in the lab, the shards copied at once by separate processes leave the
 bucket complete and exactly as one copy would, no object written twice, and a rerun writes nothing."""
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from test_migrate import migrate, objects_as_a_stranger_and_as_the_owner
 
 from mastowizard.migrate.inventory import take_inventory, walk
 from mastowizard.migrate.shards import Shard, dir_unit, parse, unit_of
-from mastowizard_lab.media_tree import make_tree
+from mastowizard_lab.media_tree import Tree, make_tree
 
 SNOWFLAKE_HOURS = 2 ** 16 * 3_600_000        # id_step: about an hour of snowflake ids between records
 
@@ -69,10 +70,11 @@ def test_a_shard_not_given_as_k_of_n_is_one_line_naming_the_flag():
 def test_shards_run_at_once_copy_the_tree_exactly_once_and_a_rerun_writes_nothing(s3server, bucket, prepared,
                                                                                    lab_info, anon_http, tmp_path):
     """Three shards at once on one state directory (a host running several, or the Job's state claim):
-    three journals, disjoint keys, the bucket exactly as one copy would leave it; then each shard
-    again, and the whole copy without --shard, find every object journaled and write nothing."""
+    three journals, disjoint keys, the bucket exactly as one copy would leave it (every object's MD5
+    from the listing; headers, ACL and a stranger's read for a sample and every private one); then
+    each shard again, and the whole copy without --shard, find every object journaled and write nothing."""
     s = prepared("acl")
-    small = make_tree(tmp_path / "system", 400, suspended=4, id_step=SNOWFLAKE_HOURS)
+    small = make_tree(tmp_path / "system", 300, suspended=4, id_step=SNOWFLAKE_HOURS)
     n, state = 3, tmp_path / "state"
     runs = [migrate(bucket, lab_info, small.root, state, "acl", "--shard", f"{k}/{n}", "--verify", "none",
                     wait=False) for k in range(1, n + 1)]
@@ -91,12 +93,17 @@ def test_shards_run_at_once_copy_the_tree_exactly_once_and_a_rerun_writes_nothin
         with sqlite3.connect(path) as db:
             journaled.append({key for (key,) in db.execute("SELECT key FROM stored")})
     assert sum(len(j) for j in journaled) == len(set().union(*journaled)) == len(small.files)
-    listed = bucket.admin_client.list_objects_v2(Bucket=bucket.name)
-    assert listed["KeyCount"] == len(small.files)
-    readable = objects_as_a_stranger_and_as_the_owner(bucket, s, small, anon_http)
-    assert readable == set(small.files) - set(small.private)
-    for k in range(1, n + 1):
-        p, doc = migrate(bucket, lab_info, small.root, state, "acl", "--shard", f"{k}/{n}")
+    listed = {o["Key"]: o["ETag"].strip('"') for o in bucket.admin_client.list_objects_v2(
+        Bucket=bucket.name, MaxKeys=1000)["Contents"]}
+    assert listed == {rel: hashlib.md5((small.root / rel).read_bytes()).hexdigest() for rel in small.files}
+    sample = Tree(small.root, small.files[::10] + small.private, small.private)   # headers, ACLs, strangers
+    readable = objects_as_a_stranger_and_as_the_owner(bucket, s, sample, anon_http)
+    assert readable == set(sample.files) - set(small.private)
+    reruns = [migrate(bucket, lab_info, small.root, state, "acl", "--shard", f"{k}/{n}", "--verify", "none",
+                      wait=False) for k in range(1, n + 1)]
+    for k, p in enumerate(reruns, 1):
+        out, err = p.communicate(timeout=300)
+        doc = json.loads(out)
         assert p.returncode == 0 and doc["copied"] == 0 and doc["skipped"] == len(journaled[k - 1]), doc
     p, doc = migrate(bucket, lab_info, small.root, state, "acl")         # the whole tree: the shards' journals
     assert p.returncode == 0 and doc["copied"] == 0 and doc["skipped"] == len(small.files), doc
