@@ -90,14 +90,21 @@ restart_web() {{
     rm -f "$state/web.pid"
   fi
   nohup /usr/bin/python3 {standin} {envfile} {port} "$state/web.pid" "$state/lab.json" >> "$state/web.log" 2>&1 &
+  echo $! > "$state/web.launch"
   echo "started web"
 }}
 web_up() {{ [ -f "$state/web.pid" ] && grep -q mastodon_standin "/proc/$(cat "$state/web.pid")/cmdline" 2>/dev/null; }}
+# still starting, as systemd says "activating": launched, not serving yet, and not dead
+web_starting() {{ [ -f "$state/web.launch" ] &&
+  grep -q mastodon_standin "/proc/$(cat "$state/web.launch")/cmdline" 2>/dev/null; }}
 unit_ok() {{
   case "$1" in
     mastodon-web|mastodon-web.service|web) web_up;;
     *) u=${{1%.service}}; [ ! -e "$state/failed-$u" ] && [ ! -e "$state/failed-mastodon-$u" ];;
   esac
+}}
+unit_starting() {{
+  case "$1" in mastodon-web|mastodon-web.service|web) web_starting;; *) false;; esac
 }}
 args=" $* "
 case "{name}" in
@@ -105,7 +112,8 @@ case "{name}" in
     cmd=$1; shift
     case "$cmd" in
       is-active) st=0; for u in "$@"; do case "$u" in -*) continue;; esac
-                   if unit_ok "$u"; then echo active; else echo failed; st=3; fi; done; exit $st;;
+                   if unit_ok "$u"; then echo active; elif unit_starting "$u"; then echo activating; st=3;
+                   else echo failed; st=3; fi; done; exit $st;;
       restart|start|reload-or-restart)
         for u in "$@"; do case "$u" in -*) continue;; esac
           case "$u" in mastodon-web*) restart_web;; esac
@@ -127,7 +135,8 @@ case "{name}" in
       *" compose "*" up "*) restart_web; for s in sidekiq streaming; do
           if ! unit_ok "$s"; then echo "container $s exited with code 1" >&2; fi; done; exit 0;;
       *" compose "*" ps "*) for s in web sidekiq streaming; do
-          if unit_ok "$s"; then st=running; h=healthy; else st=exited; h=unhealthy; fi
+          if unit_ok "$s"; then st=running; h=healthy; elif unit_starting "$s"; then st=running; h=starting;
+          else st=exited; h=unhealthy; fi
           printf '{{"Service":"%s","State":"%s","Health":"%s"}}\\n' "$s" "$st" "$h"; done; exit 0;;
       *" compose "*" logs "*) tail -n 20 "$state/web.log" 2>/dev/null; for f in "$state"/failed-*; do
           [ -e "$f" ] && cat "$f"; done; exit 0;;

@@ -103,6 +103,12 @@ def restart_argv(install: Install) -> list[str]:
     return ["docker", "compose", "-f", install.compose_file, "up", "-d", "--force-recreate", *install.services]
 
 
+# States a service does not leave by itself: systemd gave up on it (`failed`), or its container stopped
+# and no restart policy brings it back (`exited`, `dead`). Waiting longer changes nothing; a service
+# still trying says `activating` or `restarting` (or a container's health `starting`), and is waited for.
+GAVE_UP = frozenset({"failed", "exited", "dead"})
+
+
 def _status(host: Host, install: Install) -> dict[str, str]:
     if install.kind == "systemd":
         r = host.run(["systemctl", "is-active", *install.services], timeout=30)
@@ -163,7 +169,8 @@ def restart(host: Host, install: Install, instance: str | None, http: HttpOption
     states: dict[str, str] = {}
     while True:
         states = _status(host, install)
-        if all(v == "active" for v in states.values()) or time.monotonic() > deadline or not result.ok:
+        settled = all(v == "active" or v in GAVE_UP for v in states.values())   # nothing left to come up
+        if settled or time.monotonic() > deadline or not result.ok:
             break
         time.sleep(1)
     for service, state in states.items():
