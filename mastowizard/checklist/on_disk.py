@@ -68,11 +68,10 @@ def disk_checks(host: Host, env_path: str, instance: str | None, http: HttpOptio
                                          "--to-disk`): a rerun copies only what is missing",
                                          bucket=gap.bucket, missing=gap.missing, examples=gap.examples[:20]))
     sample = sample_under(host, dest.rstrip("/"), public_only=True)
-    served = _fetch_each(host, dest, sample, lambda rel: f"{instance.rstrip('/')}/system/{rel}", http) \
-        if instance else None
     if not instance:
         add(new["disk.served"].skipped("no instance URL given: give it to fetch media through the instance"))
     else:
+        served = _fetch_each(host, dest, sample, lambda rel: f"{instance.rstrip('/')}/system/{rel}", http)
         add(_judge(new["disk.served"], served, sample,
                    "serve /system/ from public/system in the instance's nginx (Mastodon's dist/nginx.conf: "
                    "location ~ ^/system/ with try_files), then reload nginx"))

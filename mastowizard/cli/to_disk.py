@@ -22,7 +22,7 @@ def cmd_to_disk(args: argparse.Namespace) -> int:
     from ..migrate.privacy import suspect_line
     from ..migrate.to_disk import to_disk
     from ..migrate.to_disk_lines import result_lines, survey_lines
-    from ..migrate.to_disk_survey import bucket_values, s3_settings
+    from ..migrate.to_disk_survey import source_bucket
     for flag in ("source", "transfer"):
         if getattr(args, flag, None):
             raise InputError(f"--{flag}", "does not go with --to-disk",
@@ -36,8 +36,7 @@ def cmd_to_disk(args: argparse.Namespace) -> int:
         path = env_path(args, host)
         values = env_values(host, path)
         # after `apply --to-disk`: the bucket its backup names, for what Mastodon stored there before the restart
-        old = bucket_values(host or LocalHost(), path, values)
-        settings = s3_settings(path, old or values)     # refused before any key is asked
+        old, settings = source_bucket(host or LocalHost(), path, values)    # refused before any key is asked
         key = writer_credential(settings)
 
         def surveyed(found, owner, how) -> None:

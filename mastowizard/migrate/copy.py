@@ -171,7 +171,9 @@ def merged(files: Iterator[SourceFile], remote: Iterator[tuple[str, int, str]], 
         yield f, spec, current if current is not None and current[0] == spec.key else None
 
 
-class _Reservoir:
+class Reservoir:
+    """A uniform random sample of up to SIZE of the items offered, however many: bounded memory."""
+
     def __init__(self, size: int, rng: random.Random):
         self.size, self.rng, self.items, self.seen = size, rng, [], 0
 
@@ -213,7 +215,7 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
     journal = Journal(journal_path(settings, shard), key_prefix=settings.key_prefix)
     threshold = multipart_threshold(settings)
     rng = random.Random(0)
-    pub, priv = _Reservoir(sample, rng), _Reservoir(max(sample // 2, 5), rng)
+    pub, priv = Reservoir(sample, rng), Reservoir(max(sample // 2, 5), rng)
     result = CopyResult(dry_run=dry_run, journal=str(journal.path), all_files=[] if keep_all else None)
     progress = Progress(*(totals or (0, 0)))
     skipped = Skipped()

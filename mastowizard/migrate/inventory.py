@@ -188,12 +188,11 @@ def take_inventory(source: str, spool: bool = False,
     """Count the tree; with SPOOL, also keep the walk in a temporary file for Inventory.replay().
     WALKER(skipped) walks a tree that is not on this machine (remote.remote_walk), in walk()'s order.
     SHARD (shards.Shard): only its files, and the units they are in (what the listing lists)."""
-    from .shards import unit_of
     inv = Inventory(source, shard=shard)
     files = walker(inv.skipped) if walker is not None else walk(source, inv.skipped, shard)
+    units: set[str] = set()
     if shard is not None:
-        units: set[str] = set()
-        files = (f for f in files if shard.holds(f.rel) and (units.add(unit_of(f.rel)) or True))
+        files = _shards_files(files, shard, units, checked=walker is None)
     out = None
     if spool:
         fd, name = tempfile.mkstemp(prefix="mastowizard-walk-")
@@ -224,6 +223,17 @@ def take_inventory(source: str, spool: bool = False,
         from .shards import listing_prefixes
         inv.units = listing_prefixes(units)
     return inv
+
+
+def _shards_files(files: Iterator[SourceFile], shard, units: set[str], checked: bool) -> Iterator[SourceFile]:
+    """SHARD's files among FILES (all of them when the walk CHECKED already, as the local walk does),
+    each one's unit added to UNITS: one unit_of and at most one hash per file."""
+    from .shards import shard_number, unit_of
+    for f in files:
+        unit = unit_of(f.rel)
+        if checked or shard_number(unit, shard.n) == shard.k:
+            units.add(unit)
+            yield f
 
 
 def files(n: int) -> str:

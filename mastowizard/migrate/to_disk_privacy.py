@@ -8,35 +8,29 @@ is private the operator chooses what becomes of the private attachments before a
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 from .bounded import bounded_map
+from .copy import Reservoir
 from .privacy import Tally
 
 SAMPLE = 200            # objects asked per kind: a share of 50% or more is told apart from a few suspensions
 KINDS = ("public", "attachment")
 
 
-@dataclass
 class Sampler:
     """A uniform random sample of up to SIZE keys of each kind, taken as the listing streams by."""
 
-    size: int = SAMPLE
-    keys: dict[str, list[str]] = field(default_factory=dict)
-    seen: dict[str, int] = field(default_factory=dict)
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    def __init__(self, size: int = SAMPLE):
+        self.size, self.rng = size, random.Random(0)
+        self.reservoirs: dict[str, Reservoir] = {}
 
     def add(self, kind: str, key: str) -> None:
-        if kind not in KINDS:
-            return
-        n = self.seen[kind] = self.seen.get(kind, 0) + 1
-        keys = self.keys.setdefault(kind, [])
-        if len(keys) < self.size:
-            keys.append(key)
-        else:
-            i = self.rng.randrange(n)
-            if i < self.size:
-                keys[i] = key
+        if kind in KINDS:
+            self.reservoirs.setdefault(kind, Reservoir(self.size, self.rng)).offer(key)
+
+    @property
+    def keys(self) -> dict[str, list[str]]:
+        return {kind: r.items for kind, r in self.reservoirs.items()}
 
 
 def sampled_privacy(putter, sampler: Sampler, jobs: int = 32) -> Tally:

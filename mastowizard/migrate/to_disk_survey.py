@@ -54,6 +54,13 @@ def bucket_values(host, env_path: str, values: Mapping[str, str]) -> Mapping[str
     return before if s3_or_none(before) is not None else None
 
 
+def source_bucket(host, env_path: str, values: Mapping[str, str]) -> tuple[Mapping[str, str] | None, Settings]:
+    """The bucket the way back reads: (the values of the backup naming it when the env file no longer
+    does, else None; its settings). Refused, as s3_settings refuses, when neither names one."""
+    old = bucket_values(host, env_path, values)
+    return (old if old is not values else None), s3_settings(env_path, old or values)
+
+
 def rel_of(key: str, settings: Settings) -> str | None:
     """The path under public/system for KEY, or None when it cannot be one: a folder marker, or a
     name that would leave the folder or is not a plain path (never written)."""

@@ -43,9 +43,9 @@ class Verification:
 
 def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20, private_media: str | None = None
            ) -> Verification:
-    from .copy import listing
+    from .copy import Reservoir, listing
     v = Verification()
-    rng, picked, seen = random.Random(), [], 0
+    picked = Reservoir(sample, random.Random())
     files = (f for f in target.files(with_owner=True) if not is_temp(f.rel))
     for (key, size, _), rel, disk in pairs(listing(putter, settings), files, settings):
         if rel is None:
@@ -68,12 +68,8 @@ def verify(putter: Putter, settings: Settings, target, owner, sample: int = 20, 
                 and len(v.wrong_mode) < SHOWN:
             v.wrong_mode.append({"key": key, "mode": f"{disk.mode:04o}"})
         if size <= SAMPLE_MAX_BYTES:          # a reservoir: bounded memory whatever the bucket
-            seen += 1
-            if len(picked) < sample:
-                picked.append((key, rel, disk.mode))
-            elif (j := rng.randrange(seen)) < sample:
-                picked[j] = (key, rel, disk.mode)
-    for key, rel, mode in picked:
+            picked.offer((key, rel, disk.mode))
+    for key, rel, mode in picked.items:
         _compare(putter, target, key, rel, mode, v, private_media)
     return v
 

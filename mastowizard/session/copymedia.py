@@ -23,14 +23,8 @@ class CopyMediaStep(State):
 
     def env_bucket(self):
         """The bucket the env file uses now (with its key), or None when it keeps media on disk."""
-        from ..settings import from_env
-        if self.env is None:
-            return None
-        try:
-            reading = from_env(self.env.doc.values())
-        except InputError:
-            return None
-        return reading.settings if reading.enabled else None
+        from ..migrate.to_disk_survey import s3_or_none
+        return s3_or_none(self.env.doc.values()) if self.env is not None else None
 
     def old_bucket(self):
         """The env file's bucket when the wizard's settings name another: a move between buckets, and
@@ -154,13 +148,12 @@ class CopyMediaStep(State):
         """migrate.to_disk on the instance's host, from the env file's bucket (or, after the switch, its
         backup's): (the result, the owner of the files, the bucket's settings)."""
         from ..migrate.to_disk import to_disk
-        from ..migrate.to_disk_survey import bucket_values, s3_settings
+        from ..migrate.to_disk_survey import source_bucket
         from ..s3.credential import Credential
         if self.env is None:
             self.read_instance()
         values = self.env.doc.values()
-        old = bucket_values(self.host, self.answers.env_file, values)
-        s = s3_settings(self.answers.env_file, old or values)
+        old, s = source_bucket(self.host, self.answers.env_file, values)
         if not (s.access_key_id and s.secret_access_key):
             raise InputError("AWS_ACCESS_KEY_ID", f"the env file has no key to read bucket {s.bucket} with",
                              "put the bucket's key in the env file (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
