@@ -24,6 +24,7 @@ from ..errors import TargetError
 from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..settings import CACHE_CONTROL, Settings
+from .adopt import etag_of, stored_as_mastodon_would
 from .inventory import Skipped, SourceFile, walk
 from .journal import PENDING, Journal, journal_path
 from .objects import (
@@ -74,6 +75,7 @@ class CopyResult:
     bytes: int = 0
     copied: int = 0
     skipped: int = 0
+    adopted: int = 0         # of the skipped: in the bucket already, exactly, but in no journal here
     private: int = 0
     exposed: int = 0
     failed: list[dict] = field(default_factory=list)
@@ -89,7 +91,7 @@ class CopyResult:
 
     def to_json(self) -> dict:
         return {"files": self.files, "bytes": self.bytes, "copied": self.copied, "skipped": self.skipped,
-                "private": self.private, "exposed": self.exposed, "failed": self.failed,
+                "adopted": self.adopted, "private": self.private, "exposed": self.exposed, "failed": self.failed,
                 "not_copied": self.not_copied, "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
                 "aborted": self.aborted,
                 "dry_run": self.dry_run}
@@ -233,9 +235,12 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
     if storage_class(settings):
         base_headers["x-amz-storage-class"] = storage_class(settings)
 
-    def upload(f: SourceFile, spec: ObjectSpec) -> tuple[str, int]:
+    def upload(f: SourceFile, spec: ObjectSpec, listed_etag: str | None) -> tuple[str, int, bool]:
         """Stores one file and journals it in this worker as soon as the server's answer arrives (not
-        when the main thread settles it later): a kill in between would upload it twice."""
+        when the main thread settles it later): a kill in between would upload it twice. LISTED_ETAG:
+        the bucket already holds an object of this size that no journal here recorded; it is kept
+        (and journaled) when it is exactly this file as Mastodon stores it (adopt.py). The third
+        value says it was kept."""
         source = copy_source(f) if copy_source is not None else None
         if source is not None:      # another bucket on this endpoint: the server copies, no byte comes here
             headers = {**base_headers, "Content-Type": spec.content_type}
@@ -243,8 +248,13 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 headers["x-amz-acl"] = spec.acl
             etag = putter.copy_object(spec.key, *source, headers)
             journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
-            return etag, f.size
+            return etag, f.size, False
         body = reader.body(f, large=f.size > threshold)
+        if listed_etag is not None and etag_of(body, threshold) == listed_etag \
+                and stored_as_mastodon_would(putter, spec, settings):
+            body.close()
+            journal.record(spec.key, f.size, f.mtime_ns, listed_etag, spec.signature(settings))
+            return listed_etag, 0, True
         try:
             if body.file is not None:
                 etag, sent = _multipart(client(), settings, body, spec, threshold, journal)
@@ -257,13 +267,13 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
             body.close()
         if sent == f.size:   # a file that changed while it was read is uploaded again next run
             journal.record(spec.key, f.size, f.mtime_ns, etag, spec.signature(settings))
-        return etag, sent
+        return etag, sent, False
 
     def settle(done) -> None:
         for fut in done:
             f, spec = in_flight.pop(fut)
             try:
-                _, sent = fut.result()
+                _, sent, kept = fut.result()
             except Exception as e:  # noqa: BLE001 - one failed file is named, the copy goes on
                 progress.failed += 1
                 from ..s3.client import explain
@@ -283,6 +293,10 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                     if codes.count(common) >= 0.9 * probe:
                         result.aborted = next(x["error"] for x in result.failed if x["error"].startswith(common))
                         cancel.set()
+                continue
+            if kept:
+                progress.skipped += 1
+                result.adopted += 1
                 continue
             progress.copied += 1
             progress.copied_bytes += sent
@@ -311,13 +325,15 @@ def copy_tree(settings: Settings, credential: Credential, source: str, *, http: 
                 progress.skipped += 1
                 report()
                 continue
+            # there with this size but not journaled as this file here: kept if it is exactly it
+            listed_etag = listed[2] if listed is not None and listed[1] == f.size and listed[2] else None
             if dry_run:
                 progress.copied += 1
                 progress.copied_bytes += f.size
                 report()
                 continue
             reader.request(f)
-            in_flight[pool.submit(upload, f, spec)] = (f, spec)
+            in_flight[pool.submit(upload, f, spec, listed_etag)] = (f, spec)
             if len(in_flight) >= 2 * jobs:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 settle(done)
