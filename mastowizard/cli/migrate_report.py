@@ -58,6 +58,9 @@ def show_outcome(outcome: MigrateOutcome, as_json: bool) -> ExitStatus:
     verb = "would copy" if result.dry_run else "copied"
     print(f"{verb} {result.copied} file(s), skipped {result.skipped} already in the bucket, "
           f"{len(result.failed)} failed, in {result.seconds:.1f}s")
+    if result.adopted:
+        print(f"  {result.adopted} of the skipped were in no journal here (another host's run, or a lost journal): "
+              "checked as Mastodon stores them (bytes, headers, ACL) and kept, not written again")
     if result.aborted:
         print(f"stopped: every upload failed with {result.aborted}")
         if "AccessControlListNotSupported" in result.aborted:
