@@ -45,10 +45,35 @@ def load_settings(args: argparse.Namespace, values: dict[str, str] | None = None
         else:
             base = reading.settings
             if not flags_given(args):
-                return base, notes, env
-            return _from_flags(args, base), notes, env
-    return _from_flags(args, None), notes, env
+                return _with_mastodon_env(args, base), notes, env
+            return _with_mastodon_env(args, _from_flags(args, base)), notes, env
+    return _with_mastodon_env(args, _from_flags(args, None)), notes, env
 
+
+def _with_mastodon_env(args: argparse.Namespace, settings: Settings) -> Settings:
+    """SETTINGS with the --mastodon-env NAME=VALUE pairs `migrate` was given (what a shard's command
+    line carries from the planner's env file): S3_PERMISSION and the variables that shape objects."""
+    import dataclasses
+
+    from ..settings import EXTRA_VARIABLES
+    pairs = getattr(args, "mastodon_env", None) or []
+    if not pairs:
+        return settings
+    extra, acl = dict(settings.extra_env), settings.acl_override
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or (name not in EXTRA_VARIABLES and name != "S3_PERMISSION"):
+            raise InputError("--mastodon-env", f"{pair!r} is not one of the S3 variables it takes",
+                             "give NAME=VALUE with NAME one of S3_PERMISSION, " + ", ".join(sorted(EXTRA_VARIABLES)))
+        if name == "S3_PERMISSION":
+            acl = value if value not in ("public-read", "") else None
+            if value in ("public-read", "") and (value == "") != (settings.permission == "policy"):
+                raise InputError("--mastodon-env", f"S3_PERMISSION={value!r} contradicts --permission "
+                                 f"{settings.permission}", "leave one of them out")
+        else:
+            extra[name] = value
+    return dataclasses.replace(settings, extra_env=extra, acl_override=acl)
 
 def _from_flags(args: argparse.Namespace, base: Settings | None) -> Settings:
     # A new provider or endpoint means a new place: its region and addressing come from the

@@ -33,6 +33,10 @@ def add_parsers(sub) -> None:
         Option("--private-media", "bucket to bucket, and --to-disk: private media attachments stay private (keep: "
                "suspended accounts' media; 0600 on disk) or become public (a copy tool made everything private); "
                "asked when the old bucket is mostly private", kwargs={"choices": ("keep", "public")}),
+        Option("--mastodon-env", "a variable of Mastodon's env file that decides what each object gets, on top of "
+               "the settings flags: S3_PERMISSION (e.g. private), S3_STORAGE_CLASS, S3_MULTIPART_THRESHOLD ...; "
+               "--plan-shards passes the env file's on to every shard this way (none is secret)", "NAME=VALUE",
+               {"action": "append"}),
         Option("--shard", "copy only shard K of N (from 1): the tree split along Mastodon's id partitions, the same "
                "on every host, so N machines (GNU parallel, a Kubernetes Indexed Job, systemd units) share the copy "
                "without writing an object twice; each shard has its own journal", "K/N"),

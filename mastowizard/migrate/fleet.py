@@ -182,6 +182,12 @@ def settings_flags(s) -> list[str]:
         flags += ["--alias-host", s.alias_host]
     if s.key_prefix:
         flags += ["--key-prefix", s.key_prefix]
+    # what the flags above cannot say but decides each object: S3_PERMISSION other than public-read or
+    # empty (e.g. private), S3_STORAGE_CLASS, S3_MULTIPART_THRESHOLD ... (all of them: none is secret)
+    if s.acl_override is not None:
+        flags += ["--mastodon-env", f"S3_PERMISSION={s.acl_override}"]
+    for name, value in sorted(s.extra_env.items()):
+        flags += ["--mastodon-env", f"{name}={value}"]
     return flags
 
 

@@ -174,3 +174,50 @@ def test_the_job_runs_each_index_as_kubernetes_would(s3server, bucket, prepared,
         copied += doc["copied"]
     assert copied == len(tree.files)
     assert bucket.admin_client.list_objects_v2(Bucket=bucket.name)["KeyCount"] == len(tree.files)
+
+
+def test_every_shard_stores_objects_as_the_env_file_says_not_only_as_the_flags_can(tmp_path):
+    """An env file whose S3_PERMISSION is private, with a storage class and a multipart threshold: the
+    command every engine runs gives each shard the same settings the env file gives `migrate`."""
+    import shlex
+
+    from mastowizard.cli.inputs import load_settings
+    from mastowizard.cli.main import build_parser
+    from mastowizard.migrate.objects import multipart_threshold, spec_for, storage_class
+    from mastowizard.settings import from_env
+    tree = make_tree(tmp_path / "live" / "public" / "system", 30, suspended=1)
+    env = tmp_path / "live" / ".env.production"
+    env.write_text("S3_ENABLED=true\nS3_BUCKET=media-bucket\nS3_REGION=eu-central-1\nS3_ENDPOINT=https://s3.example.net\n"
+                   "S3_ALIAS_HOST=files.example.net\nS3_PERMISSION=private\nS3_STORAGE_CLASS=STANDARD_IA\n"
+                   "S3_MULTIPART_THRESHOLD=52428800\nS3_KEY_PREFIX=media\nAWS_ACCESS_KEY_ID=AKIAFLEET\n"
+                   f"AWS_SECRET_ACCESS_KEY={SECRET}\n")
+    out = tmp_path / "plan"
+    p = subprocess.run([sys.executable, "-m", "mastowizard", "migrate", "--plan-shards", "3", "--out", str(out),
+                        "--env-file", str(env), "--json"], capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    assert p.returncode == 0, p.stderr
+    wanted = from_env({k: v for k, v in (ln.split("=", 1) for ln in env.read_text().splitlines())}).settings
+    unit = (out / "mastowizard-migrate@.service").read_text()
+    line = next(ln for ln in unit.splitlines() if ln.startswith("ExecStart="))
+    argv = shlex.split(line.split("=", 1)[1])
+    assert argv[1:3] == ["migrate", "--shard"]
+    args = build_parser().parse_args(["migrate", *argv[4:]])
+    got, _, _ = load_settings(args)
+    for field in ("bucket", "provider", "region", "endpoint", "addressing", "permission", "alias_host", "key_prefix",
+                  "acl"):
+        assert getattr(got, field) == getattr(wanted, field), (field, getattr(got, field), getattr(wanted, field))
+    assert dict(got.extra_env) == dict(wanted.extra_env) == {"S3_STORAGE_CLASS": "STANDARD_IA",
+                                                             "S3_MULTIPART_THRESHOLD": "52428800"}
+    rel = next(r for r in tree.files if r not in tree.private)
+    assert spec_for(rel, 0o644, got).acl == spec_for(rel, 0o644, wanted).acl == "private"
+    assert storage_class(got) == "STANDARD_IA" and multipart_threshold(got) == 52428800
+    for name in ("parallel.sh", "job.yaml"):
+        text = (out / name).read_text()
+        assert "S3_PERMISSION=private" in text and "S3_STORAGE_CLASS=STANDARD_IA" in text, name
+        assert SECRET not in text
+    bad = subprocess.run([sys.executable, "-m", "mastowizard", "migrate", "--mastodon-env", "AWS_SECRET_ACCESS_KEY=x",
+                          "--source", str(tree.root), "--bucket", "media-bucket", "--dry-run", "--yes"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                         env={**os.environ, "AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "y" * 20})
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1 and "--mastodon-env" in lines[0], bad.stderr
