@@ -53,6 +53,7 @@ class HttpOptions:
     ca_bundle: str | None = None
     timeout: float = 10.0
     extra: dict = field(default_factory=dict)
+    max_rate: float | None = None     # requests/s the copy keeps to (migrate --max-rate)
 
     @classmethod
     def build(cls, resolve: list[str] | None = None, ca_bundle: str | None = None,

@@ -43,6 +43,14 @@ class Provider:
     mastodon_env: Mapping[str, str]
     alias_host_hint: str
     sources: tuple[str, ...]
+    rate_limit: Mapping[str, object] | None = None   # requests_per_s, scope (account|bucket|prefix|ip), what, source
+
+    def fleet_rate(self) -> int | None:
+        """The requests/s a whole fleet shares (an account's or a bucket's limit), or None when the
+        limit is per prefix or per client IP: then more shards or more hosts get more."""
+        if self.rate_limit and self.rate_limit.get("scope") in ("account", "bucket"):
+            return int(self.rate_limit["requests_per_s"])
+        return None
 
     @property
     def needs_endpoint(self) -> bool:
@@ -98,7 +106,8 @@ def _load() -> tuple[Provider, ...]:
             public_read_how=e["public_read_how"], listing_risk=e["listing_risk"], cors=e["cors"],
             cors_note=e["cors_note"], quirks=tuple(e["quirks"]), checksum_when_required=e["checksum_when_required"],
             batch_delete_limit=e["batch_delete_limit"], mastodon_env=MappingProxyType(dict(e["mastodon_env"])),
-            alias_host_hint=e["alias_host_hint"], sources=tuple(e["sources"])))
+            alias_host_hint=e["alias_host_hint"], sources=tuple(e["sources"]),
+            rate_limit=MappingProxyType(dict(e["rate_limit"])) if e.get("rate_limit") else None))
     return tuple(out)
 
 

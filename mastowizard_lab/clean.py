@@ -2,7 +2,7 @@
 
 Stops every lab server by its PID file, then removes the lab users, the sudoers file, the shared
 directory (`/var/lib/mastowizard-lab`) and the lab directory. What the lab installed (Debian
-packages, MiniStack's venv and Node's dotenv under `<lab>/tools`) stays unless `everything` is
+packages, MiniStack's venv and Node's dotenv under `<lab>/tools`, the fleet's venv) stays unless `everything` is
 asked for: a new machine installs those through the same command.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from . import COMPONENTS, procs, sshd, stop
+from . import COMPONENTS, fleet, procs, sshd, stop
 from .config import home, tools
 
 
@@ -19,6 +19,7 @@ def clean(everything: bool = False) -> list[str]:
     removed: list[str] = []
     for name in reversed(COMPONENTS):
         stop(name)
+    removed += fleet.remove(everything)      # before sshd's: its hosts' files are in the SSH lab's directory
     removed += sshd.remove()
     lab = home()
     if lab.exists():

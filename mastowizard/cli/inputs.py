@@ -20,7 +20,14 @@ from .prompts import CliPrompter, ask
 
 
 def http_options(args: argparse.Namespace) -> HttpOptions:
-    return HttpOptions.build(args.resolve, args.ca_bundle)
+    import dataclasses
+    http = HttpOptions.build(args.resolve, args.ca_bundle)
+    rate = getattr(args, "max_rate", None)
+    if rate is None:
+        return http
+    if not 0 < rate <= 1_000_000:
+        raise InputError("--max-rate", f"{rate:g} requests/s is out of range", "give a number above 0, e.g. 400")
+    return dataclasses.replace(http, max_rate=rate)
 
 
 def flags_given(args: argparse.Namespace) -> bool:

@@ -40,10 +40,23 @@ def add_parsers(sub) -> None:
         Option("--shard", "copy only shard K of N (from 1): the tree split along Mastodon's id partitions, the same "
                "on every host, so N machines (GNU parallel, a Kubernetes Indexed Job, systemd units) share the copy "
                "without writing an object twice; each shard has its own journal", "K/N"),
+        Option("--max-rate", "requests per second this copy keeps to, spaced evenly; a SlowDown from the server "
+               "slows it further. With --plan-shards: the whole fleet's, shared by the --at-once shards that run "
+               "together (default: the provider's published limit where the catalog has one)", "R",
+               {"type": float}),
         Option("--plan-shards", "write the plan of a copy split in N shards into --out DIR: shards.txt, parallel.sh "
                "(GNU parallel over SSH), job.yaml (a Kubernetes Indexed Job), mastowizard-migrate@.service (systemd); "
                "nothing is copied", "N", {"type": int}),
         Option("--out", "with --plan-shards: the plan's directory", "DIR"),
+        Option("--status", "with --out DIR: every shard of that plan, done, running, failed, partly copied or not "
+               "started, with the files and bytes left (one walk of the media, one listing of the bucket) and an "
+               "estimate; exit 0 once nothing is left", kwargs={"action": "store_true"}),
+        Option("--at-once", "with --plan-shards and --status: how many shards run at the same time (the Job's "
+               "parallelism, the HOSTFILE's slots), for the rate each gets and the estimate (default: the number of "
+               "shards, at most 8)", "N", {"type": int}),
+        Option("--s5cmd", "with --plan-shards: also write DIR/s5cmd/K.txt, one `s5cmd run` command file per shard "
+               "(a cp line a file, with the headers, ACL and storage class Mastodon would have stored it with)",
+               kwargs={"action": "store_true"}),
         Option("--to-disk", "the other way: copy the env file's bucket back into public/system (or "
                "PAPERCLIP_ROOT_PATH), here or on the --ssh host, as Mastodon keeps media on disk; the bucket is not "
                "changed", kwargs={"action": "store_true"}),
@@ -91,6 +104,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.plan_shards is not None:
         from .fleet import cmd_plan_shards
         return cmd_plan_shards(args)
+    if args.status:
+        from .fleet_status import cmd_fleet_status
+        return cmd_fleet_status(args)
+    if args.s5cmd:
+        raise InputError("--s5cmd", "only works with --plan-shards", "add --plan-shards N --out DIR; N may be 1")
     shard = None
     if args.shard:
         from ..migrate.shards import parse

@@ -9,6 +9,7 @@ plan_fleet returns the files' texts; the CLI writes them."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass, field
 
@@ -33,6 +34,8 @@ def plan_fleet(n: int, run_args: list[str], *, mastowizard: str = "/usr/local/bi
     settings, --jobs ...: nothing secret), without --shard, --yes or --json."""
     plan = FleetPlan(n)
     plan.files["shards.txt"] = "".join(f"{k}/{n}\n" for k in range(1, n + 1))
+    # what `migrate --status --out DIR` needs to find the media and the bucket again (nothing secret)
+    plan.files["plan.json"] = json.dumps({"shards": n, "migrate": run_args}, indent=2) + "\n"
     plan.files["parallel.sh"] = _parallel(n, run_args)
     plan.executable["parallel.sh"] = True
     plan.files["mastowizard-migrate@.service"] = _systemd(n, run_args, mastowizard, user)
@@ -168,8 +171,55 @@ def _in_pod(args: list[str]) -> list[str]:
 
 def _yaml_str(text: str) -> str:
     """TEXT as a YAML double-quoted scalar (JSON's escaping is valid YAML)."""
-    import json
     return json.dumps(text)
+
+
+@dataclass
+class FleetPace:
+    at_once: int                  # shards running together: the Job's parallelism, the HOSTFILE's slots
+    fleet: float | None           # requests/s for the whole fleet
+    why: str                      # where that limit comes from
+    per_shard: float | None       # each shard's --max-rate
+
+    def lines(self, files: int | None) -> list[str]:
+        """What the plan says of the rate and how long the copy takes at least (a request a file)."""
+        if self.fleet is None:
+            out = [f"rate: no limit asked ({self.why}); {self.at_once} shard(s) at once"]
+        else:
+            out = [f"rate: {self.fleet:g} requests/s for the whole fleet ({self.why}): {self.at_once} shard(s) at "
+                   f"once, --max-rate {self.per_shard:g} each; keep the HOSTFILE's slots at most {self.at_once}"]
+            if files:
+                out.append(f"at that rate the {files} file(s) take at least {duration(files / self.fleet)} "
+                           "(one request a file, more for files over the multipart threshold)")
+        return out
+
+
+def fleet_pace(n: int, max_rate: float | None, at_once: int | None, provider: str) -> FleetPace:
+    """The fleet's request rate, from --max-rate or the provider's published account or bucket limit
+    (the catalog), shared evenly by the AT_ONCE shards that run together."""
+    from ..errors import InputError
+    from ..providers import get_provider
+    at_once = at_once or min(n, 8)
+    if not 1 <= at_once <= n:
+        raise InputError("--at-once", f"{at_once} is out of range", f"use 1 to {n} (the number of shards)")
+    if max_rate is not None:
+        return FleetPace(at_once, max_rate, "--max-rate", max_rate / at_once)
+    p = get_provider(provider)
+    rate = p.fleet_rate()
+    if rate is None:
+        why = (f"{p.name}: {p.rate_limit['what']}" if p.rate_limit else f"{p.name} publishes no limit")
+        return FleetPace(at_once, None, why + "; give --max-rate to cap it", None)
+    return FleetPace(at_once, rate, f"{p.name}'s published limit: {p.rate_limit['what']}", rate / at_once)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def settings_flags(s) -> list[str]:

@@ -130,7 +130,8 @@ class Inventory:
     splits: list[str] = field(default_factory=list)     # every SPLIT_EVERY-th path: where listings are cut
     spool: int | None = None     # the walk, in an unnamed file (its descriptor): the copy need not walk again
     shard: object = None         # shards.Shard: the inventory holds only that shard's files
-    units: list[str] | None = None   # a shard's units (shards.listing_prefixes): the listing is only of them
+    units: list[str] | None = None   # a shard's units (shards.listing_prefixes): the listing is only of them;
+                                     # None: the whole bucket is listed (shards.list_apart)
 
     def replay(self) -> Iterator[SourceFile]:
         """The files as the inventory's walk found them, read back from the spool (bounded memory).
@@ -220,8 +221,9 @@ def take_inventory(source: str, spool: bool = False,
         if out is not None:
             out.close()
     if shard is not None:
-        from .shards import listing_prefixes
-        inv.units = listing_prefixes(units)
+        from .shards import list_apart, listing_prefixes
+        prefixes = listing_prefixes(units)
+        inv.units = prefixes if list_apart(len(prefixes), inv.files, shard.n) else None
     return inv
 
 

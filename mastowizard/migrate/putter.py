@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 from ..net import HttpOptions
 from ..s3.credential import Credential
 from ..settings import Settings
+from .pace import Pace, jittered
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 429}
 RETRY_BUDGET = 60.0        # seconds a request is retried while the server is busy or the connection drops
@@ -105,6 +106,7 @@ class Putter:
         default = 443 if self.target.scheme == "https" else 80
         self._host_header = (self.target.host if self.target.port == default
                              else f"{self.target.host}:{self.target.port}")
+        self.pace = Pace(http.max_rate) if http is not None and http.max_rate else None
 
     # -- signing ---------------------------------------------------------------------------
     def _signing_key(self, day: str) -> bytes:
@@ -166,6 +168,8 @@ class Putter:
             h = {"Host": self._host_header, **(headers or {})}
             if body or method == "PUT":
                 h["Content-Length"] = str(len(body))
+            if self.pace is not None:
+                self.pace.wait()
             if signed:
                 self._sign(method, path, h, payload_hash, query)
             try:
@@ -181,12 +185,14 @@ class Putter:
                 if time.monotonic() - started + delay > allowed:
                     raise PutError(type(e).__name__, None, str(e)) from None
             else:
+                if self.pace is not None:
+                    self.pace.slowed() if r.status in (429, 503) else self.pace.answered()
                 if r.status == 200:
                     return r, data
                 if r.status not in RETRYABLE_STATUS or time.monotonic() - started + delay > budget:
                     m = _CODE.search(data or b"")
                     raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
-            time.sleep(delay)
+            time.sleep(jittered(delay))
             delay, attempt = min(delay * 2, 5.0), attempt + 1
 
     def put(self, key: str, body: bytes, headers: dict[str, str]) -> str:
@@ -232,6 +238,8 @@ class Putter:
             return {k.lower(): v for k, v in r.getheaders()}, data
         path, delay, started, attempt = self.path(key), 0.2, time.monotonic(), 0
         while True:
+            if self.pace is not None:
+                self.pace.wait()
             h = {"Host": self._host_header}
             self._sign("GET", path, h, hashlib.sha256(b"").hexdigest())
             try:
@@ -249,7 +257,7 @@ class Putter:
                 if r.status not in RETRYABLE_STATUS or time.monotonic() - started + delay > budget:
                     m = _CODE.search(data or b"")
                     raise PutError(m.group(1).decode(errors="replace") if m else f"HTTP{r.status}", r.status)
-            time.sleep(delay)
+            time.sleep(jittered(delay))
             delay, attempt = min(delay * 2, 5.0), attempt + 1
         try:
             while block := r.read(chunk):

@@ -23,8 +23,10 @@ def inventory_lines(inv: Inventory, settings: Settings) -> list[str]:
     where = "media in the old bucket" if inv.source.startswith("s3://") else "media on disk"
     lines = [f"{where}: {inv.source}: {files(inv.files)}, {human_bytes(inv.bytes)}"]
     if inv.shard is not None:
-        lines.append(f"  shard {inv.shard}: these files only ({len(inv.units or [])} listing prefix(es)); the other "
-                     "shards' files are left to their runs")
+        listed = (f"{len(inv.units)} listing prefix(es)" if inv.units is not None
+                  else "the bucket listed whole: fewer pages than its prefixes one by one")
+        lines.append(f"  shard {inv.shard}: these files only ({listed}); the other shards' files are left to "
+                     "their runs")
     for name, f in sorted(inv.folders.items(), key=lambda kv: -kv[1].bytes):
         extra = f", {f.private} private" if f.private else ""
         lines.append(f"  {name + '/':24} {f.files:>9} {'file ' if f.files == 1 else 'files'} "

@@ -101,3 +101,14 @@ def listing_prefixes(units) -> list[str]:
     if "" in units:           # files at the top of public/system: not Mastodon's, but listed all the same
         return [""]
     return out
+
+
+PAGE = 1000      # keys in one listing page
+
+
+def list_apart(prefixes: int, files: int, n: int) -> bool:
+    """Whether listing a shard's PREFIXES one by one asks fewer pages than one flat listing of the
+    bucket (about FILES x N keys when the shard holds FILES of N shards' files). Many shards of a huge
+    tree list apart (16 shards of 10 million files: ~600 units against 10,000 pages); one or two
+    shards of a small tree, whose units are hundreds of one-page listings, list flat."""
+    return prefixes + files / PAGE < files * n / PAGE

@@ -4,10 +4,13 @@ server can run here) and its command run once per index with JOB_COMPLETION_INDE
 runs it; the systemd unit with `systemd-analyze verify`; parallel.sh with Debian's GNU parallel, one
 shard failing at the server, then rerun: only that shard again, no object written twice."""
 
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +20,7 @@ from helpers.lab import on
 
 from mastowizard.migrate.fleet import HELM_SYSTEM_PATH, SECRET_NAME
 from mastowizard.migrate.shards import Shard
+from mastowizard.migrate.shards import parse as parse_shard
 from mastowizard_lab import procs
 from mastowizard_lab.media_tree import make_tree
 
@@ -24,12 +28,12 @@ SNOWFLAKE_HOURS = 2 ** 16 * 3_600_000
 SECRET = "fleet/Secret+0123456789abcdef"
 
 
-def plan(tmp_path, tree_root, endpoint, bucket, n, lab_info=None, env=None):
+def plan(tmp_path, tree_root, endpoint, bucket, n, lab_info=None, env=None, jobs=8):
     out = tmp_path / "plan"
     args = [sys.executable, "-m", "mastowizard", "migrate", "--plan-shards", str(n), "--out", str(out),
             "--source", str(tree_root), "--bucket", bucket, "--provider", "ceph", "--endpoint", endpoint,
             "--region", "us-east-1", "--addressing", "path", "--permission", "acl", "--verify", "none",
-            "--jobs", "8", "--json"]
+            "--jobs", str(jobs), "--json"]
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
     clean |= {"AWS_ACCESS_KEY_ID": "AKIAFLEET", "AWS_SECRET_ACCESS_KEY": SECRET, **(env or {})}
     p = subprocess.run(args, env=clean, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
@@ -41,7 +45,8 @@ def test_the_plan_is_what_kubernetes_and_systemd_accept_and_holds_no_secret(tmp_
     from kubernetes.client import ApiClient
     tree = make_tree(tmp_path / "system", 300, suspended=2, id_step=SNOWFLAKE_HOURS)
     out, doc = plan(tmp_path, tree.root, "http://127.0.0.1:9", "media-bucket", 4)
-    assert sorted(os.listdir(out)) == ["job.yaml", "mastowizard-migrate@.service", "parallel.sh", "shards.txt",
+    assert sorted(os.listdir(out)) == ["job.yaml", "mastowizard-migrate@.service", "parallel.sh", "plan.json",
+                                       "shards.txt",
                                        "writer.env.example"]
     assert (out / "shards.txt").read_text() == "1/4\n2/4\n3/4\n4/4\n"
     assert sum(s["files"] for s in doc["sizes"]) == len(tree.files) and all(s["files"] for s in doc["sizes"])
@@ -174,6 +179,128 @@ def test_the_job_runs_each_index_as_kubernetes_would(s3server, bucket, prepared,
         copied += doc["copied"]
     assert copied == len(tree.files)
     assert bucket.admin_client.list_objects_v2(Bucket=bucket.name)["KeyCount"] == len(tree.files)
+
+
+def stored_keys(proxy, since=0) -> list[str]:
+    """The keys the server stored (PUT answered 200), in the order it answered."""
+    return [unquote(urlsplit(path).path).split("/", 2)[2] for method, path, status in proxy.log.forwarded[since:]
+            if method == "PUT" and status == 200]
+
+
+def status(out, srv) -> dict:
+    """`migrate --status --out DIR --json` on the admin's machine (the writer key in its environment)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    env |= {"AWS_ACCESS_KEY_ID": srv.writer_access_key, "AWS_SECRET_ACCESS_KEY": srv.writer_secret_key}
+    p = subprocess.run([sys.executable, "-m", "mastowizard", "migrate", "--status", "--out", str(out), "--json"],
+                       env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr, (p.returncode, p.stderr[-2000:])
+    doc = json.loads(p.stdout)
+    assert (p.returncode == 0) == doc["ok"], (p.returncode, doc)
+    return doc
+
+
+def joblog(out) -> list[tuple[str, int]]:
+    """(shard, exit value) of each job GNU parallel ran, in the order it logged them."""
+    rows = [line.split("\t") for line in (out / "joblog").read_text().splitlines()[1:]]
+    return [(row[-1].split("--shard ")[1].split()[0], int(row[6])) for row in rows]
+
+
+@on("rgw")
+def test_a_fleet_over_ssh_loses_a_host_mid_shard_and_a_rerun_on_the_others_writes_no_object_twice(
+        s3server, bucket, prepared, tmp_path):
+    """Three app servers (sshd hosts on loopback, each its own user, home and journals) mount the same
+    media; GNU parallel runs six shards on them. Host 2 dies (SIGKILL, sshd and all) while its shard
+    is half stored. The admin takes it out of the host file and reruns: only the failed shards run,
+    on the two others, which have no journal of them: what host 2 stored is kept, not written again."""
+    import shutil
+
+    from mastowizard_lab import fleet
+    from mastowizard_lab.faultproxy import FaultProxy
+    hosts = fleet.start(3)
+    prepared("acl")
+    media = fleet.media()
+    shutil.rmtree(media)
+    tree = make_tree(media, 500, suspended=4, id_step=SNOWFLAKE_HOURS)
+    uid = hosts[0].home.stat().st_uid
+    srv = bucket.server
+    for h in hosts:                    # the instance's user owns the media; each host has the key in its home
+        subprocess.run(["chown", "-R", f"{uid}:{uid}", str(media)], check=True)
+        conf = h.home / ".config" / "mastowizard"
+        conf.mkdir(parents=True, exist_ok=True)
+        (conf / "writer.env").write_text(f"AWS_ACCESS_KEY_ID={srv.writer_access_key}\n"
+                                         f"AWS_SECRET_ACCESS_KEY={srv.writer_secret_key}\n")
+        (conf / "writer.env").chmod(0o600)
+        shutil.rmtree(h.home / ".local" / "state" / "mastowizard", ignore_errors=True)
+        subprocess.run(["chown", "-R", f"{uid}:{uid}", str(h.home / ".config")], check=True)
+    admin = tmp_path / "admin"
+    # ssh reads the config in the passwd entry's home, not $HOME's; a host column with spaces would
+    # break parallel's joblog (--resume-failed refuses it), so the ssh command is PARALLEL_SSH
+    ssh = f"ssh -F {fleet.ssh_config(hosts, admin)}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_"))}
+    env |= {"HOME": str(admin), "PARALLEL_SSH": ssh}
+    n, victim = 6, hosts[1]
+    with FaultProxy(urlsplit(s3server.endpoint).port) as proxy:
+        # each PUT takes at least 30 ms: a shard of ~80 files on 2 workers stays half done for over a second
+        proxy.rule(lambda r: r.method == "PUT", "delay", seconds=0.03)
+        out, _ = plan(tmp_path, media, proxy.endpoint, bucket.name, n, jobs=2)
+        hostfile = tmp_path / "hosts"
+        hostfile.write_text("".join(f"1/{h.name}\n" for h in hosts))      # parallel's --sshloginfile
+        run = subprocess.Popen([str(out / "parallel.sh"), str(hostfile)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        seen, killed = set(), None
+        while killed is None:
+            assert run.poll() is None, (f"{victim.name} awaited half-way through a shard; parallel ended first "
+                                        f"(rc {run.returncode}); shards seen on it: {seen}")
+            for k in fleet.running_shards(victim):
+                seen.add(k)
+                shard = parse_shard(k)
+                if sum(shard.holds(key) for key in stored_keys(proxy)) >= 5:
+                    killed = shard
+            if killed is None:
+                time.sleep(0.02)          # polling the process table, not waiting for time to pass
+        fleet.kill(victim)
+        before_kill = {key for key in stored_keys(proxy) if killed.holds(key)}
+        stdout, stderr = run.communicate(timeout=600)
+        assert run.returncode not in (0, None), (run.returncode, stderr[-2000:])
+        first = joblog(out)
+        failed = sorted(k for k, rc in first if rc != 0)
+        assert f"{killed.k}/{n}" in failed and len(failed) < n, first
+        shard_files = sum(killed.holds(rel) for rel in tree.files)
+        assert 5 <= len(before_kill) < shard_files, (len(before_kill), shard_files)
+        st = status(out, srv)
+        assert st["ok"] is False and st["states"]["failed"] == len(failed), st
+        per = {x["shard"]: x for x in st["per_shard"]}
+        assert per[str(killed)]["state"] == "failed" and per[str(killed)]["exit"] != 0, per[str(killed)]
+        assert 0 < per[str(killed)]["files_left"] <= shard_files - len(before_kill), per[str(killed)]
+        assert all(per[k]["state"] == "done" for k, rc in first if rc == 0), per
+
+        hostfile.write_text("".join(f"1/{h.name}\n" for h in hosts if h is not victim))
+        mark = len(proxy.log.forwarded)
+        again = subprocess.run([str(out / "parallel.sh"), str(hostfile)], env=env, capture_output=True, text=True,
+                               timeout=600)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert sorted(k for k, _ in joblog(out)[len(first):]) == failed, joblog(out)      # only what failed
+        rerun_keys = stored_keys(proxy, mark)
+        proxy.wait_idle()
+        every = stored_keys(proxy)
+        st = status(out, srv)
+        assert st["ok"] and st["files_left"] == 0 and st["states"]["done"] == n, st
+
+    keys = set(tree.files)
+    assert len(every) == len(set(every)) == len(keys), (len(every), len(set(every)), len(keys))  # each once
+    assert not before_kill & set(rerun_keys), sorted(before_kill & set(rerun_keys))[:3]
+    results = [json.loads(p.read_text()) for p in (out / "results").iterdir() if p.name.isdigit()]
+    killed_doc = next(d for d in results if d.get("shard") == f"{killed.k}/{n}")
+    assert killed_doc["ok"] and killed_doc["adopted"] >= len(before_kill), killed_doc   # all it had stored
+    journaled = set()
+    for h in hosts:                    # the dead host's disk survives in the lab: its journal is evidence
+        for j in (h.home / ".local" / "state" / "mastowizard" / "migrate").glob("*.sqlite"):
+            with sqlite3.connect(f"file:{j}?mode=ro", uri=True) as db:
+                journaled |= {k for (k,) in db.execute("SELECT key FROM stored")}
+    assert journaled == keys, (len(journaled), len(keys))
+    listed = {o["Key"]: o["ETag"].strip('"') for page in bucket.admin_client.get_paginator("list_objects_v2")
+              .paginate(Bucket=bucket.name) for o in page.get("Contents", [])}
+    assert listed == {rel: hashlib.md5((media / rel).read_bytes()).hexdigest() for rel in tree.files}
 
 
 def test_every_shard_stores_objects_as_the_env_file_says_not_only_as_the_flags_can(tmp_path):

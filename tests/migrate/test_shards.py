@@ -14,7 +14,7 @@ from helpers.lab import on
 from test_migrate import migrate, objects_as_a_stranger_and_as_the_owner
 
 from mastowizard.migrate.inventory import take_inventory, walk
-from mastowizard.migrate.shards import Shard, dir_unit, parse, unit_of
+from mastowizard.migrate.shards import Shard, dir_unit, list_apart, listing_prefixes, parse, unit_of
 from mastowizard_lab.media_tree import Tree, make_tree
 
 SNOWFLAKE_HOURS = 2 ** 16 * 3_600_000        # id_step: about an hour of snowflake ids between records
@@ -48,13 +48,24 @@ def test_every_file_is_in_exactly_one_shard_and_a_shard_walks_only_its_own(tree,
             seen[rel] = k
         inv = take_inventory(str(tree.root), shard=shard)
         assert inv.files == len(mine)
-        assert all(any(rel.startswith(p) for p in inv.units) for rel in mine), inv.units
-        if n > 1:       # its listing is of its own units: a few prefixes, never the whole bucket
-            assert "" not in inv.units and len(inv.units) < len({unit_of(r) for r in every})
+        prefixes = listing_prefixes({unit_of(r) for r in mine})
+        assert all(any(rel.startswith(p) for p in prefixes) for rel in mine), prefixes
+        if n > 1:       # its own units: a few prefixes, never the whole bucket
+            assert "" not in prefixes and len(prefixes) < len({unit_of(r) for r in every})
+        # listed by those prefixes only when that asks fewer pages than the whole bucket
+        assert inv.units == (prefixes if list_apart(len(prefixes), len(mine), n) else None)
+
     assert len(seen) == len(every)
     if n == 4:          # spread: a unit is an hour of uploads here, and there are ~100 of them
         sizes = sorted(list(seen.values()).count(k) for k in range(1, n + 1))
         assert sizes[0] > 0.5 * len(every) / n and sizes[-1] < 1.5 * len(every) / n, sizes
+
+
+def test_a_shard_lists_its_prefixes_apart_only_when_that_asks_fewer_pages():
+    assert list_apart(600, 625_000, 16)          # 10 million files in 16 shards: 600 units, not 10,000 pages
+    assert not list_apart(700, 2_000, 1)         # one shard of a small tree: one flat listing
+    assert not list_apart(350, 1_000, 2)
+    assert list_apart(1, 10, 1) is False and list_apart(2, 5_000, 8)
 
 
 def test_a_shard_not_given_as_k_of_n_is_one_line_naming_the_flag():
