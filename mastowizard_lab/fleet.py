@@ -178,7 +178,11 @@ def start(n: int = HOSTS) -> list[Host]:
     return hs
 
 
-def _children() -> dict[int, list[int]]:
+def processes(h: Host) -> list[int]:
+    """HOST's sshd and every process started through it (its descendants), from /proc."""
+    pid = procs.read_pid(h.dir / "sshd.pid")
+    if pid is None:
+        return []
     kids: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -186,23 +190,20 @@ def _children() -> dict[int, list[int]]:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            kids.setdefault(ppid, []).append(int(entry))
-    return kids
+            kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += kids.get(p, [])
+    return found
 
 
 def kill(h: Host) -> list[int]:
     """HOST dies: its sshd, and every session and process started through it, end at once (SIGKILL),
     as when a machine loses power. The processes killed."""
     import signal
-    pid = procs.read_pid(h.dir / "sshd.pid")
-    if pid is None:
-        return []
-    kids, doomed, todo = _children(), [], [pid]
-    while todo:
-        p = todo.pop()
-        doomed.append(p)
-        todo += kids.get(p, [])
+    doomed = processes(h)
     for p in doomed:
         try:
             os.kill(p, signal.SIGKILL)
@@ -214,13 +215,8 @@ def kill(h: Host) -> list[int]:
 
 def running_shards(h: Host) -> list[str]:
     """The shards (K/N) HOST is running now: `migrate --shard K/N` among its sshd's descendants."""
-    pid = procs.read_pid(h.dir / "sshd.pid")
-    if pid is None:
-        return []
-    kids, found, todo = _children(), [], [pid]
-    while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
+    found = []
+    for p in processes(h):
         try:
             argv = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
         except OSError:
