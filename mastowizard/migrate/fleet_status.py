@@ -96,8 +96,9 @@ def shards_of(plan_dir: str) -> int:
     return len(lines)
 
 
-def _joblog(plan_dir: str) -> Iterator[tuple[int, str, int]]:
-    """(seq, shard, exit) of each job parallel logged, in order (a rerun's row comes after)."""
+def _joblog(plan_dir: str) -> Iterator[tuple[int, str, int, float]]:
+    """(seq, shard, exit, when it ended) of each job parallel logged, in order (a rerun's row comes
+    after)."""
     path = os.path.join(plan_dir, "joblog")
     if not os.path.exists(path):
         return
@@ -105,32 +106,42 @@ def _joblog(plan_dir: str) -> Iterator[tuple[int, str, int]]:
         for line in list(f)[1:]:
             row = line.rstrip("\n").split("\t")
             if len(row) >= 9 and "--shard " in row[-1]:
-                yield int(row[0]), row[-1].split("--shard ")[1].split()[0], int(row[6])
+                try:
+                    ended = float(row[2]) + float(row[3])
+                except ValueError:
+                    ended = 0.0
+                yield int(row[0]), row[-1].split("--shard ")[1].split()[0], int(row[6]), ended
+
+
+STARTED_AGAIN = 1.0     # seconds: a results file written this much after its job's logged end is a new run's
 
 
 def read_reports(plan_dir: str, n: int, status: dict[str, ShardStatus]) -> str:
-    """Fill STATUS with what parallel said (joblog, results/); where they came from."""
-    ended: dict[int, int] = {}
-    for seq, shard, rc in _joblog(plan_dir):
+    """Fill STATUS with what parallel said (joblog, results/); where they came from. parallel numbers
+    the jobs as shards.txt lists them ({#}), opens results/{#} when a job starts and logs its row when
+    it ends: a results file with no row, or written after its row's end, is a job running now."""
+    ended: dict[int, float] = {}
+    for seq, shard, rc, at in _joblog(plan_dir):
         if shard in status:
             status[shard].exit = rc
-            ended[seq] = rc
+            ended[seq] = at
     results = os.path.join(plan_dir, "results")
     if not ended and not os.path.isdir(results):
         return "none"
-    for k in range(1, n + 1):              # parallel numbers the jobs as shards.txt lists them
+    for k in range(1, n + 1):
         path = os.path.join(results, str(k))
         if not os.path.exists(path):
             continue
         s = status[f"{k}/{n}"]
         s.started = True
-        if k not in ended or os.path.getmtime(path) > os.path.getmtime(os.path.join(plan_dir, "joblog")):
-            s.exit = None                  # started again since it last ended (a rerun): running
+        if k not in ended or os.path.getmtime(path) > ended[k] + STARTED_AGAIN:
+            s.exit = None                  # running: not logged yet, or started again since (a rerun)
+            continue
         try:
             with open(path) as f:
                 doc = json.load(f)
         except (OSError, ValueError):
-            continue                       # still running, or it died before saying anything
+            continue                       # it died before saying anything
         if isinstance(doc, dict) and doc.get("shard") == s.shard:
             s.seconds, s.copied = doc.get("seconds"), doc.get("copied")
             s.failed = len(doc.get("failed") or [])

@@ -348,3 +348,25 @@ def test_every_shard_stores_objects_as_the_env_file_says_not_only_as_the_flags_c
                          env={**os.environ, "AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "y" * 20})
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 2 and len(lines) == 1 and "--mastodon-env" in lines[0], bad.stderr
+
+
+def test_status_reads_parallels_joblog_and_results_as_parallel_writes_them(tmp_path):
+    """parallel opens results/{#} when a job starts and logs its row when it ends: no row yet, or a
+    results file newer than the row (a rerun under way), is running; a row's exit says done or failed."""
+    from mastowizard.migrate.fleet_status import ShardStatus, read_reports
+    (tmp_path / "results").mkdir()
+    now = time.time()
+    head = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+    rows = [(1, now - 100, 10, 0), (2, now - 100, 5, 255), (3, now - 100, 5, 1)]
+    (tmp_path / "joblog").write_text(head + "".join(
+        f"{k}\thost{k}\t{start:.3f}\t{took:.3f}\t0\t0\t{rc}\t0\tmastowizard migrate --shard {k}/5 --yes --json\n"
+        for k, start, took, rc in rows))
+    for k, when in ((1, now - 90), (2, now - 95), (3, now - 10), (4, now - 5)):   # 3: started again; 4: first run
+        f = tmp_path / "results" / str(k)
+        f.write_text(json.dumps({"shard": f"{k}/5", "copied": 40, "seconds": 8.0, "failed": []}) if k == 1 else "")
+        os.utime(f, (when, when))
+    status = {f"{k}/5": ShardStatus(f"{k}/5", files=50, files_left=0 if k == 1 else 20) for k in range(1, 6)}
+    assert read_reports(str(tmp_path), 5, status) == "GNU parallel"
+    assert {k: s.state for k, s in status.items()} == {"1/5": "done", "2/5": "failed", "3/5": "running",
+                                                       "4/5": "running", "5/5": "partly copied"}
+    assert (status["1/5"].copied, status["1/5"].seconds) == (40, 8.0)
