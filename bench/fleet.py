@@ -4,7 +4,8 @@ fresh bucket on one Ceph RGW by 1, 2 and 4 shard workers at once (`migrate --sha
 own process as each host would run it, the same --jobs in total), and, side by side, by the s5cmd
 export of the same shards (`s5cmd run` of DIR/s5cmd/K.txt, the same W at once) and by rclone.
 
-    python3 bench/fleet.py [--files 200000] [--jobs 32] [--workers 1,2,4] [--tools mastowizard,s5cmd,rclone]
+    python3 bench/fleet.py [--files 200000] [--jobs 32] [--workers 1,2,4] [--peer-workers 1]
+                           [--tools mastowizard,s5cmd,rclone] [--tree DIR]
 
 For each: the wall seconds of the slowest worker, files/s, and each worker's peak RSS. The machine
 has the cores it has: RGW, the workers and the tools share them, so more workers only help while the
@@ -77,6 +78,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=32, help="workers in total, shared by the shards")
     ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--peer-workers", default="1", help="s5cmd's worker counts (rclone runs once, whole)")
     ap.add_argument("--tools", default="mastowizard,s5cmd,rclone")
     ap.add_argument("--tree", help="reuse this tree (made by an earlier run) instead of a temporary one")
     args = ap.parse_args()
@@ -94,7 +96,8 @@ def main() -> int:
           flush=True)
     rows = []
     for tool in args.tools.split(","):
-        for w in ([int(x) for x in args.workers.split(",")] if tool != "rclone" else [1]):
+        counts = {"mastowizard": args.workers, "s5cmd": args.peer_workers}.get(tool, "1")
+        for w in [int(x) for x in counts.split(",")]:
             srv, bucket = fresh_bucket(f"{tool}{w}")
             state = work / f"state-{tool}-{w}"
             state.mkdir()
