@@ -50,5 +50,5 @@ def start(env_file: str | Path, port: int, state: Path, tokens: dict[str, str] |
     procs.stop(pidfile, grace=5)
     procs.spawn([sys.executable, str(STANDIN), str(env_file), str(port), str(pidfile), str(config)], log)
     url = f"http://{HOST}:{port}"
-    procs.wait_for(lambda: _healthy(url), 15, "the Mastodon stand-in", log)
+    procs.wait_for(lambda: _healthy(url), 15, "the Mastodon stand-in", log, interval=0.02)
     return Running(url, pidfile, log)

@@ -36,9 +36,25 @@ class MastodonStorage:
         self.lock = threading.Lock()
         self.proc = subprocess.Popen([ruby, WORKER, env_file], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=None, text=True, bufsize=1)
-        hello = self._answer()
-        self.sdk = hello.get("sdk")
+        # back once the worker has read the env file, as Mastodon's boot reads it (a later change to the
+        # file is not seen); its code goes on loading (about a second: the SDK), and the first call waits
+        self._answer()
+        self._sdk: str | None = None
+        self._loaded = False
         self.tmp = tempfile.mkdtemp(prefix="lab-media-")
+
+    def _until_loaded(self) -> None:
+        """Until Mastodon's code is loaded in the worker (its hello); under self.lock."""
+        if not self._loaded:
+            self._sdk = self._answer().get("sdk")
+            self._loaded = True
+
+    @property
+    def sdk(self) -> str | None:
+        """The aws-sdk-s3 version Mastodon's code runs with (None: no S3 configured)."""
+        with self.lock:
+            self._until_loaded()
+        return self._sdk
 
     def _answer(self) -> dict:
         line = self.proc.stdout.readline()
@@ -48,6 +64,7 @@ class MastodonStorage:
 
     def call(self, op: str, **req) -> dict:
         with self.lock:
+            self._until_loaded()
             self.proc.stdin.write(json.dumps({"op": op, **req}) + "\n")
             self.proc.stdin.flush()
             answer = self._answer()

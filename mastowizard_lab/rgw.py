@@ -74,6 +74,9 @@ osd data = {d}/osd/$cluster-$id
 mon cluster log file = {d}/log/cluster.log
 mon pg warn min per osd = 0
 osd pool default pg autoscale mode = off
+# the one mon commits each change at once, not batched for up to a second: every pool RGW creates
+# (six, the last two at the first bucket and the first object) otherwise costs two seconds
+paxos propose interval = 0.01
 
 [osd]
 osd objectstore = memstore
@@ -82,7 +85,9 @@ osd fast shutdown = false
 osd journal size = 0
 
 [client.rgw.a]
-rgw frontends = beast endpoint={HOST}:{RGW_PORT}
+# tcp_nodelay: without it each GET with a body is answered about 40 ms late (its headers and body are
+# two writes, and the second waits for the client's delayed ACK), as no provider's S3 is
+rgw frontends = beast endpoint={HOST}:{RGW_PORT} tcp_nodelay=1
 rgw dns name = s3.local
 rgw enable usage log = false
 rgw thread pool size = 64
@@ -133,8 +138,19 @@ def _create(d: Path) -> None:
     _run(d, "ceph-mon", "--mkfs", "-i", "a", "--monmap", str(d / "monmap"), "--keyring", kr)
 
 
+def _running_as_configured() -> bool:
+    """Running, and with the configuration this lab writes now (one started with an older one is
+    started anew: its buckets are the tests' and go with it)."""
+    d = root()
+    try:
+        configured = (d / "ceph.conf").read_text() == _conf(d)
+    except OSError:
+        return False
+    return configured and is_running()
+
+
 def start() -> ServerInfo:
-    if (up := procs.reuse_or_reset(install, is_running, info, stop)) is not None:
+    if (up := procs.reuse_or_reset(install, _running_as_configured, info, stop)) is not None:
         return up
     d = root()
     # memstore keeps data only while the OSD runs: a stopped lab starts from scratch.
@@ -146,9 +162,9 @@ def start() -> ServerInfo:
     osd_id = _run(d, "ceph", "osd", "new", osd_uuid, timeout=60).strip()
     _run(d, "ceph-osd", "-i", osd_id, "--mkfs", "--osd-uuid", osd_uuid, timeout=120)
     procs.spawn(["ceph-osd", "-i", osd_id, "-f", *conf], d / "log" / "osd.out", _pidfile(d, "osd.0"))
-    procs.wait_for(lambda: '"num_up_osds":1' in _osd_stat(d), 60, "ceph-osd", d / "log" / "osd.out", 0.5)
+    procs.wait_for(lambda: '"num_up_osds":1' in _osd_stat(d), 60, "ceph-osd", d / "log" / "osd.out", 0.1)
     procs.spawn(["radosgw", "-n", "client.rgw.a", "-f", *conf], d / "log" / "rgw.out", _pidfile(d, "client.rgw.a"))
-    procs.wait_for(_http_up, 120, "radosgw", d / "log" / "rgw.out", 0.5)
+    procs.wait_for(_http_up, 120, "radosgw", d / "log" / "rgw.out", 0.1)
     _ensure_user(d)
     return info()
 

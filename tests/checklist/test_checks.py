@@ -148,7 +148,7 @@ def test_token_without_write_media(lab):
 def test_processing_that_never_finishes(lab):
     lab.setup()
     lab.start(never_finish=True)
-    checks = lab.check(poll_timeout=2)
+    checks = lab.check(poll_timeout=1)          # still polled twice (after 0.5 s and 1.5 s) before it gives up
     assert failing(checks) == {"upload"}
     assert "sidekiq" in by_id(checks)["upload"].fix
     assert by_id(checks)["cleanup"].status == "pass"

@@ -89,8 +89,10 @@ def test_video_is_processed_later(local_instance):
     done = api.media_post(b"\0\0\0\x18ftypmp42", mime_type="video/mp4", synchronous=False)
     assert done.url is None
     import time
-    time.sleep(1.2)
-    assert api.media(done.id).url.endswith(".mp4")
+    deadline = time.monotonic() + 15          # processing_seconds=1: polled as a client does, until it is done
+    while (seen := api.media(done.id)).url is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen.url and seen.url.endswith(".mp4"), f"awaited the video processed (a url) within 15 s; saw {seen}"
 
 
 def test_tokens_and_scopes_like_mastodon(local_instance):

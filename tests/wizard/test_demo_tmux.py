@@ -36,7 +36,7 @@ def wait_for(text: str | tuple, timeout: float = 60) -> str:
         shown = screen()
         if any(t in shown for t in texts):
             return shown
-        time.sleep(0.3)
+        time.sleep(0.05)                # capture-pane is cheap: look often, not 0.3 s late each step
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
 
 

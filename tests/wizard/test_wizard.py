@@ -18,6 +18,7 @@ import pytest
 from helpers.oauth_browser import authorize, works
 from helpers.wizard import AtStep, confirmation, drive, on_screen, press, settle, status, until
 from helpers.wizard_lab import INSTANCE_URL, at, kind, lab_answers, media_host, over_ssh
+from textual.command import CommandList
 from textual.widgets import Input, OptionList, RadioButton, Select, Static
 
 from mastowizard.session import Answers, Session, save_answers
@@ -560,8 +561,15 @@ def test_command_palette_jumps_to_a_step_and_guards_incomplete_ones(tmp_path):
         async with app.run_test(size=(100, 40)) as pilot:
             await pilot.press("ctrl+p")
             await pilot.pause()
-            await pilot.press(*f"step {steps.get('permission').number}")     # as the palette numbers it
-            await pilot.pause(0.5)
+            number = steps.get("permission").number
+            await pilot.press(*f"step {number}")     # as the palette numbers it
+            hits = app.screen.query_one(CommandList)
+
+            def highlighted() -> str:
+                return str(hits.get_option_at_index(hits.highlighted).prompt) if hits.highlighted is not None else ""
+            await until(app, pilot, f"the palette to highlight step {number}",
+                        lambda: highlighted().startswith(f"Go to step {number}: Permission"),
+                        lambda: f"hits {[str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]}")
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen.STEP == "permission"
