@@ -53,8 +53,9 @@ def _parallel(n: int, run_args: list[str]) -> str:
 # mastowizard: the {n} shards of one copy, on the hosts of HOSTFILE with GNU parallel.
 #   ./parallel.sh HOSTFILE
 # HOSTFILE is parallel's --sshloginfile: one host a line, e.g. "2/admin@app1" (two shards at once on
-# app1), or ":" for this machine. Each host must mount the same media and have mastowizard on its PATH
-# and the writer key in {WRITER_ENV} (chmod 600; see writer.env.example).
+# app1), or ":" for this machine. Each host must mount the same media, have mastowizard and GNU parallel
+# on its PATH and the writer key in {WRITER_ENV} (chmod 600; see writer.env.example). A dead host:
+# take it out of HOSTFILE; ssh options go in ~/.ssh/config or PARALLEL_SSH, not in HOSTFILE.
 # Rerun it after a failure: only the shards that failed or never ran are run again (--resume-failed),
 # and each of those resumes from its own journal. Each shard's summary (JSON) lands in results/.
 set -eu
