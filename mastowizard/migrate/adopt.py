@@ -16,7 +16,7 @@ import hashlib
 import re
 
 from ..settings import CACHE_CONTROL, Settings
-from .objects import ObjectSpec, storage_class
+from .objects import ObjectSpec, part_size, storage_class
 from .putter import PutError, Putter
 from .reading import Body
 
@@ -25,11 +25,6 @@ _GRANT = re.compile(rb"<Grant>(.*?)</Grant>", re.S)
 _URI = re.compile(rb"<URI>([^<]+)</URI>")
 _PERMISSION = re.compile(rb"<Permission>([^<]+)</Permission>")
 FOREIGN_HEADERS = ("content-encoding", "content-disposition")
-
-
-def part_size(size: int, threshold: int) -> int:
-    """The part size this tool's multipart uploads use for a file of SIZE (copy._multipart)."""
-    return max(threshold, 8 * 1024 * 1024, -(-size // 10_000))
 
 
 def etag_of(body: Body, threshold: int) -> str | None:

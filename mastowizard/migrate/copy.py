@@ -30,6 +30,7 @@ from .journal import PENDING, Journal, journal_path
 from .objects import (
     ObjectSpec,
     multipart_threshold,
+    part_size,
     spec_for,
     storage_class,
 )
@@ -413,7 +414,7 @@ def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, thresho
                journal: Journal) -> tuple[str, int]:
     """A multipart upload read from BODY's file, part by part (each with its Content-MD5); the object
     appears only on completion. Its id is in the journal until it is completed or aborted."""
-    part_size = max(threshold, 8 * 1024 * 1024, -(-body.size // 10_000))
+    step = part_size(body.size, threshold)
     extra = {"ContentType": spec.content_type, "CacheControl": CACHE_CONTROL}
     if spec.acl:
         extra["ACL"] = spec.acl
@@ -425,7 +426,7 @@ def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, thresho
     parts, sent = [], 0
     try:
         while True:
-            chunk = body.file.read(part_size)
+            chunk = body.file.read(step)
             if not chunk and parts:
                 break
             md5 = base64.b64encode(hashlib.md5(chunk).digest()).decode()
@@ -433,7 +434,7 @@ def _multipart(client, settings: Settings, body: Body, spec: ObjectSpec, thresho
                                    PartNumber=len(parts) + 1, Body=chunk, ContentMD5=md5)
             parts.append({"PartNumber": len(parts) + 1, "ETag": r["ETag"]})
             sent += len(chunk)
-            if len(chunk) < part_size:
+            if len(chunk) < step:
                 break
         client.complete_multipart_upload(Bucket=settings.bucket, Key=spec.key, UploadId=upload_id,
                                          MultipartUpload={"Parts": parts})

@@ -68,6 +68,13 @@ def multipart_threshold(settings: Settings) -> int:
         return MULTIPART_THRESHOLD
 
 
+def part_size(size: int, threshold: int) -> int:
+    """The part size of this tool's multipart upload of SIZE bytes: the threshold, at least 8 MiB, and
+    never more than 10,000 parts (S3's limit). The copy, the check of an object in no journal and the
+    s5cmd export all cut the same parts, so the same file gets the same multipart ETag."""
+    return max(threshold, 8 * 1024 * 1024, -(-size // 10_000))
+
+
 def spec_for(rel: str, mode: int, settings: Settings) -> ObjectSpec:
     """The object for the file at REL (relative to public/system) with MODE."""
     top = rel.split("/", 1)[0]

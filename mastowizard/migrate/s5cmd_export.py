@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..settings import CACHE_CONTROL, Settings
 from .inventory import Skipped, walk
-from .objects import multipart_threshold, spec_for, storage_class
+from .objects import multipart_threshold, part_size, spec_for, storage_class
 
 MIB = 1024 * 1024
 NEWLINE = "a newline in the name: s5cmd run reads one command a line"
@@ -85,7 +85,7 @@ def cp_line(path: str, rel: str, mode: int, size: int, settings: Settings) -> st
         args += ["--storage-class", storage_class(settings)]
     threshold = multipart_threshold(settings)
     if size > threshold:
-        part = max(threshold, 8 * MIB, -(-size // 10_000))      # copy._multipart's part size
+        part = part_size(size, threshold)
         if part % MIB == 0:     # s5cmd takes whole MiB: otherwise its own parts (the same bytes, another ETag)
             args += ["--part-size", str(part // MIB)]
     return shlex.join([*args, path, f"s3://{settings.bucket}/{spec.key}"])

@@ -9,9 +9,9 @@ import pytest
 from helpers.lab import on
 from helpers.migrate import ALL_USERS, head_with_bytes_checked
 
-from mastowizard.migrate.adopt import etag_of, part_size
+from mastowizard.migrate.adopt import etag_of
 from mastowizard.migrate.copy import copy_tree
-from mastowizard.migrate.objects import CACHE_CONTROL, MULTIPART_THRESHOLD, content_type
+from mastowizard.migrate.objects import CACHE_CONTROL, MULTIPART_THRESHOLD, content_type, part_size
 from mastowizard.migrate.reading import Body
 from mastowizard.s3.credential import Credential
 from mastowizard.secrets import Secret
