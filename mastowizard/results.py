@@ -29,6 +29,7 @@ class Check:
     detail: str = ""
     fix: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    seconds: float | None = None          # how long the step that judged it took (timing.timed)
 
     def passed(self, detail: str, **evidence: Any) -> Check:
         return self._set("pass", detail, "", evidence)
@@ -46,6 +47,10 @@ class Check:
         # What a check says is shown and saved: never a secret, nor a URL's userinfo.
         self.status, self.detail, self.fix = status, scrub(detail), scrub(fix)
         self.evidence.update(_scrubbed(evidence))
+        if self.seconds is None:
+            from .timing import elapsed
+            took = elapsed()
+            self.seconds = None if took is None else round(took, 3)
         return self
 
     def to_dict(self) -> dict[str, Any]:

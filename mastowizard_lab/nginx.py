@@ -225,9 +225,42 @@ def _write_site(name: str, server_name: str, body: str, tls: bool = True) -> Pat
     return f
 
 
-def add_site(name: str, server_name: str, upstream: str) -> Path:
-    """A fixed-name media host (e.g. media.lab.test for a demo) proxying to UPSTREAM (http://host:port/bucket)."""
-    return _write_site(name, server_name, f"    {media_location(upstream.rstrip('/') + '$lab_path')}")
+def add_site(name: str, server_name: str, upstream: str, certificate: tuple[Path, Path] | None = None) -> Path:
+    """A fixed-name media host (e.g. media.lab.test for a demo) proxying to UPSTREAM (http://host:port/bucket),
+    with its own CERTIFICATE (cert, key: see issue_certificate) instead of the lab's wildcard one."""
+    tls = f"    ssl_certificate {certificate[0]};\n    ssl_certificate_key {certificate[1]};\n" if certificate else ""
+    return _write_site(name, server_name, f"{tls}    {media_location(upstream.rstrip('/') + '$lab_path')}")
+
+
+def issue_certificate(name: str, not_before: float, not_after: float, directory: Path) -> tuple[Path, Path]:
+    """A certificate for NAME from the lab's CA, valid between the two unix times (one in the past
+    makes an expired certificate, one near makes a certificate about to expire): (cert, key) files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    ensure_certificates()
+    ca_dir = home() / "ca"
+    ca = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    when = lambda t: datetime.datetime.fromtimestamp(t, datetime.UTC)  # noqa: E731
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(when(not_before)).not_valid_after(when(not_after))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_file.chmod(0o644)        # nginx's master reads it as root; the lab's throwaway keys are not secrets
+    return cert_file, key_file
 
 
 def add_index_site(name: str, server_name: str, upstream: str, directory: Path, fmt: str = "html") -> Path:

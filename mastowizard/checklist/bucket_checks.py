@@ -55,7 +55,7 @@ class BucketChecks(MediaHostChecks):
         for cid in ("writer.credentials", "writer.bucket", "writer.write", "anon.list", "anon.put", "anon.backups"):
             if cid in run.checks:
                 c = run.checks[cid]
-                self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence))
+                self.add(Check(cid, TITLES[cid], c.status, c.detail, c.fix, c.evidence, c.seconds))
         self.skip(["writer.write", "anon.list", "anon.put", "anon.backups"], "needs a working writer credential")
         self.bucket_cors = run.checks.get("bucket.cors")
 
@@ -68,5 +68,5 @@ class BucketChecks(MediaHostChecks):
                       "no writer credential (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
             return
         for c in jobs.measure(ctx.settings, ctx.writer, ctx.http)[0]:
-            self.add(Check(c.id, TITLES[c.id], c.status, c.detail, c.fix, c.evidence))
+            self.add(Check(c.id, TITLES[c.id], c.status, c.detail, c.fix, c.evidence, c.seconds))
         self.skip(jobs.IDS, "needs a working writer credential and bucket")

@@ -15,6 +15,7 @@ from ..results import Check
 from ..s3.credential import Credential
 from ..secrets import Secret
 from ..settings import Settings
+from ..timing import lap
 from .titles import new_check
 
 # The env file keeps media on disk: said the same way by `check`, `doctor`, Verify and Troubleshoot.
@@ -35,6 +36,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     old_urls: list[str] = field(default_factory=list)   # sample of /system/ paths on disk
     poll_timeout: float = 60.0
+    no_upload: str | None = None             # why no test upload is made (a read-only watch), when none is
 
 
 class ChecklistBase:
@@ -52,6 +54,7 @@ class ChecklistBase:
 
     def add(self, c: Check) -> Check:
         self.results[c.id] = c
+        lap()
         if self.on_check:
             self.on_check(c)
         return c

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from ..results import Check
+from ..timing import timed
 from .bucket_checks import BucketChecks
 from .context import Context
 from .titles import BUCKET_GROUP, INSTANCE_GROUP, JOBS_GROUP, ORDER
@@ -28,10 +29,10 @@ class Checklist(BucketChecks, InstanceChecks):
         if only is None or only & INSTANCE_GROUP:
             groups.append(self.instance_group)
         with ThreadPoolExecutor(max_workers=3) as pool:
-            for f in [pool.submit(g) for g in groups]:
+            for f in [pool.submit(timed(g)) for g in groups]:
                 f.result()
         if only is None or "cors" in only or (only & INSTANCE_GROUP and only & BUCKET_GROUP):
-            self.cors(self.fetched)
+            timed(lambda: self.cors(self.fetched))()
         from .knowledge import link_failures
         return link_failures([self.results[cid] for cid in ORDER if cid in self.results])
 

@@ -27,12 +27,16 @@ TEST_JPEG = base64.b64decode(
     "FQEBAQAAAAAAAAAAAAAAAAAAAwb/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCACtA//9k=")
 
 
+# What a test upload through the API judges: not run without a token, nor by a read-only watch.
+UPLOAD_CHECKS = ("instance.token", "upload", "urls", "objects", "public_fetch", "cleanup")
+
+
 class InstanceChecks(PublicFetchChecks, InstanceCspChecks, OldUrlChecks):
     """Group 2: the instance and a real upload."""
 
     def instance_group(self) -> None:
         ctx = self.ctx
-        later = ["instance.token", "upload", "urls", "objects", "public_fetch", "cleanup"]
+        later = list(UPLOAD_CHECKS)
         health = new_check("instance.health")
         if not ctx.instance:
             self.add(health.skipped("no --instance URL"))
@@ -66,6 +70,9 @@ class InstanceChecks(PublicFetchChecks, InstanceCspChecks, OldUrlChecks):
 
     def token_group(self, c: httpx.Client, base: str, later: list[str]) -> None:
         ctx = self.ctx
+        if ctx.no_upload:
+            self.skip(later, ctx.no_upload)
+            return
         if ctx.token is None:
             self.skip(later, "no access token (MASTODON_ACCESS_TOKEN)")
             return

@@ -12,10 +12,10 @@ from .. import __version__
 from ..argv import Parser
 from ..errors import InputError, MastowizardError
 from ..secrets import ScrubbedStream, scrub
-from . import bucket, checklist, envfile, instance, media, repair
+from . import bucket, checklist, envfile, instance, media, repair, watch
 from .status import ExitStatus, error_line
 
-FAMILIES = (bucket, envfile, instance, checklist, media, repair)
+FAMILIES = (bucket, envfile, instance, checklist, media, repair, watch)
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "MASTOWIZARD_ADMIN_SECRET_ACCESS_KEY", "MASTODON_ACCESS_TOKEN",
                     "MASTOWIZARD_SUDO_PASSWORD", "MASTOWIZARD_SSH_PASSWORD")
 

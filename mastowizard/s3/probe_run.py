@@ -18,6 +18,7 @@ from ..net import HttpOptions
 from ..net import client as http_client
 from ..results import Check
 from ..settings import CACHE_CONTROL, Settings
+from ..timing import lap, timed
 from .client import S3Error, explain, make_client
 from .credential import Credential
 
@@ -40,9 +41,9 @@ def concurrently(*calls: Callable[[], object], workers: int = 8) -> list:
     """Run CALLS at once and return their results in order (an exception is raised where it was). Against
     a distant provider each probe is a few round trips that need not wait for the others."""
     if len(calls) <= 1:
-        return [c() for c in calls]
+        return [timed(c)() for c in calls]
     with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        return [f.result() for f in [pool.submit(c) for c in calls]]
+        return [f.result() for f in [pool.submit(timed(c)) for c in calls]]
 
 
 def tiny_png() -> bytes:
@@ -128,6 +129,7 @@ class ProbeRun:
 
     def add(self, check: Check) -> Check:
         self.checks[check.id] = check
+        lap()
         return check
 
     def skip_rest(self, ids: list[tuple[str, str]], why: str) -> None:

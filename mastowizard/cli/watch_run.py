@@ -1,0 +1,138 @@
+"""`watch --save` and `watch` (compare): the front door of watch/run.py. Changes that matter and
+failures go to stderr, other changes to stdout, one line each; --quiet leaves out the summary, so
+cron mails only when something changed or failed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+
+from ..env.plan import EnvFile
+from ..errors import InputError
+from ..results import verdict
+from ..secrets import Secret
+from .inputs import env_path, host_of, http_options
+from .output import print_checks
+from .prompts import ask
+from .status import ExitStatus
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..checklist.for_instance import checklist_for
+    from ..watch import baseline as baseline_file
+    if not args.baseline:
+        raise InputError("--baseline", "no baseline file given",
+                         "give one, e.g. --baseline /etc/mastowizard/baseline.json (--save writes it)")
+    if args.cert_days < 0:
+        raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
+    for flag, where in (("--baseline", args.baseline), ("--metrics", args.metrics), ("--state", args.state)):
+        directory = os.path.dirname(os.path.abspath(where)) if where else None
+        if directory and not os.path.isdir(directory):
+            raise InputError(flag, f"{directory} is not a directory", "create it, or give a path in one that exists")
+    http = http_options(args)
+    base = None if args.save else baseline_file.load(args.baseline)     # before any login or prompt
+    token = _token(args)
+    host = host_of(args)
+    path = env_path(args, host)
+    env = EnvFile.read(host, path)
+    ctx = checklist_for(host, path, args.instance, token, http, env=env, environ=os.environ,
+                        poll_timeout=args.poll_timeout)
+    values = env.doc.values()
+    if args.save:
+        return _save(args, ctx, values)
+    return _compare(args, ctx, values, base)
+
+
+def _token(args: argparse.Namespace) -> Secret | None:
+    """The test upload's token: none for a read-only watch or without --instance; else from
+    --token-file, $MASTODON_ACCESS_TOKEN or a prompt."""
+    if args.read_only or not args.instance:
+        return None
+    if args.token_file:
+        return read_token_file(args.token_file)
+    text = os.environ.get("MASTODON_ACCESS_TOKEN") or ask("Access token (write:media, not saved): ", True)
+    return Secret(text) if text else None
+
+
+def read_token_file(path: str) -> Secret:
+    try:
+        st = os.stat(path)
+        with open(path, encoding="utf-8") as f:
+            text = f.readline().strip()
+    except OSError as e:
+        raise InputError("--token-file", f"{path} cannot be read: {e.strerror}", "give the token file's path "
+                         "(one line, mode 0600)") from None
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError("--token-file", f"{path} may be read by others (mode {stat.S_IMODE(st.st_mode):04o})",
+                         f"chmod 600 {path}")
+    if not text:
+        raise InputError("--token-file", f"{path} is empty", "write the token on its first line "
+                         "(`mastowizard token --instance URL > FILE`)")
+    return Secret(text)
+
+
+def _save(args, ctx, values) -> int:
+    from ..watch.run import save_baseline
+    saved = save_baseline(ctx, values, args.baseline, read_only=args.read_only)
+    if args.json:
+        print_checks(saved.checks, True, [], {"saved": saved.saved, "baseline": args.baseline,
+                                              "why_not": saved.why_not or None,
+                                              "snapshot": saved.snapshot.to_dict()})
+        return ExitStatus.of(saved.saved)
+    print_checks(saved.checks, False, [])
+    if not saved.saved:
+        print(f"mastowizard: baseline not saved: {saved.why_not}", file=sys.stderr)
+        return ExitStatus.CHECK_FAILED
+    for line in describe_snapshot(saved.snapshot):
+        print(line)
+    print(f"baseline saved to {args.baseline} (mode 0600, no secrets); compare with: mastowizard watch "
+          f"--env-file ... --baseline {args.baseline}")
+    return ExitStatus.OK
+
+
+def describe_snapshot(snap) -> list[str]:
+    """What a baseline records, a line each (for --save and the wizard)."""
+    lines = [f"recorded: {len(snap.settings)} storage settings of the env file"
+             + (", the writer key's fingerprint" if snap.writer_key else "")]
+    seen = [k for k, v in snap.bucket.items() if not (isinstance(v, dict) and "unreadable" in v)]
+    unread = [f"{k} ({v['unreadable']})" for k, v in snap.bucket.items() if isinstance(v, dict) and "unreadable" in v]
+    if seen:
+        lines.append(f"recorded: the bucket's {', '.join(seen)}")
+    if unread:
+        lines.append(f"not readable with the writer key, so not watched: {', '.join(unread)}")
+    if snap.certificate:
+        c = snap.certificate
+        lines.append(f"recorded: {c.host}'s certificate from {c.issuer}, expires {c.expires}")
+    v = verdict([_V(s) for s in snap.verdicts.values()])
+    lines.append(f"recorded: {len(snap.verdicts)} verdicts ({v.line()})" + (
+        "; read-only: no test upload" if snap.read_only else ""))
+    return lines
+
+
+class _V:
+    def __init__(self, status: str) -> None:
+        self.status, self.title = status, ""
+
+
+def _compare(args, ctx, values, base) -> int:
+    from ..watch.compare import when
+    from ..watch.run import watch
+    w = watch(ctx, values, base, state_path=args.state or f"{args.baseline}.state", metrics_path=args.metrics,
+              read_only=args.read_only, cert_days=args.cert_days)
+    if args.json:
+        print(json.dumps(w.to_json(), indent=2, default=str))
+        return ExitStatus.of(w.ok)
+    for c in w.changes:
+        print(c.line(), file=sys.stderr if c.matters else sys.stdout)
+    if not args.quiet:
+        v = verdict(w.checks)
+        cert = w.snapshot.certificate
+        days = f"; {cert.host}'s certificate expires in {cert.days_left(w.snapshot.taken_at):.0f} days" if cert else ""
+        state = "ok" if w.ok else f"{len(w.mattering)} change(s) that matter"
+        changed = f"{len(w.changes)} change(s)" if w.changes else "nothing changed"
+        print(f"watch: {state}: {v.line()}; {changed} since the baseline of {when(w.baseline.taken_at)}{days}"
+              + (f"; metrics in {args.metrics}" if args.metrics else ""))
+    return ExitStatus.of(w.ok)

@@ -1,0 +1,97 @@
+"""What the watch records of a setup besides the checks' verdicts: the env file's storage settings
+(no secret; the writer key only as a fingerprint of its ID), the bucket's own settings as the writer
+key may read them, and the media host's certificate. Each item is a plain JSON value, normalized so
+that the same setting read twice compares equal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..net import HttpOptions
+from ..s3.client import explain, make_client
+from ..s3.credential import Credential
+from ..s3.probe_run import concurrently
+from ..settings import EXTRA_VARIABLES, S3_VARIABLES, Settings
+from .certificate import Certificate, read_certificate
+
+# The bucket's settings the watch compares, how each is read, and the error codes that mean "not set"
+BUCKET_ITEMS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "policy": (lambda c, b: _policy(c.get_bucket_policy(Bucket=b)["Policy"]), ("NoSuchBucketPolicy",)),
+    "cors": (lambda c, b: _sorted_rules(c.get_bucket_cors(Bucket=b).get("CORSRules", [])),
+             ("NoSuchCORSConfiguration",)),
+    "ownership": (lambda c, b: [r.get("ObjectOwnership") for r in
+                                c.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"].get("Rules", [])],
+                  ("OwnershipControlsNotFoundError",)),
+    "public_access_block": (lambda c, b: c.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
+                            ("NoSuchPublicAccessBlockConfiguration",)),
+    "lifecycle": (lambda c, b: _sorted_rules(c.get_bucket_lifecycle_configuration(Bucket=b).get("Rules", [])),
+                  ("NoSuchLifecycleConfiguration",)),
+    "versioning": (lambda c, b: c.get_bucket_versioning(Bucket=b).get("Status") or None, ()),
+}
+
+
+def storage_settings(values: Mapping[str, str]) -> dict[str, str]:
+    """The env file's variables that shape media storage (S3_*, the SDK's checksum switches and
+    Mastodon's S3 extras), without the secret key and without the key ID (see writer_key)."""
+    names = (set(S3_VARIABLES) | set(EXTRA_VARIABLES)) - {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    return {k: v for k, v in sorted(values.items()) if k in names or (k.startswith("S3_") and "SECRET" not in k)}
+
+
+def writer_key(values: Mapping[str, str]) -> str | None:
+    """A fingerprint of the writer key's ID (never the ID, never the secret): a rotated key shows."""
+    key_id = values.get("AWS_ACCESS_KEY_ID")
+    return hashlib.sha256(key_id.encode()).hexdigest()[:16] if key_id else None
+
+
+def bucket_items(settings: Settings, writer: Credential, http: HttpOptions) -> dict[str, Any]:
+    """Each of BUCKET_ITEMS as the writer key reads it: its value, None where it is not set, or
+    {"unreadable": CODE} where the key may not read it or the provider does not have it."""
+    client = make_client(settings, writer, http=http)
+    secrets = [writer.secret_access_key]
+
+    def read(name: str):
+        how, not_set = BUCKET_ITEMS[name]
+        try:
+            return how(client, settings.bucket)
+        except Exception as exc:  # noqa: BLE001 - not set, not allowed, or not there: said as a value
+            code = explain(exc, secrets).code
+            return None if code in not_set else {"unreadable": code}
+    names = list(BUCKET_ITEMS)
+    return dict(zip(names, concurrently(*[(lambda n=n: read(n)) for n in names]), strict=True))
+
+
+def certificate(settings: Settings, http: HttpOptions) -> Certificate | str | None:
+    """The media host's certificate; the reason where none could be read; None without an https media host."""
+    if not settings.alias_host or settings.protocol != "https":
+        return None
+    try:
+        return read_certificate(settings.alias_host, http)
+    except (OSError, ValueError) as e:
+        return f"no TLS handshake with {settings.alias_host}: {e}"
+
+
+def _policy(text: str) -> dict:
+    doc = json.loads(text)
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return {"Version": doc.get("Version"), "Statement": sorted((_canonical(s) for s in statements), key=json.dumps)}
+
+
+def _canonical(value: Any) -> Any:
+    """Lists of one item and their item are the same to S3; keys sorted, lists of strings sorted."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        if len(items) == 1 and isinstance(items[0], str):
+            return items[0]
+        return sorted(items, key=json.dumps)
+    return value
+
+
+def _sorted_rules(rules: list) -> list:
+    return sorted((_canonical(r) for r in rules), key=json.dumps)

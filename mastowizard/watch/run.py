@@ -1,0 +1,82 @@
+"""The watch's two operations: save a baseline after a run with nothing failed, and compare a new
+run with it (changes stamped with when they were first seen, the state kept, the metrics written)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checklist.context import Context
+from ..results import Check, report
+from . import baseline as baseline_file
+from . import metrics, seen
+from .compare import Change, compare
+from .snapshot import Snapshot, take
+
+
+@dataclass
+class Saved:
+    checks: list[Check]
+    snapshot: Snapshot
+    saved: bool
+    why_not: str = ""
+
+
+def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_only: bool = False) -> Saved:
+    """Run the checklist and observe the setup; save it to PATH only when no check failed (a broken
+    setup is no baseline: the watch would call its repair a change)."""
+    checks, snap = take(ctx, values, read_only)
+    failed = [c for c in checks if c.status == "fail"]
+    if failed:
+        return Saved(checks, snap, False, f"{len(failed)} check(s) failed ({', '.join(c.id for c in failed[:4])}): "
+                                          "fix them first, a baseline records a working setup")
+    baseline_file.save(path, snap)
+    return Saved(checks, snap, True)
+
+
+@dataclass
+class Watched:
+    checks: list[Check]
+    changes: list[Change]
+    snapshot: Snapshot
+    baseline: Snapshot
+    ok: bool
+    seconds: float
+    last_success: float | None
+    metrics_text: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def mattering(self) -> list[Change]:
+        return [c for c in self.changes if c.matters]
+
+    def to_json(self) -> dict[str, Any]:
+        doc = report(self.checks)
+        doc.update(ok=self.ok, changes=[c.to_dict() for c in self.changes],
+                   matters=[c.line() for c in self.mattering], baseline_saved_at=self.baseline.taken_at,
+                   last_success=self.last_success, seconds=round(self.seconds, 3),
+                   certificate=self.snapshot.certificate.to_dict() if self.snapshot.certificate else None)
+        return doc
+
+
+def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path: str, metrics_path: str | None,
+          read_only: bool = False, cert_days: float = 14) -> Watched:
+    """Compare a new run with BASE: what changed and since when (kept in STATE_PATH), and the metrics
+    (written to METRICS_PATH when given). ok: no check failed and nothing that matters changed."""
+    started = time.monotonic()
+    checks, snap = take(ctx, values, read_only)
+    at = time.time()
+    changes = compare(base, snap, checks, cert_days=cert_days, at=at)
+    ok = not any(c.matters for c in changes) and not any(c.status == "fail" for c in checks)
+    state = seen.update(seen.load(state_path), changes, at, ok)
+    seen.save(state_path, state)
+    s = ctx.settings
+    took = time.monotonic() - started
+    text = metrics.render(metrics.Reading(
+        checks, changes, snap, base, ok, time.time(), took, state.last_success,
+        bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else ""))
+    if metrics_path:
+        metrics.write(metrics_path, text)
+    return Watched(checks, changes, snap, base, ok, took, state.last_success, text)

@@ -1,0 +1,71 @@
+"""A snapshot of a working setup: the checks' verdicts, the storage settings, the bucket's settings
+and the media host's certificate, taken together. A baseline is a snapshot saved (baseline.py);
+each watch takes a new one and compares (compare.py). It holds no secret."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..checklist.context import Context
+from ..checklist.runner import run_checks
+from ..results import Check
+from ..s3.probe_run import concurrently
+from ..timing import timed
+from . import observe
+from .certificate import Certificate
+
+READ_ONLY = "read-only watch: no test upload through the API"
+
+
+@dataclass
+class Snapshot:
+    taken_at: float
+    settings: dict[str, str]                     # the env file's storage variables (observe.storage_settings)
+    writer_key: str | None                       # a fingerprint of the key ID, never the key
+    bucket: dict[str, Any]                       # observe.BUCKET_ITEMS: value, None (not set) or {"unreadable": code}
+    certificate: Certificate | None = None
+    certificate_error: str | None = None
+    verdicts: dict[str, str] = field(default_factory=dict)     # check id -> pass, warn, fail, skip
+    instance: str | None = None
+    read_only: bool = False
+    version: str = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": 1, "taken_at": self.taken_at, "version": self.version, "instance": self.instance,
+                "read_only": self.read_only, "settings": self.settings, "writer_key": self.writer_key,
+                "bucket": self.bucket, "certificate": self.certificate.to_dict() if self.certificate else None,
+                "certificate_error": self.certificate_error, "verdicts": self.verdicts}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Snapshot:
+        cert = d.get("certificate")
+        return cls(taken_at=float(d["taken_at"]), settings=dict(d["settings"]), writer_key=d.get("writer_key"),
+                   bucket=dict(d["bucket"]), certificate=Certificate.from_dict(cert) if cert else None,
+                   certificate_error=d.get("certificate_error"), verdicts=dict(d["verdicts"]),
+                   instance=d.get("instance"), read_only=bool(d.get("read_only")), version=d.get("version", "?"))
+
+
+def take(ctx: Context, values: Mapping[str, str], read_only: bool) -> tuple[list[Check], Snapshot]:
+    """Run the checklist (without the test upload when READ_ONLY) and observe the setup beside it."""
+    if read_only:
+        ctx.no_upload = READ_ONLY
+    s = ctx.settings
+    started = time.time()
+
+    def bucket() -> dict[str, Any]:
+        if s is None or ctx.writer is None:
+            return {}
+        return observe.bucket_items(s, ctx.writer, ctx.http)
+
+    def cert():
+        return observe.certificate(s, ctx.http) if s is not None else None
+    checks, items, got = concurrently(timed(lambda: run_checks(ctx)), bucket, cert)
+    return checks, Snapshot(
+        taken_at=started, settings=observe.storage_settings(values), writer_key=observe.writer_key(values),
+        bucket=items, certificate=got if isinstance(got, Certificate) else None,
+        certificate_error=got if isinstance(got, str) else None,
+        verdicts={c.id: c.status for c in checks}, instance=ctx.instance, read_only=read_only)

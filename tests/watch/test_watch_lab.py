@@ -1,0 +1,224 @@
+"""`mastowizard watch` against the lab, as a timer runs it: a baseline saved from a working setup
+(Ceph RGW, nginx as the media host, the Mastodon stand-in storing media through Mastodon's own
+code), then the setup broken the ways it breaks in production, each run asserted by its exit
+status, its lines and its metrics (read back with prometheus_client's own parser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from helpers.checklist import TOKENS, Lab
+from prometheus_client.parser import text_string_to_metric_families
+
+from mastowizard_lab import mastodon as lab_mastodon
+from mastowizard_lab import nginx
+from mastowizard_lab.config import EXTRA_ZONE, NGINX_HTTPS_PORT, RGW_PORT
+
+pytestmark = pytest.mark.lab
+PORT = 17036
+
+
+def run(*args, token="good-token"):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MASTOWIZARD_", "MASTODON_"))}
+    if token:
+        env["MASTODON_ACCESS_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "mastowizard", "watch", *args], capture_output=True, text=True,
+                          env=env, timeout=180, stdin=subprocess.DEVNULL)
+
+
+def metrics(path) -> dict[tuple[str, tuple], float]:
+    """Every sample of the textfile, as prometheus_client's parser reads it: (name, labels) -> value."""
+    out = {}
+    with open(path) as f:
+        families = list(text_string_to_metric_families(f.read()))
+    for family in families:
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def value(m, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    assert key in m, f"awaited metric {name}{labels}; the file has {sorted({k[0] for k in m})}"
+    return m[key]
+
+
+class Watch:
+    def __init__(self, tmp_path, bucket, lab_info, alias=None):
+        self.lab = Lab(tmp_path, bucket, lab_info, "policy")
+        self.lab.setup(alias=alias)
+        self.lab.run = lab_mastodon.start(self.lab.env_file, PORT, tmp_path / "state", TOKENS)
+        self.baseline = tmp_path / "baseline.json"
+        self.metrics = tmp_path / "mastowizard.prom"
+        self.admin = bucket.admin_client
+        self.bucket = bucket
+        pins = [a for r in lab_info.resolve() for a in ("--resolve", r)]
+        self.common = ["--env-file", str(self.lab.env_file), "--instance", self.lab.run.url,
+                       "--baseline", str(self.baseline), *pins, "--ca-bundle", lab_info.ca_pem, "--poll-timeout", "20"]
+
+    def save(self, *extra, **kw):
+        return run(*self.common, "--save", *extra, **kw)
+
+    def watch(self, *extra, **kw):
+        return run(*self.common, "--metrics", str(self.metrics), *extra, **kw)
+
+
+@pytest.fixture
+def watched(tmp_path, rgw_bucket, lab_info):
+    w = Watch(tmp_path, rgw_bucket, lab_info)
+    yield w
+    w.lab.stop()
+
+
+def test_a_working_setup_is_saved_then_watched_quietly_with_its_metrics(watched):
+    p = watched.save()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"baseline saved to {watched.baseline} (mode 0600, no secrets)" in p.stdout
+    assert "recorded: the bucket's policy, cors" in p.stdout
+    assert stat.S_IMODE(os.stat(watched.baseline).st_mode) == 0o600
+    text = watched.baseline.read_text()
+    srv = watched.bucket.server
+    for secret in (srv.writer_secret_key, srv.writer_access_key, "good-token"):
+        assert secret not in text
+    doc = json.loads(text)
+    assert doc["verdicts"]["upload"] == "pass" and doc["bucket"]["cors"], doc["verdicts"]
+
+    # as cron runs it: nothing on stdout or stderr when all is as in the baseline, exit 0
+    p = watched.watch("--quiet")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", ""), p.stdout + p.stderr
+    m = metrics(watched.metrics)
+    assert value(m, "mastowizard_watch_ok") == 1
+    assert value(m, "mastowizard_check_status", check="upload", status="pass") == 1
+    assert value(m, "mastowizard_check_status", check="anon.put", status="fail") == 0
+    assert value(m, "mastowizard_check_duration_seconds", check="public_fetch") > 0
+    assert all(value(m, "mastowizard_drift", item=i) == 0 for i in ("policy", "cors", "lifecycle", "settings"))
+    assert value(m, "mastowizard_watch_last_success_timestamp_seconds") == pytest.approx(time.time(), abs=120)
+    assert value(m, "mastowizard_s3_read_timeout_seconds") == 5
+    assert 0 < value(m, "mastowizard_s3_latency_max_seconds") < 5
+    host = watched.bucket.media_https_base.split("://")[1]
+    days = (value(m, "mastowizard_certificate_expiry_timestamp_seconds", host=host) - time.time()) / 86400
+    assert 700 < days < 826, days          # the lab CA's media certificate: 825 days
+    assert stat.S_IMODE(os.stat(watched.metrics).st_mode) == 0o644
+
+    p = watched.watch()
+    # no media on disk in this lab instance: the old URLs are not verified, and said so
+    assert p.returncode == 0 and p.stdout.startswith("watch: ok: 23 passed, 1 not verified"), p.stdout + p.stderr
+    assert "; nothing changed since the baseline of " in p.stdout
+
+
+def test_a_policy_made_public_writable_fails_the_watch_and_keeps_its_first_seen_time(watched):
+    assert watched.save().returncode == 0
+    policy = json.loads(watched.admin.get_bucket_policy(Bucket=watched.bucket.name)["Policy"])
+    policy["Statement"].append({"Sid": "oops", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+                                "Resource": f"arn:aws:s3:::{watched.bucket.name}/*"})
+    watched.admin.put_bucket_policy(Bucket=watched.bucket.name, Policy=json.dumps(policy))
+    p = watched.watch("--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    lines = p.stderr.splitlines()
+    drift = [x for x in lines if x.startswith("CHANGED policy: bucket policy statement added: Allow * s3:PutObject on "
+                                              f"arn:aws:s3:::{watched.bucket.name}/*")]
+    assert drift and "(first seen " in drift[0], lines
+    assert any(x.startswith("FAIL check:anon.put: Nobody can upload") for x in lines), lines
+    m = metrics(watched.metrics)
+    assert value(m, "mastowizard_watch_ok") == 0
+    assert value(m, "mastowizard_drift", item="policy") == 1 and value(m, "mastowizard_drift_matters", item="policy")
+    assert value(m, "mastowizard_check_status", check="anon.put", status="fail") == 1
+    first = value(m, "mastowizard_drift_first_seen_timestamp_seconds", item="policy")
+    assert not any(k[0] == "mastowizard_watch_last_success_timestamp_seconds" for k in m), "no run has succeeded"
+
+    # the next run: the same change keeps the time it was first seen, in the line and the metric
+    p = watched.watch("--json")
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False and any(x.startswith("CHANGED policy:") for x in doc["matters"]), doc["matters"]
+    change = next(c for c in doc["changes"] if c["item"] == "policy")
+    assert change["first_seen"] == first and change["matters"] is True
+    assert value(metrics(watched.metrics), "mastowizard_drift_first_seen_timestamp_seconds", item="policy") == first
+
+
+def test_cors_removed_and_a_lifecycle_rule_added_are_each_named(watched):
+    assert watched.save("--read-only").returncode == 0
+    name = watched.bucket.name
+    rules = watched.admin.get_bucket_cors(Bucket=name)["CORSRules"]
+    watched.admin.delete_bucket_cors(Bucket=name)
+    p = watched.watch("--read-only", "--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "CHANGED cors: CORS rules removed: browsers on the instance's pages can no longer read media" in p.stderr
+    m = metrics(watched.metrics)
+    assert value(m, "mastowizard_drift_matters", item="cors") == 1 and value(m, "mastowizard_drift", item="policy") == 0
+
+    watched.admin.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    watched.admin.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": "tidy", "Status": "Enabled", "Filter": {"Prefix": "media_attachments/"}, "Expiration": {"Days": 30}}]})
+    p = watched.watch("--read-only", "--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert ("CHANGED lifecycle: lifecycle rules appeared: tidy (Enabled) under 'media_attachments/': expires "
+            "objects after 30 days") in p.stderr, p.stderr
+    m = metrics(watched.metrics)
+    assert value(m, "mastowizard_drift_matters", item="lifecycle") == 1
+    assert value(m, "mastowizard_drift", item="cors") == 0, "the CORS rules put back as they were are no drift"
+
+
+def test_a_read_only_watch_makes_no_upload_and_needs_no_token(watched):
+    """The token given here may not upload media: a watch that uploaded would fail instance.token."""
+    assert watched.save("--read-only", token="no-media-token").returncode == 0
+    p = watched.watch("--read-only", "--json", token="no-media-token")
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    checks = {c["id"]: c for c in doc["checks"]}
+    assert checks["upload"]["status"] == "skip"
+    assert checks["upload"]["detail"] == "read-only watch: no test upload through the API"
+    assert checks["instance.health"]["status"] == "pass" and checks["anon.put"]["status"] == "pass"
+    assert doc["changes"] == []
+    assert value(metrics(watched.metrics), "mastowizard_watch_info", bucket=watched.bucket.name,
+                 media_host=watched.bucket.media_https_base.split("://")[1], mode="policy", read_only="true") == 1
+
+
+@pytest.fixture
+def own_certificate(tmp_path, rgw_bucket, lab_info):
+    """A media host with a certificate of its own from the lab's CA, to make expire."""
+    host = f"watch-{uuid.uuid4().hex[:6]}.{EXTRA_ZONE}"
+    site = f"test-{host}"
+    certs = nginx.root() / "certs"
+
+    def serve(days_left: float) -> None:
+        now = time.time()
+        nginx.add_site(site, host, f"http://127.0.0.1:{RGW_PORT}/{rgw_bucket.name}",
+                       nginx.issue_certificate(host, now - 100 * 86400, now + days_left * 86400, certs))
+    serve(90)
+    w = Watch(tmp_path, rgw_bucket, lab_info, alias=f"{host}:{NGINX_HTTPS_PORT}")
+    yield w, serve, f"{host}:{NGINX_HTTPS_PORT}"
+    w.lab.stop()
+    nginx.remove_site(site)
+    for f in certs.glob(f"{host}.*"):
+        f.unlink()
+
+
+def test_a_certificate_about_to_expire_then_expired_is_said_before_and_after(own_certificate):
+    watched, serve, alias = own_certificate
+    p = watched.save("--read-only")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "certificate from CN=mastowizard lab CA, expires" in p.stdout
+    serve(2)
+    p = watched.watch("--read-only", "--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    line = next((x for x in p.stderr.splitlines() if x.startswith("EXPIRES certificate: ")), None)
+    assert line and ("expires in 2.0 days" in line or "expires in 1.9 days" in line), p.stderr
+    days = (value(metrics(watched.metrics), "mastowizard_certificate_expiry_timestamp_seconds",
+                  host=alias) - time.time()) / 86400
+    assert 1.9 < days < 2.01
+    p = watched.watch("--read-only", "--quiet", "--cert-days", "1")
+    assert p.returncode == 0 and p.stderr == "", "2 days left with --cert-days 1 is not yet a problem: " + p.stderr
+
+    serve(-1)
+    p = watched.watch("--read-only", "--quiet")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "EXPIRED certificate: " in p.stderr and "browsers refuse every media file" in p.stderr, p.stderr
+    assert "FAIL check:media_host:" in p.stderr, p.stderr
