@@ -49,6 +49,16 @@ def main() -> int:
     app = WizardApp(session, save_profile=False)
     saved: list[str] = []
 
+    def shoot(name: str, title: str) -> None:
+        path = out / f"wizard-{name}.svg"
+        svg = app.export_screenshot(title=f"mastowizard: {title}")
+        if [s for s in secrets if s and s in svg]:
+            raise SystemExit(f"screenshots: a secret is on the {title} screen: not saved")
+        path.write_text(svg)
+        png = path.with_suffix(".png")
+        subprocess.run(["rsvg-convert", "--width", str(cols * 11), "--output", str(png), str(path)], check=True)
+        saved.append(str(png.relative_to(HERE) if png.is_relative_to(HERE) else png))
+
     async def walk() -> None:
         async with app.run_test(size=(cols, rows)) as pilot:
             for step in DONE:
@@ -72,16 +82,16 @@ def main() -> int:
                 status = str(app.screen.query_one("#status").render())
                 if DONE[step] not in status:
                     raise SystemExit(f"screenshots: step {step} did not finish: {status}")
-                path = out / f"wizard-{step}.svg"
-                svg = app.export_screenshot(title=f"mastowizard: {step}")
-                leaked = [s for s in secrets if s and s in svg]
-                if leaked:
-                    raise SystemExit(f"screenshots: a secret is on the {step} screen: not saved")
-                path.write_text(svg)
-                png = path.with_suffix(".png")
-                subprocess.run(["rsvg-convert", "--width", str(cols * 11), "--output", str(png), str(path)],
-                               check=True)
-                saved.append(str(png.relative_to(HERE) if png.is_relative_to(HERE) else png))
+                shoot(step, step)
+                if step == "summary":                      # and its offer to keep watching, taken up
+                    app.screen.query_one("#keep-watching").press()
+                    await pilot.pause()
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.3)
+                    if "baseline saved" not in str(app.screen.query_one("#status").render()):
+                        raise SystemExit("screenshots: the summary's baseline was not saved: "
+                                         + str(app.screen.query_one("#status").render()))
+                    shoot("summary-watch", "summary, keep watching")
                 app.screen.action_next()
                 await pilot.pause()
     try:

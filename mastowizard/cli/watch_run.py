@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     if args.cert_days < 0:
         raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
     for flag, where in (("--baseline", args.baseline), ("--metrics", args.metrics), ("--state", args.state)):
+        if where is not None and not where.strip():
+            raise InputError(flag, "is empty", "give a file path, or leave the flag out")
         directory = os.path.dirname(os.path.abspath(where)) if where else None
         if directory and not os.path.isdir(directory):
             raise InputError(flag, f"{directory} is not a directory", "create it, or give a path in one that exists")
@@ -86,35 +88,12 @@ def _save(args, ctx, values) -> int:
     if not saved.saved:
         print(f"mastowizard: baseline not saved: {saved.why_not}", file=sys.stderr)
         return ExitStatus.CHECK_FAILED
-    for line in describe_snapshot(saved.snapshot):
+    from ..watch.snapshot import describe
+    for line in describe(saved.snapshot):
         print(line)
     print(f"baseline saved to {args.baseline} (mode 0600, no secrets); compare with: mastowizard watch "
           f"--env-file ... --baseline {args.baseline}")
     return ExitStatus.OK
-
-
-def describe_snapshot(snap) -> list[str]:
-    """What a baseline records, a line each (for --save and the wizard)."""
-    lines = [f"recorded: {len(snap.settings)} storage settings of the env file"
-             + (", the writer key's fingerprint" if snap.writer_key else "")]
-    seen = [k for k, v in snap.bucket.items() if not (isinstance(v, dict) and "unreadable" in v)]
-    unread = [f"{k} ({v['unreadable']})" for k, v in snap.bucket.items() if isinstance(v, dict) and "unreadable" in v]
-    if seen:
-        lines.append(f"recorded: the bucket's {', '.join(seen)}")
-    if unread:
-        lines.append(f"not readable with the writer key, so not watched: {', '.join(unread)}")
-    if snap.certificate:
-        c = snap.certificate
-        lines.append(f"recorded: {c.host}'s certificate from {c.issuer}, expires {c.expires}")
-    v = verdict([_V(s) for s in snap.verdicts.values()])
-    lines.append(f"recorded: {len(snap.verdicts)} verdicts ({v.line()})" + (
-        "; read-only: no test upload" if snap.read_only else ""))
-    return lines
-
-
-class _V:
-    def __init__(self, status: str) -> None:
-        self.status, self.title = status, ""
 
 
 def _compare(args, ctx, values, base) -> int:

@@ -14,10 +14,11 @@ from .restart import RestartStep
 from .review import ReviewStep
 from .target import TargetStep
 from .verify import VerifyStep
+from .watch import WatchStep
 
 __all__ = ["Answers", "Session", "load_answers", "profile_path", "save_answers", "saved_files_dir"]
 
 
 class Session(TargetStep, ProviderStep, PermissionStep, MediaHostStep, CopyMediaStep, ReviewStep, RestartStep,
-              VerifyStep):
+              VerifyStep, WatchStep):
     """The state (state.State) with every step's behaviour."""

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 
 from ..errors import InputError
+from ..host.interface import Host
 from ..host.local import LocalHost
 from .snapshot import Snapshot
 
 FIELD = "--baseline"
 
 
-def save(path: str, snapshot: Snapshot) -> None:
+def save(path: str, snapshot: Snapshot, host: Host | None = None, owner: tuple[int, int] | None = None) -> None:
+    """SNAPSHOT to PATH, 0600: on this machine, or on HOST (the instance's, where its timer runs) owned by
+    OWNER (uid, gid: the env file's owner, who runs the watch there)."""
     data = json.dumps(snapshot.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
-    write_private(path, data)
+    if host is None:
+        write_private(path, data)
+    else:
+        uid, gid = owner or (host.user()[0], host.stat(posixpath.dirname(path)).gid)
+        host.write_atomic(path, data, 0o600, uid, gid)
 
 
 def write_private(path: str, data: bytes, mode: int = 0o600, field: str = FIELD) -> None:

@@ -53,19 +53,53 @@ def take(ctx: Context, values: Mapping[str, str], read_only: bool) -> tuple[list
     """Run the checklist (without the test upload when READ_ONLY) and observe the setup beside it."""
     if read_only:
         ctx.no_upload = READ_ONLY
-    s = ctx.settings
     started = time.time()
+    checks, observed = concurrently(timed(lambda: run_checks(ctx)), lambda: _observe(ctx))
+    return checks, _snapshot(ctx, values, checks, observed, started, read_only)
 
-    def bucket() -> dict[str, Any]:
-        if s is None or ctx.writer is None:
-            return {}
-        return observe.bucket_items(s, ctx.writer, ctx.http)
 
-    def cert():
-        return observe.certificate(s, ctx.http) if s is not None else None
-    checks, items, got = concurrently(timed(lambda: run_checks(ctx)), bucket, cert)
-    return checks, Snapshot(
+def of_checks(ctx: Context, values: Mapping[str, str], checks: list[Check], read_only: bool = False) -> Snapshot:
+    """The snapshot of a checklist run already made (the wizard's Verify): the setup observed now."""
+    started = time.time()
+    return _snapshot(ctx, values, checks, _observe(ctx), started, read_only)
+
+
+def _observe(ctx: Context) -> tuple[dict[str, Any], Certificate | str | None]:
+    s = ctx.settings
+    if s is None:
+        return {}, None
+    bucket, cert = concurrently(
+        lambda: observe.bucket_items(s, ctx.writer, ctx.http) if ctx.writer is not None else {},
+        lambda: observe.certificate(s, ctx.http))
+    return bucket, cert
+
+
+def _snapshot(ctx, values, checks, observed, started, read_only) -> Snapshot:
+    items, got = observed
+    return Snapshot(
         taken_at=started, settings=observe.storage_settings(values), writer_key=observe.writer_key(values),
         bucket=items, certificate=got if isinstance(got, Certificate) else None,
         certificate_error=got if isinstance(got, str) else None,
         verdicts={c.id: c.status for c in checks}, instance=ctx.instance, read_only=read_only)
+
+
+def describe(snap: Snapshot) -> list[str]:
+    """What a snapshot records, a line each (said when a baseline is saved)."""
+    lines = [f"recorded: {len(snap.settings)} storage settings of the env file"
+             + (", the writer key's fingerprint" if snap.writer_key else "")]
+    unreadable = {k: v["unreadable"] for k, v in snap.bucket.items() if isinstance(v, dict) and "unreadable" in v}
+    seen = [k for k in snap.bucket if k not in unreadable]
+    if seen:
+        lines.append(f"recorded: the bucket's {', '.join(seen)}")
+    if unreadable:
+        lines.append("not readable with the writer key, so not watched: "
+                     + ", ".join(f"{k} ({code})" for k, code in unreadable.items()))
+    if snap.certificate:
+        c = snap.certificate
+        lines.append(f"recorded: {c.host}'s certificate from {c.issuer}, expires {c.expires}")
+    elif snap.certificate_error:
+        lines.append(f"no certificate recorded: {snap.certificate_error}")
+    counts = {s: sum(v == s for v in snap.verdicts.values()) for s in ("pass", "warn", "skip")}
+    lines.append(f"recorded: {len(snap.verdicts)} verdicts ({counts['pass']} passed, {counts['warn']} warned, "
+                 f"{counts['skip']} not verified)" + ("; read-only: no test upload" if snap.read_only else ""))
+    return lines

@@ -37,6 +37,7 @@ ENV_FILES = {
     "protocol.env": GOOD + "S3_PROTOCOL=gopher\n",
     "region.env": GOOD.replace("S3_REGION=us-east-1", "S3_REGION=US EAST 1"),
     "backup.before-s3": b"\x89PNG\r\n\x1a\n\0\0binary",
+    "token.txt": f"{TOKEN}\n",                   # mode 0644: readable by others
 }
 
 E = "--env-file"
@@ -137,6 +138,24 @@ for args, flag in ((["--host", "0.0.0.0"], "--host"), (["--host", "example.com"]
     case(f"web {' '.join(args)}", ["web", *args], flag)
 case("wizard --bogus", ["wizard", "--bogus"], "usage")
 case("no such command", ["frobnicate"], "usage")
+# -- watch: the baseline, where it writes, the token file -------------------------------------------
+W = ["watch", *G, "--instance", "https://m.example"]
+case("watch without --baseline", W, "--baseline")
+case("watch --baseline ''", [*W, "--baseline", ""], "--baseline")
+case("watch --baseline missing", [*W, "--baseline", "nope.json"], "--baseline")
+case("watch --baseline not a baseline", [*W, "--baseline", "good.env"], "--baseline")
+case("watch --baseline binary", [*W, "--baseline", "backup.before-s3"], "--baseline")
+case("watch --baseline a directory", [*W, "--baseline", "adir"], "--baseline")
+case("watch --save into a missing directory", [*W, "--baseline", "nowhere/b.json", "--save"], "--baseline")
+case("watch --metrics into a missing directory", [*W, "--baseline", "good.env", "--metrics", "nowhere/m.prom"],
+     "--metrics")
+case("watch --metrics ''", [*W, "--baseline", "good.env", "--metrics", ""], "--metrics")
+case("watch --state ''", [*W, "--baseline", "good.env", "--state", ""], "--state")
+for days in ("-1", "abc"):
+    case(f"watch --cert-days {days}", [*W, "--baseline", "good.env", "--cert-days", days], "--cert-days")
+case("watch --token-file readable by others", [*W, "--baseline", "b.json", "--save", "--token-file", "token.txt"],
+     "--token-file")
+case("watch --token-file missing", [*W, "--baseline", "b.json", "--save", "--token-file", "nope"], "--token-file")
 case("MASTOWIZARD_ADMIN_PROFILE empty", ["probe", *G], "MASTOWIZARD_ADMIN_PROFILE", {"MASTOWIZARD_ADMIN_PROFILE": " "})
 case("--admin-profile missing", ["setup-bucket", *G, "--admin-profile", "nope"], "--admin-profile")
 case("MASTOWIZARD_SSH_TIMEOUT abc", ["show", "--ssh", "127.0.0.1:1", E, "/x/.env"], "MASTOWIZARD_SSH_TIMEOUT",

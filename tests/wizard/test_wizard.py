@@ -12,7 +12,10 @@ import logging
 import os
 import pwd
 import re
+import shlex
+import stat
 import subprocess
+import sys
 
 import pytest
 from helpers.oauth_browser import authorize, works
@@ -350,12 +353,32 @@ def test_summary_saves_its_report_without_secrets(rgw_bucket, lab_info, media, t
         await until(app, pilot, "the report saved", lambda: "saved " in status(app))
         report = re.search(r"saved (\S+)", status(app))[1]
         with open(report) as f:
-            return [app.export_screenshot(), f.read()]
-    seen = drive(AtStep("summary", session), steps, SIZE)
+            saved = [app.export_screenshot(), f.read()]
+        # keep watching: a baseline beside the env file, and the commands that compare with it
+        await press(app, pilot, "#keep-watching")
+        await until(app, pilot, "the baseline saved", lambda: "baseline saved:" in status(app))
+        commands = app.screen.query_one("#watch-commands").text.splitlines()
+        saved.append(app.export_screenshot())
+        await press(app, pilot, "#keep-watching")           # again: the saved one is not replaced unasked
+        await confirmation(app, pilot, "the confirmation of Replace the baseline")
+        await pilot.press("n")
+        await until(app, pilot, "the baseline kept", lambda: "the baseline was kept" in status(app))
+        return saved, commands
+    (seen, commands) = drive(AtStep("summary", session), steps, SIZE)
     logs = caplog.text
     assert "HTTP Request: POST" in logs     # the capture works: httpx logged the OAuth requests
-    for secret in secrets:
+    baseline = os.path.join(os.path.dirname(session.answers.env_file), "mastowizard-baseline.json")
+    assert stat.S_IMODE(os.stat(baseline).st_mode) == 0o600
+    with open(baseline) as f:
+        seen.append(f.read())
+    for secret in secrets + [session.secret_access_key.reveal()]:
         assert secret not in logs and not any(secret in text for text in seen)
+    # the wizard's first command, run as the admin would paste it: the setup is as in the baseline
+    assert commands[0].startswith("mastowizard watch --env-file ") and commands[1].startswith("sudo mastowizard ")
+    p = subprocess.run([sys.executable, "-m", *shlex.split(commands[0])], capture_output=True, text=True,
+                       timeout=180, stdin=subprocess.DEVNULL,
+                       env={**os.environ, "MASTODON_ACCESS_TOKEN": session.token.reveal()})
+    assert p.returncode == 0 and p.stdout.startswith("watch: ok:"), p.stdout + p.stderr
 
 
 # The walk: Next through every screen, each step done as an operator would, to a green checklist and
