@@ -27,6 +27,9 @@ def describe(item: str, was: Any, now: Any) -> str:
     if now is None:
         return "removed" + {"cors": ": browsers on the instance's pages can no longer read media from the media "
                                     "host", "policy": ": media is public only where object ACLs say so"}.get(item, "")
+    if item == "writer_key":
+        return f"is another key now (its ID's fingerprint {now}, was {was}): a rotated key; the checks say whether " \
+               "it can do what Mastodon needs"
     if how:
         return how(was, now)
     return f"{_value(item, now)} (was {_value(item, was)})"
