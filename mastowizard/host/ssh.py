@@ -243,6 +243,7 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
                            allow_agent=options.use_agent and "password" not in attempt,
                            look_for_keys=not keys and not options.identity_file and "password" not in attempt,
                            **attempt)
+            _no_delay(client)
             return client
         except UnknownHostKey:
             client.close()
@@ -268,6 +269,17 @@ def connect(target: SshTarget, options: SshOptions | None = None, _jumped: int =
     client.close()
     raise TargetError(str(target), "authentication failed" + (f" ({last_error})" if last_error else ""),
                       "check the user, the key (ssh-add, IdentityFile, --identity) or the password")
+
+
+def _no_delay(client: paramiko.SSHClient) -> None:
+    """Send each small SSH packet at once (TCP_NODELAY, as OpenSSH's client does for interactive
+    sessions): with Nagle's algorithm a command's request waits ~40 ms for the server's delayed ACK."""
+    sock = getattr(client.get_transport(), "sock", None)
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass            # a socket that refuses it works as before, only slower
 
 
 def run(client: paramiko.SSHClient, argv: list[str] | str, *, stdin: bytes | None = None,
