@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from . import COMPONENTS, fleet, procs, sshd, stop
+from . import COMPONENTS, fleet, procs, prometheus, sshd, stop
 from .config import home, tools
 
 
@@ -19,6 +19,7 @@ def clean(everything: bool = False) -> list[str]:
     removed: list[str] = []
     for name in reversed(COMPONENTS):
         stop(name)
+    removed += prometheus.remove()           # Prometheus and node_exporter (monitoring assets' tests), not a component
     removed += fleet.remove(everything)      # before sshd's: its hosts' files are in the SSH lab's directory
     removed += sshd.remove()
     lab = home()
