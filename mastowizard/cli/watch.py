@@ -42,8 +42,8 @@ INSTALLING = Group("installing", (
     Option("--every", "how often, as a systemd OnCalendar value (default hourly)", "CALENDAR",
            {"default": "hourly"}),
     Option("--program", "mastowizard's path on the host (default: found there)", "PATH"),
-    Option("--token-dir", "where --install writes the access token, as watch.token (0600), when no --token-file is "
-           "given (default /etc/mastowizard)", "DIR"),
+    Option("--credential-dir", "where --install writes the access token, as watch.token (0600), when no "
+           "--token-file is given (default /etc/mastowizard)", "DIR"),
 ))
 
 

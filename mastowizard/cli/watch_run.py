@@ -67,7 +67,10 @@ def read_token_file(path: str) -> Secret:
     except OSError as e:
         raise InputError("--token-file", f"{path} cannot be read: {e.strerror}", "give the token file's path "
                          "(one line, mode 0600)") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    systemd_credential = bool(creds) and os.path.dirname(os.path.abspath(path)) == os.path.abspath(creds)
+    # a systemd credential is readable by the service's user alone, whatever mode systemd gives it
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO) and not systemd_credential:
         raise InputError("--token-file", f"{path} may be read by others (mode {stat.S_IMODE(st.st_mode):04o})",
                          f"chmod 600 {path}")
     if not text:

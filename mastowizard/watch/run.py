@@ -66,6 +66,10 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     """Compare a new run with BASE: what changed and since when (kept in STATE_PATH), and the metrics
     (written to METRICS_PATH when given). ok: no check failed and nothing that matters changed."""
     started = time.monotonic()
+    if not ctx.old_urls and base.old_urls:
+        # where the watch cannot see the media on disk (a systemd credential or a container holds the
+        # env file, away from public/system), the old URLs that answered at the baseline must still answer
+        ctx.old_urls = list(base.old_urls)
     checks, snap = take(ctx, values, read_only)
     at = time.time()
     changes = compare(base, snap, checks, cert_days=cert_days, at=at)

@@ -32,13 +32,15 @@ class Snapshot:
     verdicts: dict[str, str] = field(default_factory=dict)     # check id -> pass, warn, fail, skip
     instance: str | None = None
     read_only: bool = False
+    old_urls: list[str] = field(default_factory=list)          # the /system/ paths the old_urls check asked for
     version: str = __version__
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": 1, "taken_at": self.taken_at, "version": self.version, "instance": self.instance,
                 "read_only": self.read_only, "settings": self.settings, "writer_key": self.writer_key,
                 "bucket": self.bucket, "certificate": self.certificate.to_dict() if self.certificate else None,
-                "certificate_error": self.certificate_error, "verdicts": self.verdicts}
+                "certificate_error": self.certificate_error, "verdicts": self.verdicts,
+                "old_urls": self.old_urls}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Snapshot:
@@ -46,7 +48,8 @@ class Snapshot:
         return cls(taken_at=float(d["taken_at"]), settings=dict(d["settings"]), writer_key=d.get("writer_key"),
                    bucket=dict(d["bucket"]), certificate=Certificate.from_dict(cert) if cert else None,
                    certificate_error=d.get("certificate_error"), verdicts=dict(d["verdicts"]),
-                   instance=d.get("instance"), read_only=bool(d.get("read_only")), version=d.get("version", "?"))
+                   instance=d.get("instance"), read_only=bool(d.get("read_only")),
+                   old_urls=[str(p) for p in d.get("old_urls", [])], version=d.get("version", "?"))
 
 
 def take(ctx: Context, values: Mapping[str, str], read_only: bool) -> tuple[list[Check], Snapshot]:
@@ -80,7 +83,8 @@ def _snapshot(ctx, values, checks, observed, started, read_only) -> Snapshot:
         taken_at=started, settings=observe.storage_settings(values), writer_key=observe.writer_key(values),
         bucket=items, certificate=got if isinstance(got, Certificate) else None,
         certificate_error=got if isinstance(got, str) else None,
-        verdicts={c.id: c.status for c in checks}, instance=ctx.instance, read_only=read_only)
+        verdicts={c.id: c.status for c in checks}, instance=ctx.instance, read_only=read_only,
+        old_urls=list(ctx.old_urls))
 
 
 def describe(snap: Snapshot) -> list[str]:

@@ -113,6 +113,27 @@ def test_a_working_setup_is_saved_then_watched_quietly_with_its_metrics(watched)
     assert "; nothing changed since the baseline of " in p.stdout
 
 
+def test_a_timer_that_sees_only_a_copy_of_the_env_file_still_asks_the_old_urls_of_the_baseline(watched, tmp_path):
+    """systemd hands the watch the env file as a credential (%d/env), away from public/system: the
+    old /system/ URLs sampled when the baseline was saved are asked again, not reported as unverified."""
+    media = watched.lab.live / "public" / "system" / "media_attachments" / "files" / "000" / "000" / "001"
+    (media / "original").mkdir(parents=True)
+    (media / "original" / "old.png").write_bytes(b"\x89PNG old media")
+    p = watched.save()
+    assert p.returncode == 0 and "24 passed" in p.stdout, p.stdout + p.stderr
+    sampled = json.loads(watched.baseline.read_text())["old_urls"]
+    assert sampled == ["media_attachments/files/000/000/001/original/old.png"]
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "env").write_bytes(watched.lab.env_file.read_bytes())
+    args = [a if a != str(watched.lab.env_file) else str(credentials / "env") for a in watched.common]
+    p = run(*args, "--metrics", str(watched.metrics), "--json")
+    assert p.returncode == 0, p.stdout + p.stderr
+    old = next(c for c in json.loads(p.stdout)["checks"] if c["id"] == "old_urls")
+    assert old["status"] == "pass" and "/system/media_attachments/files/000/000/001/original/old.png -> 200" in \
+        old["detail"], old
+
+
 def test_a_policy_made_public_writable_fails_the_watch_and_keeps_its_first_seen_time(watched):
     assert watched.save().returncode == 0
     policy = json.loads(watched.admin.get_bucket_policy(Bucket=watched.bucket.name)["Policy"])
