@@ -25,6 +25,7 @@ class SummaryScreen(StepScreen):
         yield Static("", id="summary")
         yield Button("Save as a Markdown report (secrets masked)", id="save-report")
         yield Button("Keep watching: save a baseline of this setup", id="keep-watching", classes="hidden")
+        yield Static("", id="watch-saved", classes="hidden")
         yield LongText(id="watch-commands")
         yield Button("Copy the watch commands", id="copy-watch", classes="hidden")
 
@@ -77,15 +78,17 @@ class SummaryScreen(StepScreen):
         text.append(f"Baseline saved on the instance's host: {offer.path} (0600, no secrets)\n", style="bold")
         for line in offer.recorded:
             text.append(f"  • {line}\n")
-        text.append("\nOn that host, compare with it now, then install the hourly timer (it asks first, and "
-                    "takes the write:media token from MASTODON_ACCESS_TOKEN or a prompt; add --read-only for no "
-                    "test upload):\n", style="bold")
-        for cmd in offer.commands:
-            text.append(f"  {cmd}\n")
-        self.query_one("#watch-commands", LongText).show(text, "\n".join(offer.commands) + "\n")
+        text.append("On that host, compare with it now, then install the hourly timer (it asks first, and takes the "
+                    "write:media token from MASTODON_ACCESS_TOKEN or a prompt; add --read-only for no test upload):",
+                    style="bold")
+        saved = self.query_one("#watch-saved", Static)
+        saved.update(text)
+        saved.remove_class("hidden")
+        commands = Text("\n".join(offer.commands))
+        self.query_one("#watch-commands", LongText).show(commands, "\n".join(offer.commands) + "\n")
         self.query_one("#copy-watch").remove_class("hidden")
         self.say(f"baseline saved: {offer.path}; the commands to keep watching are below (docs/monitoring.md)", "ok")
-        self.bring_into_view("#watch-commands")
+        self.bring_into_view("#copy-watch")
 
     @on(Button.Pressed, "#copy-watch")
     def copy_watch_pressed(self) -> None:

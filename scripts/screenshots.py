@@ -88,6 +88,11 @@ def main() -> int:
                     await pilot.pause()
                     await app.workers.wait_for_complete()
                     await pilot.pause(0.3)
+                    if app.screen.__class__.__name__ == "ConfirmScreen":    # one from an earlier run: replace it
+                        await pilot.press("y")
+                        await pilot.pause()
+                        await app.workers.wait_for_complete()
+                        await pilot.pause(0.3)
                     if "baseline saved" not in str(app.screen.query_one("#status").render()):
                         raise SystemExit("screenshots: the summary's baseline was not saved: "
                                          + str(app.screen.query_one("#status").render()))
@@ -99,6 +104,9 @@ def main() -> int:
     finally:
         if session.backup:
             session.rollback()
+        for leftover in (session.baseline_path(), session.baseline_path() + ".state"):
+            if session.host is not None and session.host.exists(leftover):
+                session.host.remove(leftover)        # the demo starts again with no baseline
     print(f"screenshots: {len(saved)} saved ({', '.join(saved)}); the demo's env file is rolled back")
     return 0
 
