@@ -143,11 +143,26 @@ UMask=0077
 
 
 def publish_command(source: str, target: str) -> str:
-    """ExecStopPost=: copy SOURCE beside TARGET as NAME.tmp (node_exporter reads only *.prom), 0644, then
-    rename over TARGET. A missing textfile directory is said in the journal, and does not fail the run."""
-    d, tmp = posixpath.dirname(target), f"{target}.tmp"
-    return (f"+/bin/sh -c 'test -f {source} || exit 0; test -d {d} || {{ echo \"{d} does not exist: metrics "
-            f"not published\" >&2; exit 0; }}; cp {source} {tmp} && chmod 0644 {tmp} && mv -f {tmp} {target}'")
+    """ExecStopPost=: publish SOURCE (in the service's state directory, which its user owns) as TARGET
+    in node_exporter's textfile directory. It runs as root (`+`: the service's user may not write
+    there), so it trusts nothing in SOURCE's place: a symlink or anything but a regular file is
+    refused (dd's O_NOFOLLOW closes the race after the test), at most 4 MiB is read, within 10 s. The
+    copy goes to a new random name beside TARGET (mktemp: O_EXCL, not *.prom, so node_exporter never
+    reads it half written), 0644, then is renamed over TARGET (rename replaces a link, never follows
+    it). A missing textfile directory is said in the journal and does not fail the run. `$$` is a `$`
+    for the shell (systemd would expand `$NAME` itself)."""
+    d = posixpath.dirname(target)
+    base = posixpath.basename(target)
+    script = ("src=" + source + "; dir=" + d + "; "
+              "test -e $$src || exit 0; "
+              "if test -L $$src || ! test -f $$src; then "
+              "echo \"$$src is not a regular file: metrics not published\" >&2; exit 1; fi; "
+              "test -d $$dir || { echo \"$$dir does not exist: metrics not published\" >&2; exit 0; }; "
+              "t=$$(mktemp $$dir/." + base + ".XXXXXX) || exit 1; "
+              "if timeout 10 dd if=$$src of=$$t bs=4M count=1 iflag=fullblock,nofollow status=none "
+              "&& chmod 0644 $$t && mv -fT $$t $$dir/" + base + "; then exit 0; fi; "
+              "rm -f $$t; echo \"metrics not published\" >&2; exit 1")
+    return f"+/bin/sh -c '{script}'"
 
 
 def systemd_units(job: WatchJob, wrote: tuple[str, ...] = ()) -> dict[str, str]:

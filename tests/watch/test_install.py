@@ -122,7 +122,9 @@ def test_units_verify_clean_and_say_what_they_must(tmp_path, name):
     assert a.token_file == (None if j.read_only else "%d/token") and a.ca_bundle == ("%d/ca" if j.ca_bundle else None)
     assert a.cert_days == (j.cert_days or 14) and a.poll_timeout == (j.poll_timeout or 60.0)
     assert service["ExecStopPost"][0].startswith("+/bin/sh -c ")
-    assert (j.metrics or uf.DEFAULT_METRICS) in service["ExecStopPost"][0]
+    target = j.metrics or uf.DEFAULT_METRICS
+    assert f"dir={os.path.dirname(target)};" in service["ExecStopPost"][0]
+    assert f"$$dir/{os.path.basename(target)};" in service["ExecStopPost"][0]
 
 
 @pytest.mark.parametrize("name", JOBS)
@@ -135,13 +137,19 @@ def test_the_sandbox_scores_ok_offline(tmp_path, name):
     assert float(level.group(1)) <= 2.0, p.stdout
 
 
+def stop_command(tmp_path, target):
+    """The ExecStopPost= argv as systemd runs it: %S replaced, `$$` made `$`."""
+    service = directives(uf.systemd_units(job(metrics=str(target)))[uf.SERVICE])
+    line = service["ExecStopPost"][0].removeprefix("+")
+    return [a.replace("%S", str(tmp_path / "lib")).replace("$$", "$") for a in shlex.split(line)]
+
+
 def test_metrics_are_published_as_systemd_runs_the_stop_command(tmp_path):
-    """ExecStopPost= with %S replaced as systemd does: a 0644 copy renamed over the target, no .tmp
-    left; a missing textfile directory is said and does not fail the run; no metrics, nothing done."""
+    """ExecStopPost= with %S replaced as systemd does: a 0644 copy renamed over the target, no temporary
+    file left; a missing textfile directory is said and does not fail the run; no metrics, nothing done."""
     textfile = tmp_path / "textfile"
     target = textfile / "mastowizard.prom"
-    service = directives(uf.systemd_units(job(metrics=str(target)))[uf.SERVICE])
-    argv = [a.replace("%S", str(tmp_path / "lib")) for a in shlex.split(service["ExecStopPost"][0].removeprefix("+"))]
+    argv = stop_command(tmp_path, target)
     state = tmp_path / "lib" / "mastowizard-watch"
     state.mkdir(parents=True)
 
@@ -159,6 +167,42 @@ def test_metrics_are_published_as_systemd_runs_the_stop_command(tmp_path):
     assert p.returncode == 0, p.stderr
     assert target.read_text() == "mastowizard_ok 1\n" and (target.stat().st_mode & 0o777) == 0o644
     assert sorted(x.name for x in textfile.iterdir()) == ["mastowizard.prom"]
+
+
+def test_the_root_publish_step_never_copies_what_the_service_user_points_it_at(tmp_path):
+    """The stop command runs as root over a directory the service's user owns (--run-as): a symlink or
+    a FIFO put in the metrics' place is refused and nothing is published; a symlink put at the target
+    in the textfile directory is replaced, never followed."""
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    target = textfile / "mastowizard.prom"
+    target.write_text("mastowizard_watch_ok 1\n")
+    argv = stop_command(tmp_path, target)
+    state = tmp_path / "lib" / "mastowizard-watch"
+    state.mkdir(parents=True)
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$secret-hash:19000::::::\n")
+    secret.chmod(0o600)
+    src = state / "mastowizard.prom"
+
+    def publish() -> subprocess.CompletedProcess:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    src.symlink_to(secret)
+    p = publish()
+    assert p.returncode == 1 and "is not a regular file: metrics not published" in p.stderr, p.stderr
+    assert target.read_text() == "mastowizard_watch_ok 1\n" and sorted(os.listdir(textfile)) == ["mastowizard.prom"]
+    src.unlink()
+    os.mkfifo(src)
+    p = publish()
+    assert p.returncode == 1 and "is not a regular file" in p.stderr, p.stderr
+    src.unlink()
+    src.write_text("mastowizard_watch_ok 0\n")
+    target.unlink()
+    target.symlink_to(secret)                      # someone who may write the textfile directory
+    p = publish()
+    assert p.returncode == 0, p.stderr
+    assert not target.is_symlink() and target.read_text() == "mastowizard_watch_ok 0\n"
+    assert secret.read_text() == "root:$6$secret-hash:19000::::::\n" and (secret.stat().st_mode & 0o777) == 0o600
 
 
 MDWE = """

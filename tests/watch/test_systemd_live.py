@@ -112,3 +112,20 @@ def test_the_installed_service_runs_under_systemd_with_credentials_state_and_pub
     assert "CHANGED cors: CORS rules removed" in journal
     assert stat.S_IMODE(os.stat(metrics).st_mode) == 0o644
     assert watch_ok(metrics) == 0
+
+    # the root publish step, as systemd runs it, over a state directory the service's user owns: a
+    # symlink to a root-only file put in the metrics' place is refused, and nothing is published
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$not-for-prometheus:19000::::::\n")
+    secret.chmod(0o600)
+    published = metrics.read_text()
+    source = box.path(f"/var/lib/private/{STATE}/mastowizard.prom")
+    source.unlink()
+    source.symlink_to(secret)
+    (dropin / "no-watch.conf").write_text("[Service]\nExecStart=\nExecStart=/bin/true\n")   # the watch writes nothing
+    box.systemctl("daemon-reload", check=True)
+    box.systemctl("start", SERVICE)
+    journal = box.journal(SERVICE)
+    assert "is not a regular file: metrics not published" in journal, journal
+    assert metrics.read_text() == published and not metrics.is_symlink()
+    assert sorted(os.listdir(metrics.parent)) == [metrics.name], "no temporary file is left beside the metrics"
