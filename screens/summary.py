@@ -78,9 +78,9 @@ class SummaryScreen(StepScreen):
         text.append(f"Baseline saved on the instance's host: {offer.path} (0600, no secrets)\n", style="bold")
         for line in offer.recorded:
             text.append(f"  • {line}\n")
-        text.append("On that host, compare with it now, then install the hourly timer (it asks first, and takes the "
-                    "write:media token from MASTODON_ACCESS_TOKEN or a prompt; add --read-only for no test upload):",
-                    style="bold")
+        text.append("On that host, compare with it now, then install the hourly timer. Each asks for the "
+                    "write:media token (not saved; --install keeps it in a 0600 file for the timer), and --install "
+                    "shows the units before writing them; add --read-only for no test upload:", style="bold")
         saved = self.query_one("#watch-saved", Static)
         saved.update(text)
         saved.remove_class("hidden")

@@ -74,8 +74,10 @@ def job_of(args: argparse.Namespace, host: Host) -> units.WatchJob:
                          "--baseline FILE --save, then give --baseline FILE")
     env = _path(args, host, "--env-file", env_path(args, host), "give the instance's env file, e.g. "
                 "--env-file /home/mastodon/live/.env.production")
-    baseline = _path(args, host, "--baseline", args.baseline, "save one first: mastowizard watch --env-file "
-                     f"{env} --baseline FILE --save")
+    where = (f"on {host.describe()}: run `mastowizard watch --env-file {env} --baseline FILE --save` there, or "
+             "save it from the wizard's Summary (it puts it beside the env file)") if getattr(args, "ssh", None) else \
+        f"mastowizard watch --env-file {env} --baseline FILE --save"
+    baseline = _path(args, host, "--baseline", args.baseline, f"save one first: {where}")
     token_file = _path(args, host, "--token-file", args.token_file, "give the token file's path (one line, 0600)")
     if token_file:
         _private(host, token_file)

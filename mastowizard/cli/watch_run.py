@@ -21,21 +21,43 @@ from .status import ExitStatus
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checklist.for_instance import checklist_for
-    from ..watch import baseline as baseline_file
     if not args.baseline:
         raise InputError("--baseline", "no baseline file given",
-                         "give one, e.g. --baseline /etc/mastowizard/baseline.json (--save writes it)")
+                         "give one, e.g. --baseline /home/mastodon/live/mastowizard-baseline.json (--save writes it)")
     if args.cert_days < 0:
         raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
+    args.state = args.state if args.state is not None else f"{args.baseline}.state"
     for flag, where in (("--baseline", args.baseline), ("--metrics", args.metrics), ("--state", args.state)):
-        if where is not None and not where.strip():
+        if where is None:
+            continue
+        if not where.strip():
             raise InputError(flag, "is empty", "give a file path, or leave the flag out")
-        directory = os.path.dirname(os.path.abspath(where)) if where else None
-        if directory and not os.path.isdir(directory):
+        if os.path.isdir(where):
+            raise InputError(flag, f"{where} is a directory", f"give a file in it, e.g. {where.rstrip('/')}/"
+                             + {"--metrics": "mastowizard.prom", "--state": "mastowizard-watch.state"}.get(
+                                 flag, "mastowizard-baseline.json"))
+        directory = os.path.dirname(os.path.abspath(where))
+        if not os.path.isdir(directory):
             raise InputError(flag, f"{directory} is not a directory", "create it, or give a path in one that exists")
+    if args.save or not args.metrics:
+        return _run(args)
+    from ..watch.run import failed_run
+    try:
+        return _run(args)
+    except Exception as e:
+        # the last good run's metrics would go on being served: say that this one could not compare
+        from ..errors import MastowizardError
+        failed_run(args.metrics, args.state, "bad_input" if isinstance(e, MastowizardError) else "internal")
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..checklist.for_instance import checklist_for
+    from ..watch import baseline as baseline_file
     http = http_options(args)
     base = None if args.save else baseline_file.load(args.baseline)     # before any login or prompt
+    if base is not None and args.instance is None and base.instance:
+        args.instance = base.instance          # the baseline's instance: a timer's line may leave it out
     token = _token(args)
     host = host_of(args)
     path = env_path(args, host)
@@ -84,7 +106,7 @@ def _save(args, ctx, values) -> int:
     saved = save_baseline(ctx, values, args.baseline, read_only=args.read_only)
     if args.json:
         print_checks(saved.checks, True, [], {"saved": saved.saved, "baseline": args.baseline,
-                                              "why_not": saved.why_not or None,
+                                              "why_not": saved.why_not or None, "previous": saved.previous,
                                               "snapshot": saved.snapshot.to_dict()})
         return ExitStatus.of(saved.saved)
     print_checks(saved.checks, False, [])
@@ -94,6 +116,8 @@ def _save(args, ctx, values) -> int:
     from ..watch.snapshot import describe
     for line in describe(saved.snapshot):
         print(line)
+    if saved.previous:
+        print(f"the baseline it replaces is kept as {saved.previous}")
     print(f"baseline saved to {args.baseline} (mode 0600, no secrets); compare with: mastowizard watch "
           f"--env-file ... --baseline {args.baseline}")
     return ExitStatus.OK
@@ -102,12 +126,14 @@ def _save(args, ctx, values) -> int:
 def _compare(args, ctx, values, base) -> int:
     from ..watch.compare import when
     from ..watch.run import watch
-    w = watch(ctx, values, base, state_path=args.state or f"{args.baseline}.state", metrics_path=args.metrics,
+    w = watch(ctx, values, base, state_path=args.state, metrics_path=args.metrics,
               read_only=args.read_only, cert_days=args.cert_days)
     if args.json:
         print(json.dumps(w.to_json(), indent=2, default=str))
         return ExitStatus.of(w.ok)
     for c in w.changes:
+        if args.quiet and not c.matters and c.first_seen != w.at:
+            continue            # news said when first seen: cron mails it once, not every hour
         print(c.line(), file=sys.stderr if c.matters else sys.stdout)
     if not args.quiet:
         v = verdict(w.checks)

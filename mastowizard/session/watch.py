@@ -54,16 +54,25 @@ class WatchStep(State):
         path = self.baseline_path()
         st = self.host.stat(self.answers.env_file)
         baseline.save(path, snap, self.host, (st.uid, st.gid))
-        return WatchOffer(path, snapshot.describe(snap), self.watch_commands(path))
+        commands, notes = self.watch_commands(path, self.host.user_name(st.uid))
+        return WatchOffer(path, snapshot.describe(snap) + notes, commands)
 
-    def watch_commands(self, path: str) -> list[str]:
-        """What to run on the instance's host: a watch now, and the timer (`--install` asks before writing)."""
+    def watch_commands(self, path: str, owner: str) -> tuple[list[str], list[str]]:
+        """What to run on the instance's host: a watch now, as the env file's owner (the baseline is
+        theirs, 0600), and the timer (`--install` asks before writing, and asks for the token); and
+        what to know about them."""
         a = self.answers
-        common = ["mastowizard", "watch", "--env-file", a.env_file, "--baseline", path]
+        common = ["watch", "--env-file", a.env_file, "--baseline", path]
         if a.instance.strip():
             common += ["--instance", a.instance.strip()]
         for r in a.resolve:
             common += ["--resolve", r]
-        if a.ca_bundle:
+        notes = []
+        if a.ca_bundle and a.target == "ssh":
+            notes.append(f"--ca-bundle {a.ca_bundle} is a file on this machine: copy it to the host and add "
+                         "--ca-bundle with its path there")
+        elif a.ca_bundle:
             common += ["--ca-bundle", a.ca_bundle]
-        return [shlex.join(common), shlex.join(["sudo", *common, "--install"])]
+        as_owner = [] if owner == self.host.user()[1] else ["sudo", "-u", owner]
+        return [shlex.join([*as_owner, "mastowizard", *common]), shlex.join(["sudo", "mastowizard", *common,
+                                                                            "--install"])], notes

@@ -26,6 +26,19 @@ def save(path: str, snapshot: Snapshot, host: Host | None = None, owner: tuple[i
         host.write_atomic(path, data, 0o600, uid, gid)
 
 
+def keep_previous(path: str) -> str | None:
+    """An existing baseline at PATH copied to PATH.previous (0600, atomic) before it is replaced."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise InputError(FIELD, f"{path} cannot be read: {e.strerror}", "check the path and its permissions") from None
+    write_private(path + ".previous", data)
+    return path + ".previous"
+
+
 def write_private(path: str, data: bytes, mode: int = 0o600, field: str = FIELD) -> None:
     """PATH replaced atomically by DATA, owned by whoever runs this, with MODE (FIELD names it in an error)."""
     directory = os.path.dirname(os.path.abspath(path))

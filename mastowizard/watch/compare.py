@@ -12,6 +12,7 @@ from typing import Any
 from ..checklist.upload_chain import UPLOAD_CHECKS
 from ..results import Check
 from .describe import NAMES, describe
+from .observe import ATTEMPTS
 from .snapshot import Snapshot
 
 # Every item a drift is measured for (a metric label each), and whether a difference matters: a
@@ -19,6 +20,9 @@ from .snapshot import Snapshot
 DRIFT_ITEMS = {"settings": True, "writer_key": False, "policy": True, "cors": True, "ownership": True,
                "public_access_block": True, "lifecycle": True, "versioning": True, "certificate_issuer": False}
 RANK = {"pass": 0, "warn": 1, "skip": 2, "fail": 3}
+# What a read-only run cannot judge: the upload's checks, and the media host's CORS answer to a browser
+# (the bucket's CORS rules are still checked: gone rules fail `cors` in either mode)
+READ_ONLY_SKIPS = (*UPLOAD_CHECKS, "cors")
 
 
 @dataclass
@@ -52,8 +56,18 @@ def drift_values(s: Snapshot) -> dict[str, Any]:
     values: dict[str, Any] = {"settings": s.settings, "writer_key": s.writer_key}
     values.update(s.bucket)
     if s.certificate:
-        values["certificate_issuer"] = s.certificate.issuer
+        values["certificate_issuer"] = issuer_name(s.certificate.issuer)
     return values
+
+
+def issuer_name(dn: str) -> str:
+    """Who issues the certificate: the issuer's organization where it has one (Let's Encrypt signs
+    with R10 or R11 at random, the same authority), else its whole name."""
+    for part in dn.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "O" and value.strip():
+            return value.strip()
+    return dn
 
 
 def compare(base: Snapshot, now: Snapshot, checks: list[Check], *, cert_days: float, at: float) -> list[Change]:
@@ -61,6 +75,11 @@ def compare(base: Snapshot, now: Snapshot, checks: list[Check], *, cert_days: fl
     was, is_ = drift_values(base), drift_values(now)
     for item, matters in DRIFT_ITEMS.items():
         if item not in was or item not in is_ or was[item] == is_[item]:
+            continue
+        if isinstance(is_[item], dict) and "error" in is_[item]:     # not read this time: compared next run
+            changes.append(Change(item, "UNREAD", f"{NAMES[item]} could not be read this run "
+                                  f"({is_[item]['error']}, {ATTEMPTS} tries): compared again next run", False,
+                                  _key(item, is_[item])))
             continue
         changes.append(Change(item, "CHANGED", f"{NAMES[item]} {describe(item, was[item], is_[item])}", matters,
                               _key(item, is_[item])))
@@ -73,7 +92,7 @@ def _checks(base: Snapshot, now: Snapshot, checks: list[Check]) -> list[Change]:
     out = []
     for c in checks:
         before = base.verdicts.get(c.id)
-        if (now.read_only or base.read_only) and c.id in UPLOAD_CHECKS and c.status != "fail":
+        if (now.read_only or base.read_only) and c.id in READ_ONLY_SKIPS and c.status != "fail":
             continue          # a read-only run (now or at the baseline) makes no test upload
         where = f"check:{c.id}"
         text = f"{c.title}: {c.detail}" + (f" (was {before})" if before and before != c.status else "")

@@ -17,9 +17,7 @@ def describe(item: str, was: Any, now: Any) -> str:
         return f"can no longer be read with the writer key ({now['unreadable']}), so it is not watched" \
             if not (isinstance(was, dict) and "unreadable" in was) else f"unreadable ({now['unreadable']})"
     if isinstance(was, dict) and "unreadable" in was:
-        was = None if now is None else was
-        if was is not None:
-            return f"readable now (was {was['unreadable']}): {_value(item, now)}"
+        return f"readable now (was {was['unreadable']}): " + ("not set" if now is None else _value(item, now))
     how = {"policy": _policy, "cors": _rules("CORS rule", _cors_rule), "lifecycle": _rules("rule", _lifecycle_rule),
            "settings": _settings, "public_access_block": _flags}.get(item)
     if was is None:

@@ -105,6 +105,9 @@ def plan(host: Host, job: WatchJob, unit_dir: str, writes_token: bool) -> list[t
             wrote = [job.token_file] + ([directory + "/"] if make_dir or directory + "/" in before else [])
         files += ([(directory + "/", 0o700, None)] if make_dir else []) + (
             [(job.token_file, 0o600, None)] if writes_token else [])
+    # what an earlier install wrote and this one no longer uses (a token before --read-only or --token-file)
+    # stays recorded while it is there, so that --uninstall still removes it
+    wrote += [p for p in before if p not in wrote and host.exists(p.rstrip("/"))]
     units = systemd_units(job, tuple(wrote))
     return files + [(posixpath.join(unit_dir, name), 0o644, text) for name, text in units.items()]
 

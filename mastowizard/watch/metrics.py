@@ -86,6 +86,19 @@ def render(r: Reading) -> str:
     return "\n".join(out.lines) + "\n"
 
 
+def render_failure(kind: str, at: float, last_success: float | None) -> str:
+    """A run that could not compare: ok 0 and why (KIND: bad_input or internal)."""
+    out = _Out()
+    out.metric("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
+               [({}, 0)])
+    out.metric("mastowizard_watch_error", "1 when the last run could not compare with the baseline (bad input, an "
+               "internal error): run the watch by hand to read why.", [({"kind": kind}, 1)])
+    out.metric("mastowizard_watch_last_run_timestamp_seconds", "When the last watch run ended.", [({}, at)])
+    out.metric("mastowizard_watch_last_success_timestamp_seconds",
+               "When a watch run last ended with mastowizard_watch_ok 1.", [({}, last_success)] if last_success else [])
+    return "\n".join(out.lines) + "\n"
+
+
 def write(path: str, text: str) -> None:
     """PATH replaced atomically (temporary file beside it, then rename), readable by node_exporter."""
     from .baseline import write_private

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,21 +47,43 @@ def writer_key(values: Mapping[str, str]) -> str | None:
     return hashlib.sha256(key_id.encode()).hexdigest()[:16] if key_id else None
 
 
+# Codes that mean "this key may not read it" or "this provider has no such setting": the same on every
+# run, so the item is unreadable (not watched). Anything else (a timeout, a 5xx, SlowDown) is tried again,
+# then said as not read this run: never a change, never a baseline.
+PERMANENT = {"AccessDenied", "AllAccessDisabled", "NotImplemented", "XNotImplemented", "MethodNotAllowed",
+             "InvalidRequest", "InvalidArgument", "UnsupportedOperation", "NotSupported", "InvalidAccessKeyId",
+             "SignatureDoesNotMatch", "AuthorizationHeaderMalformed", "NoSuchBucket", "PermanentRedirect"}
+ATTEMPTS = 3
+
+
 def bucket_items(settings: Settings, writer: Credential, http: HttpOptions) -> dict[str, Any]:
-    """Each of BUCKET_ITEMS as the writer key reads it: its value, None where it is not set, or
-    {"unreadable": CODE} where the key may not read it or the provider does not have it."""
+    """Each of BUCKET_ITEMS as the writer key reads it: its value, None where it is not set,
+    {"unreadable": CODE} where the key may not read it or the provider does not have it, or
+    {"error": CODE} where it could not be read this time (after ATTEMPTS tries)."""
     client = make_client(settings, writer, http=http)
     secrets = [writer.secret_access_key]
 
     def read(name: str):
         how, not_set = BUCKET_ITEMS[name]
-        try:
-            return how(client, settings.bucket)
-        except Exception as exc:  # noqa: BLE001 - not set, not allowed, or not there: said as a value
-            code = explain(exc, secrets).code
-            return None if code in not_set else {"unreadable": code}
+        code = ""
+        for attempt in range(ATTEMPTS):
+            try:
+                return how(client, settings.bucket)
+            except Exception as exc:  # noqa: BLE001 - not set, not allowed, or not there: said as a value
+                code = explain(exc, secrets).code
+                if code in not_set:
+                    return None
+                if code in PERMANENT:
+                    return {"unreadable": code}
+                time.sleep(0.5 * (attempt + 1))       # a transient error: back off, then ask again
+        return {"error": code}
     names = list(BUCKET_ITEMS)
     return dict(zip(names, concurrently(*[(lambda n=n: read(n)) for n in names]), strict=True))
+
+
+def transient(items: dict[str, Any]) -> dict[str, str]:
+    """The items that could not be read this time, and why."""
+    return {k: v["error"] for k, v in items.items() if isinstance(v, dict) and "error" in v}
 
 
 def certificate(settings: Settings, http: HttpOptions) -> Certificate | str | None:

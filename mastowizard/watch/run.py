@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..checklist.context import Context
@@ -13,6 +13,7 @@ from ..results import Check, report
 from . import baseline as baseline_file
 from . import metrics, seen
 from .compare import Change, compare
+from .observe import transient
 from .snapshot import Snapshot, take
 
 
@@ -22,6 +23,7 @@ class Saved:
     snapshot: Snapshot
     saved: bool
     why_not: str = ""
+    previous: str | None = None         # where the baseline it replaced was kept
 
 
 def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_only: bool = False) -> Saved:
@@ -32,8 +34,13 @@ def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_on
     if failed:
         return Saved(checks, snap, False, f"{len(failed)} check(s) failed ({', '.join(c.id for c in failed[:4])}): "
                                           "fix them first, a baseline records a working setup")
+    unread = transient(snap.bucket)
+    if unread:
+        return Saved(checks, snap, False, "the bucket's " + ", ".join(f"{k} ({v})" for k, v in unread.items())
+                     + " could not be read this time: run --save again when the provider answers")
+    previous = baseline_file.keep_previous(path)
     baseline_file.save(path, snap)
-    return Saved(checks, snap, True)
+    return Saved(checks, snap, True, previous=previous)
 
 
 @dataclass
@@ -46,7 +53,7 @@ class Watched:
     seconds: float
     last_success: float | None
     metrics_text: str
-    notes: list[str] = field(default_factory=list)
+    at: float = 0.0                     # when this run's changes were judged (a change first seen now has it)
 
     @property
     def mattering(self) -> list[Change]:
@@ -83,4 +90,11 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
         bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else ""))
     if metrics_path:
         metrics.write(metrics_path, text)
-    return Watched(checks, changes, snap, base, ok, took, state.last_success, text)
+    return Watched(checks, changes, snap, base, ok, took, state.last_success, text, at)
+
+
+def failed_run(metrics_path: str, state_path: str, kind: str) -> None:
+    """A run that could not compare (bad input, an internal error): the metrics say so (ok 0, the
+    error's kind) instead of keeping the last good run's, which node_exporter would go on serving."""
+    at = time.time()
+    metrics.write(metrics_path, metrics.render_failure(kind, at, seen.load(state_path).last_success))

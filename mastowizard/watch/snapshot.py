@@ -91,13 +91,17 @@ def describe(snap: Snapshot) -> list[str]:
     """What a snapshot records, a line each (said when a baseline is saved)."""
     lines = [f"recorded: {len(snap.settings)} storage settings of the env file"
              + (", the writer key's fingerprint" if snap.writer_key else "")]
-    unreadable = {k: v["unreadable"] for k, v in snap.bucket.items() if isinstance(v, dict) and "unreadable" in v}
+    unreadable = {k: v.get("unreadable") or v["error"] for k, v in snap.bucket.items()
+                  if isinstance(v, dict) and ("unreadable" in v or "error" in v)}
     seen = [k for k in snap.bucket if k not in unreadable]
     if seen:
         lines.append(f"recorded: the bucket's {', '.join(seen)}")
     if unreadable:
         lines.append("not readable with the writer key, so not watched: "
                      + ", ".join(f"{k} ({code})" for k, code in unreadable.items()))
+    skipped = [cid for cid, status in snap.verdicts.items() if status == "skip"]
+    if skipped:
+        lines.append(f"not verified now, so not watched until they are: {', '.join(skipped)} (see the checks above)")
     if snap.certificate:
         c = snap.certificate
         lines.append(f"recorded: {c.host}'s certificate from {c.issuer}, expires {c.expires}")

@@ -233,12 +233,20 @@ def compose_service(job: WatchJob, wheels: str = "/opt/mastowizard/wheels") -> s
     check(job)
     seconds = interval_minutes(job.every) * 60
     metrics = job.metrics or DEFAULT_METRICS
-    mounts = [f"{wheels}:/wheels:ro", f"{job.env_file}:/mastowizard/env:ro",
-              f"{job.baseline}:/mastowizard/baseline:ro", f"{posixpath.dirname(metrics)}:/metrics",
-              f"{STATE}:/state"]
+    # directories, not single files: a file mount pins the inode, and `apply`, `rollback`, `watch --save` and
+    # editors replace the file by a rename, which the container would never see. The env file's directory
+    # also holds public/system, which the old URLs check samples.
+    live, base_dir = posixpath.dirname(job.env_file), posixpath.dirname(job.baseline)
+    env_in = f"/mastowizard/live/{posixpath.basename(job.env_file)}"
+    baseline_in = (f"/mastowizard/live/{posixpath.basename(job.baseline)}" if base_dir == live
+                   else f"/mastowizard/baseline/{posixpath.basename(job.baseline)}")
+    mounts = [f"{wheels}:/wheels:ro", f"{live}:/mastowizard/live:ro"]
+    if base_dir != live:
+        mounts.append(f"{base_dir}:/mastowizard/baseline:ro")
+    mounts += [f"{posixpath.dirname(metrics)}:/metrics", f"{STATE}:/state"]
     if job.ca_bundle:
         mounts.append(f"{job.ca_bundle}:/mastowizard/ca.pem:ro")
-    argv = watch_argv(job, env="/mastowizard/env", baseline="/mastowizard/baseline",
+    argv = watch_argv(job, env=env_in, baseline=baseline_in,
                       token="/run/secrets/mastowizard_watch_token", ca="/mastowizard/ca.pem", state="/state/state",
                       metrics=f"/metrics/{posixpath.basename(metrics)}", program="mastowizard")
     q = json.dumps

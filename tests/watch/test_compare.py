@@ -70,12 +70,18 @@ def test_each_bucket_setting_is_said_as_an_admin_reads_it_and_matters():
 
 def test_news_that_breaks_nothing_is_said_but_does_not_fail_the_watch():
     now = snap(taken_at=NOW, writer_key="def")
-    now.certificate = Certificate("files.example", "CN=E6,O=Let's Encrypt,C=US", "CN=files.example",
+    renewed = snap(taken_at=NOW)
+    renewed.certificate = Certificate("files.example", "CN=E6,O=Let's Encrypt,C=US", "CN=files.example",
+                                      NOW + 80 * 86400, "e" * 64)
+    assert compare(snap(), renewed, checks(), cert_days=14, at=NOW) == [], \
+        "Let's Encrypt signing with E6 instead of R11 is the same authority: no change"
+    now.certificate = Certificate("files.example", "CN=Sectigo RSA DV,O=Sectigo Limited,C=GB", "CN=files.example",
                                   NOW + 80 * 86400, "e" * 64)
     got = lines((now, checks(**{"jobs.latency": "warn", "cors": "pass"})))
     assert got["writer_key"] == ("CHANGED writer_key: the writer key is another key now (its ID's fingerprint def, "
                                  "was abc): a rotated key; the checks say whether it can do what Mastodon needs", False)
-    assert got["certificate_issuer"][1] is False and "CN=E6" in got["certificate_issuer"][0]
+    assert got["certificate_issuer"] == ("CHANGED certificate_issuer: the media host certificate's issuer Sectigo "
+                                         "Limited (was Let's Encrypt)", False)
     assert got["check:jobs.latency"] == ("WARN check:jobs.latency: title of jobs.latency: detail of jobs.latency "
                                          "(was pass); fix: the fix", False)
 
@@ -153,3 +159,32 @@ def test_the_metrics_are_what_prometheus_parses_with_every_label_escaped():
     info = [k for k in got if k[0] == "mastowizard_watch_info"]
     assert dict(info[0][1])["media_host"] == 'odd"host\\name\n'
     assert ("mastowizard_watch_last_success_timestamp_seconds", ()) not in got
+
+
+def test_a_setting_unreadable_at_the_baseline_and_readable_now_is_said_whatever_it_became():
+    """The key could not read the policy when the baseline was saved, and the bucket has none (or some)."""
+    base = snap()
+    base.bucket.update(policy={"unreadable": "AccessDenied"}, cors={"unreadable": "AccessDenied"})
+    now = snap(taken_at=NOW)
+    now.bucket.update(policy=None, cors=[{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}])
+    got = {c.item: c.line() for c in compare(base, now, checks(), cert_days=14, at=NOW)}
+    assert got["policy"] == "CHANGED policy: bucket policy readable now (was AccessDenied): not set"
+    assert got["cors"] == "CHANGED cors: CORS rules readable now (was AccessDenied): GET from *"
+
+
+def test_a_setting_not_read_this_run_is_said_and_does_not_fail_the_watch():
+    now = snap(taken_at=NOW)
+    now.bucket["policy"] = {"error": "ServiceUnavailable"}
+    (c,) = compare(snap(), now, checks(), cert_days=14, at=NOW)
+    assert (c.item, c.label, c.matters) == ("policy", "UNREAD", False)
+    assert c.text == "bucket policy could not be read this run (ServiceUnavailable, 3 tries): compared again next run"
+
+
+def test_a_read_only_run_against_a_full_baseline_excuses_what_only_an_upload_can_judge():
+    """The Summary's baseline has the upload; the timer runs --read-only: the upload's checks and the
+    browser's CORS answer are not run, which is no change. A CORS failure still is."""
+    now = snap(taken_at=NOW, read_only=True)
+    skipped = {cid: "skip" for cid in ("upload", "cors")}
+    assert compare(snap(), now, checks(**skipped), cert_days=14, at=NOW) == []
+    (c,) = compare(snap(), now, checks(upload="skip", cors="fail"), cert_days=14, at=NOW)
+    assert c.label == "FAIL" and c.item == "check:cors" and c.matters

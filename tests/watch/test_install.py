@@ -490,13 +490,16 @@ def test_compose_service_merges_into_a_mastodon_compose_file(tmp_path, docker_co
     for v in w["volumes"]:
         source, target, mode = v.split(":")
         mounts[target] = (source, mode)
-    assert mounts["/mastowizard/env"] == (j.env_file, "ro") and mounts["/mastowizard/baseline"] == (j.baseline, "ro")
+    # directories, so that a file replaced by a rename (apply, rollback, --save) is seen by the container
+    assert mounts["/mastowizard/live"] == (os.path.dirname(j.env_file), "ro")
+    assert mounts["/mastowizard/baseline"] == (os.path.dirname(j.baseline), "ro")
     assert mounts["/metrics"] == (os.path.dirname(uf.DEFAULT_METRICS), "rw")
     assert mounts["/state"] == ("mastowizard-watch", "rw") and "mastowizard-watch" in merged["volumes"]
     assert mounts["/wheels"][1] == "ro"
     a = watch_args(the_watch_command(w)[1:])
     assert (a.env_file, a.baseline, a.state, a.metrics, a.quiet) == (
-        "/mastowizard/env", "/mastowizard/baseline", "/state/state", "/metrics/mastowizard.prom", True)
+        f"/mastowizard/live/{os.path.basename(j.env_file)}", f"/mastowizard/baseline/{os.path.basename(j.baseline)}",
+        "/state/state", "/metrics/mastowizard.prom", True)
     sleep = re.search(r"sleep (\d+)", w["command"][0])
     assert sleep and int(sleep.group(1)) == uf.interval_minutes(j.every) * 60
     if j.read_only:
@@ -581,6 +584,20 @@ def test_a_second_install_keeps_the_token_and_uninstall_still_removes_it(instanc
     assert "OnCalendar=daily" in (instance / "units" / uf.TIMER).read_text()
     p = cli("--uninstall", "--unit-dir", str(instance / "units"), "--yes", "--json")
     assert p.returncode == 0 and json.loads(p.stdout)["ok"]
+    assert tree(instance) == before
+
+
+def test_a_reinstall_read_only_still_lets_uninstall_remove_the_first_token(instance):
+    """Installed with a token, then again with --read-only (no token used): the first install's token
+    file is still recorded, and --uninstall removes it, leaving no token behind."""
+    before = tree(instance)
+    assert cli(*install_args(instance, "--yes"), env={"MASTODON_ACCESS_TOKEN": TOKEN}).returncode == 0
+    p = cli(*install_args(instance, "--yes", "--read-only"))
+    assert p.returncode == 0, p.stderr
+    assert "LoadCredential=token:" not in (instance / "units" / uf.SERVICE).read_text()
+    p = cli("--uninstall", "--unit-dir", str(instance / "units"), "--yes")
+    assert p.returncode == 0, p.stderr
+    assert f"removed {instance / 'etc-mastowizard' / 'watch.token'}" in p.stdout
     assert tree(instance) == before
 
 

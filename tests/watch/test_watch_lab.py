@@ -243,3 +243,34 @@ def test_a_certificate_about_to_expire_then_expired_is_said_before_and_after(own
     assert p.returncode == 1, p.stdout + p.stderr
     assert "EXPIRED certificate: " in p.stderr and "browsers refuse every media file" in p.stderr, p.stderr
     assert "FAIL check:media_host:" in p.stderr, p.stderr
+
+
+def test_news_is_mailed_once_and_a_read_only_timer_keeps_the_full_baseline(watched):
+    """A change that does not matter (old URLs now verified) is said on the run it is first seen and
+    not again under --quiet (cron mails it once); a --read-only timer compared with the Summary's full
+    baseline reports nothing for what only an upload can judge."""
+    assert watched.save().returncode == 0
+    media = watched.lab.live / "public" / "system" / "accounts" / "avatars" / "000" / "000" / "001" / "original"
+    media.mkdir(parents=True)
+    (media / "me.png").write_bytes(b"\x89PNG an avatar")
+    p = watched.watch("--quiet")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert p.stdout.startswith("BETTER check:old_urls: Old /system/ URLs still answer: now pass (was skip)"), p.stdout
+    p = watched.watch("--quiet")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", ""), "said once, not every hour: " + p.stdout + p.stderr
+    p = watched.watch("--read-only", "--quiet", token=None)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+
+
+def test_a_run_that_cannot_compare_says_so_in_the_metrics(watched):
+    """Exit 2 (here: a baseline that is no longer one) must not leave the last good run's ok 1 behind."""
+    assert watched.save().returncode == 0
+    assert watched.watch().returncode == 0
+    assert value(metrics(watched.metrics), "mastowizard_watch_ok") == 1
+    good = value(metrics(watched.metrics), "mastowizard_watch_last_success_timestamp_seconds")
+    watched.baseline.write_text("{not json")
+    p = watched.watch("--quiet")
+    assert p.returncode == 2 and p.stderr.startswith("mastowizard: --baseline: "), p.stderr
+    m = metrics(watched.metrics)
+    assert value(m, "mastowizard_watch_ok") == 0 and value(m, "mastowizard_watch_error", kind="bad_input") == 1
+    assert value(m, "mastowizard_watch_last_success_timestamp_seconds") == good

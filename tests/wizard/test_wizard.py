@@ -369,10 +369,14 @@ def watched_from_the_summary(session, baseline, secrets, caplog):
         await until(app, pilot, "the baseline saved", lambda: "baseline saved:" in status(app))
         commands = app.screen.query_one("#watch-commands").text.splitlines()
         saved.append(app.export_screenshot())
+        with open(baseline, "rb") as f:
+            first = f.read()
         await press(app, pilot, "#keep-watching")           # again: the saved one is not replaced unasked
         await confirmation(app, pilot, "the confirmation of Replace the baseline")
         await pilot.press("n")
         await until(app, pilot, "the baseline kept", lambda: "the baseline was kept" in status(app))
+        with open(baseline, "rb") as f:
+            assert f.read() == first, "the baseline was replaced although the operator said no"
         return saved, commands
     (seen, commands) = drive(AtStep("summary", session), steps, SIZE)
     logs = caplog.text
@@ -383,8 +387,13 @@ def watched_from_the_summary(session, baseline, secrets, caplog):
     for secret in secrets + [session.secret_access_key.reveal()]:
         assert secret not in logs and not any(secret in text for text in seen)
     # the wizard's first command, run as the admin would paste it: the setup is as in the baseline
-    assert commands[0].startswith("mastowizard watch --env-file ") and commands[1].startswith("sudo mastowizard ")
-    p = subprocess.run([sys.executable, "-m", *shlex.split(commands[0])], capture_output=True, text=True,
+    # run as the env file's owner (the baseline is theirs, 0600); the test runs it as root, which may read it
+    owner = pwd.getpwuid(os.stat(session.answers.env_file).st_uid).pw_name
+    as_owner = [] if owner == "root" else ["sudo", "-u", owner]
+    argv = shlex.split(commands[0])
+    assert argv[:len(as_owner) + 4] == [*as_owner, "mastowizard", "watch", "--env-file", session.answers.env_file]
+    assert commands[1].startswith("sudo mastowizard watch ") and commands[1].endswith(" --install")
+    p = subprocess.run([sys.executable, "-m", *argv[len(as_owner):]], capture_output=True, text=True,
                        timeout=180, stdin=subprocess.DEVNULL,
                        env={**os.environ, "MASTODON_ACCESS_TOKEN": session.token.reveal()})
     assert p.returncode == 0 and p.stdout.startswith("watch: ok:"), p.stdout + p.stderr
