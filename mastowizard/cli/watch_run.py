@@ -21,53 +21,72 @@ from .status import ExitStatus
 
 
 def run(args: argparse.Namespace) -> int:
+    """With --ssh, the baseline, its state and the metrics are on the instance's host (where the env
+    file is, and where a timer will run), written as the env file's owner; else on this machine."""
     if not args.baseline:
         raise InputError("--baseline", "no baseline file given",
                          "give one, e.g. --baseline /home/mastodon/live/mastowizard-baseline.json (--save writes it)")
     if args.cert_days < 0:
         raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
     args.state = args.state if args.state is not None else f"{args.baseline}.state"
-    for flag, where in (("--baseline", args.baseline), ("--metrics", args.metrics), ("--state", args.state)):
-        if where is None:
-            continue
+    for flag, where in _paths(args):
         if not where.strip():
             raise InputError(flag, "is empty", "give a file path, or leave the flag out")
-        if os.path.isdir(where):
-            raise InputError(flag, f"{where} is a directory", f"give a file in it, e.g. {where.rstrip('/')}/"
-                             + {"--metrics": "mastowizard.prom", "--state": "mastowizard-watch.state"}.get(
-                                 flag, "mastowizard-baseline.json"))
-        directory = os.path.dirname(os.path.abspath(where))
-        if not os.path.isdir(directory):
-            raise InputError(flag, f"{directory} is not a directory", "create it, or give a path in one that exists")
+    from ..watch.files import Files
+    held = {"files": None if getattr(args, "ssh", None) else Files.here()}
+    if held["files"] is not None:
+        for flag, where in _paths(args):          # before any login or prompt
+            held["files"].check(os.path.abspath(where), flag)
     if args.save or not args.metrics:
-        return _run(args)
+        return _run(args, held)
     from ..watch.run import failed_run
     try:
-        return _run(args)
+        return _run(args, held)
     except Exception as e:
         # the last good run's metrics would go on being served: say that this one could not compare
         from ..errors import MastowizardError
-        failed_run(args.metrics, args.state, "bad_input" if isinstance(e, MastowizardError) else "internal")
+        if held["files"] is not None and not (isinstance(e, InputError) and e.field == "--metrics"):
+            try:
+                failed_run(args.metrics, args.state, "bad_input" if isinstance(e, MastowizardError) else "internal",
+                           held["files"])
+            except MastowizardError:
+                pass                # the error said is the run's own, not this report's
         raise
 
 
-def _run(args: argparse.Namespace) -> int:
+def _paths(args: argparse.Namespace) -> list[tuple[str, str]]:
+    return [(flag, where) for flag, where in (("--baseline", args.baseline), ("--metrics", args.metrics),
+                                              ("--state", args.state)) if where is not None]
+
+
+def _run(args: argparse.Namespace, held: dict) -> int:
     from ..checklist.for_instance import checklist_for
     from ..watch import baseline as baseline_file
+    from ..watch.files import Files
     http = http_options(args)
-    base = None if args.save else baseline_file.load(args.baseline)     # before any login or prompt
+    host = None
+    if held["files"] is None:                     # over SSH: the files are the host's, the env file's owner's
+        host = host_of(args)
+        st = host.stat(env_path(args, host))
+        held["files"] = Files(host, (st.uid, st.gid))
+        for flag, where in _paths(args):
+            if not where.startswith("/"):
+                raise InputError(flag, f"{where!r} is a relative path", f"give its absolute path on {host.describe()}")
+            held["files"].check(where, flag)
+    files = held["files"]
+    base = None if args.save else baseline_file.load(args.baseline, files)     # before the token's prompt
     if base is not None and args.instance is None and base.instance:
         args.instance = base.instance          # the baseline's instance: a timer's line may leave it out
     token = _token(args)
-    host = host_of(args)
+    host = host or host_of(args)
     path = env_path(args, host)
     env = EnvFile.read(host, path)
     ctx = checklist_for(host, path, args.instance, token, http, env=env, environ=os.environ,
                         poll_timeout=args.poll_timeout)
     values = env.doc.values()
     if args.save:
-        return _save(args, ctx, values)
-    return _compare(args, ctx, values, base)
+        return _save(args, ctx, values, files)
+    return _compare(args, ctx, values, base, files)
 
 
 def _token(args: argparse.Namespace) -> Secret | None:
@@ -101,9 +120,9 @@ def read_token_file(path: str) -> Secret:
     return Secret(text)
 
 
-def _save(args, ctx, values) -> int:
+def _save(args, ctx, values, files) -> int:
     from ..watch.run import save_baseline
-    saved = save_baseline(ctx, values, args.baseline, read_only=args.read_only)
+    saved = save_baseline(ctx, values, args.baseline, read_only=args.read_only, files=files)
     if args.json:
         print_checks(saved.checks, True, [], {"saved": saved.saved, "baseline": args.baseline,
                                               "why_not": saved.why_not or None, "previous": saved.previous,
@@ -123,11 +142,11 @@ def _save(args, ctx, values) -> int:
     return ExitStatus.OK
 
 
-def _compare(args, ctx, values, base) -> int:
+def _compare(args, ctx, values, base, files) -> int:
     from ..watch.compare import when
     from ..watch.run import watch
     w = watch(ctx, values, base, state_path=args.state, metrics_path=args.metrics,
-              read_only=args.read_only, cert_days=args.cert_days)
+              read_only=args.read_only, cert_days=args.cert_days, files=files)
     if args.json:
         print(json.dumps(w.to_json(), indent=2, default=str))
         return ExitStatus.of(w.ok)

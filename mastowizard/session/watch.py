@@ -43,6 +43,7 @@ class WatchStep(State):
         from ..checklist.for_instance import checklist_for
         from ..env.plan import EnvFile
         from ..watch import baseline, snapshot
+        from ..watch.files import Files
         failed = [c.id for c in self.checks if c.status == "fail"]
         if not self.checks or failed or self.back_to_disk:
             raise InputError("Keep watching", "a baseline records a working setup on object storage"
@@ -53,7 +54,7 @@ class WatchStep(State):
         snap = snapshot.of_checks(ctx, env.doc.values(), self.checks)
         path = self.baseline_path()
         st = self.host.stat(self.answers.env_file)
-        baseline.save(path, snap, self.host, (st.uid, st.gid))
+        baseline.save(path, snap, Files(self.host, (st.uid, st.gid)))
         commands, notes = self.watch_commands(path, self.host.user_name(st.uid))
         return WatchOffer(path, snapshot.describe(snap) + notes, commands)
 

@@ -99,10 +99,10 @@ def render_failure(kind: str, at: float, last_success: float | None) -> str:
     return "\n".join(out.lines) + "\n"
 
 
-def write(path: str, text: str) -> None:
+def write(path: str, text: str, files=None) -> None:
     """PATH replaced atomically (temporary file beside it, then rename), readable by node_exporter."""
-    from .baseline import write_private
-    write_private(path, text.encode(), 0o644, field="--metrics")
+    from .files import Files
+    (files or Files.here()).write(path, text.encode(), 0o644, "--metrics")
 
 
 def _escape(v: str) -> str:

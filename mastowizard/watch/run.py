@@ -13,6 +13,7 @@ from ..results import Check, report
 from . import baseline as baseline_file
 from . import metrics, seen
 from .compare import Change, compare
+from .files import Files
 from .observe import transient
 from .snapshot import Snapshot, take
 
@@ -26,7 +27,8 @@ class Saved:
     previous: str | None = None         # where the baseline it replaced was kept
 
 
-def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_only: bool = False) -> Saved:
+def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_only: bool = False,
+                  files: Files | None = None) -> Saved:
     """Run the checklist and observe the setup; save it to PATH only when no check failed (a broken
     setup is no baseline: the watch would call its repair a change)."""
     checks, snap = take(ctx, values, read_only)
@@ -38,8 +40,8 @@ def save_baseline(ctx: Context, values: Mapping[str, str], path: str, *, read_on
     if unread:
         return Saved(checks, snap, False, "the bucket's " + ", ".join(f"{k} ({v})" for k, v in unread.items())
                      + " could not be read this time: run --save again when the provider answers")
-    previous = baseline_file.keep_previous(path)
-    baseline_file.save(path, snap)
+    previous = baseline_file.keep_previous(path, files)
+    baseline_file.save(path, snap, files)
     return Saved(checks, snap, True, previous=previous)
 
 
@@ -69,7 +71,7 @@ class Watched:
 
 
 def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path: str, metrics_path: str | None,
-          read_only: bool = False, cert_days: float = 14) -> Watched:
+          read_only: bool = False, cert_days: float = 14, files: Files | None = None) -> Watched:
     """Compare a new run with BASE: what changed and since when (kept in STATE_PATH), and the metrics
     (written to METRICS_PATH when given). ok: no check failed and nothing that matters changed."""
     started = time.monotonic()
@@ -81,20 +83,20 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     at = time.time()
     changes = compare(base, snap, checks, cert_days=cert_days, at=at)
     ok = not any(c.matters for c in changes) and not any(c.status == "fail" for c in checks)
-    state = seen.update(seen.load(state_path), changes, at, ok)
-    seen.save(state_path, state)
+    state = seen.update(seen.load(state_path, files), changes, at, ok)
+    seen.save(state_path, state, files)
     s = ctx.settings
     took = time.monotonic() - started
     text = metrics.render(metrics.Reading(
         checks, changes, snap, base, ok, time.time(), took, state.last_success,
         bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else ""))
     if metrics_path:
-        metrics.write(metrics_path, text)
+        metrics.write(metrics_path, text, files)
     return Watched(checks, changes, snap, base, ok, took, state.last_success, text, at)
 
 
-def failed_run(metrics_path: str, state_path: str, kind: str) -> None:
+def failed_run(metrics_path: str, state_path: str, kind: str, files: Files | None = None) -> None:
     """A run that could not compare (bad input, an internal error): the metrics say so (ok 0, the
     error's kind) instead of keeping the last good run's, which node_exporter would go on serving."""
     at = time.time()
-    metrics.write(metrics_path, metrics.render_failure(kind, at, seen.load(state_path).last_success))
+    metrics.write(metrics_path, metrics.render_failure(kind, at, seen.load(state_path, files).last_success), files)

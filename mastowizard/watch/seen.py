@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .baseline import write_private
+from ..errors import InputError
 from .compare import Change
+from .files import Files
 
 
 @dataclass
@@ -16,13 +17,15 @@ class Seen:
     last_success: float | None = None
 
 
-def load(path: str) -> Seen:
+def load(path: str, files: Files | None = None) -> Seen:
     try:
-        with open(path, "rb") as f:
-            doc = json.loads(f.read())
+        data = (files or Files.here()).read(path, "--state")
+        if data is None:
+            return Seen()
+        doc = json.loads(data)
         return Seen({str(k): float(v) for k, v in doc.get("first_seen", {}).items()},
                     float(doc["last_success"]) if doc.get("last_success") else None)
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (InputError, ValueError, TypeError, AttributeError):
         return Seen()
 
 
@@ -34,6 +37,6 @@ def update(seen: Seen, changes: list[Change], at: float, ok: bool) -> Seen:
     return Seen(first, at if ok else seen.last_success)
 
 
-def save(path: str, seen: Seen) -> None:
-    write_private(path, json.dumps({"first_seen": seen.first_seen, "last_success": seen.last_success},
-                                   indent=2, sort_keys=True).encode() + b"\n", field="--state")
+def save(path: str, seen: Seen, files: Files | None = None) -> None:
+    (files or Files.here()).write(path, json.dumps({"first_seen": seen.first_seen, "last_success": seen.last_success},
+                                                   indent=2, sort_keys=True).encode() + b"\n", 0o600, "--state")
