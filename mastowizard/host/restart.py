@@ -172,7 +172,7 @@ def restart(host: Host, install: Install, instance: str | None, http: HttpOption
         settled = all(v == "active" or v in GAVE_UP for v in states.values())   # nothing left to come up
         if settled or time.monotonic() > deadline or not result.ok:
             break
-        time.sleep(1)
+        time.sleep(0.25)
     for service, state in states.items():
         chk = Check(f"service.{service}", f"{service} is running")
         if state == "active":
@@ -181,7 +181,9 @@ def restart(host: Host, install: Install, instance: str | None, http: HttpOption
             tail = logs(host, install, service)
             checks.append(chk.failed(f"{service} is {state}", "read its log lines (evidence) and fix the cause, then "
                                      "`mastowizard restart`, or roll the env file back", log=tail))
-    checks.append(wait_health(instance, http, deadline))
+    # web gave up (systemd failed it, its container exited): /health cannot come back by waiting
+    web_down = any(state in GAVE_UP for service, state in states.items() if "web" in service)
+    checks.append(wait_health(instance, http, time.monotonic() if web_down else deadline))
     return RestartReport(install, result.status, checks)
 
 
@@ -203,4 +205,4 @@ def wait_health(instance: str | None, http: HttpOptions | None, deadline: float)
             if time.monotonic() > deadline:
                 return chk.failed(f"{url}: {last}", "check the web service's logs; the env file may have a bad value",
                                   url=url)
-            time.sleep(1)
+            time.sleep(0.25)
