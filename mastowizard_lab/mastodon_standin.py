@@ -260,6 +260,13 @@ def code_page(code: str) -> bytes:
             f'<input class="oauth-code" readonly type="text" value="{code}"></body></html>').encode()
 
 
+def api_versions(version: str) -> dict[str, int]:
+    """/api/v2/instance's api_versions, there since 4.3.0 (API version 2); 4.4.0 has API version 4 or
+    later, the one that brought DELETE /api/v1/media/:id (../shared/reference/mastodon-oauth.md)."""
+    parts = tuple(int(x) for x in version.split("-")[0].split(".")[:2])
+    return {} if parts < (4, 3) else {"mastodon": 2 if parts < (4, 4) else 4}
+
+
 def make_handler(inst: Instance, tokens: dict[str, set[str]]):
     oauth = OAuth(tokens)
     class Handler(BaseHTTPRequestHandler):
@@ -336,6 +343,7 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                 return self.reply(200, {k: inst.env[k] for k in PUBLIC_KEYS if k in inst.env})
             if path in ("/api/v1/instance", "/api/v2/instance"):
                 return self.reply(200, {
+                    **({"api_versions": api_versions(inst.version)} if path == "/api/v2/instance" else {}),
                     "domain": inst.domain, "uri": inst.domain, "title": "Lab", "version": inst.version,
                     "configuration": {"media_attachments": {
                         "supported_mime_types": sorted(IMAGE_TYPES) + sorted(LATER_TYPES),
