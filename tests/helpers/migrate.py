@@ -78,8 +78,8 @@ def copy_as_mastodon(bucket, s, tree):
 
 def head_with_bytes_checked(admin, bucket: str, key: str, local: bytes) -> dict:
     """HEAD KEY, and check its stored bytes are LOCAL: a single-part ETag is the server's MD5 of what
-    it stored, so only a multipart object is read back (RGW answers each GET of a body about 40 ms late:
-    a tree read back object by object costs tens of seconds). The HEAD's answer."""
+    it stored, so only a multipart object (whose ETag is no MD5 of the bytes) is read back, which keeps
+    a tree's check to one small request per object. The HEAD's answer."""
     obj = admin.head_object(Bucket=bucket, Key=key)
     etag = obj["ETag"].strip('"')
     if "-" in etag:
