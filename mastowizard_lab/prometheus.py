@@ -221,6 +221,7 @@ SAMPLE_BUCKET = "mastodon-media"
 SAMPLE_MEDIA_HOST = "media.example.social"
 SAMPLE_CHECKS = ("writer.credentials", "writer.bucket", "writer.write", "media_host", "anon.list", "anon.put",
                  "cors", "jobs.latency", "upload", "public_fetch")
+SAMPLE_DOMAIN = "example.social"
 SAMPLES = {
     # a check fails, the bucket policy changed (it matters), the writer key was rotated (it does not),
     # and the media host's certificate expires in 2 days; the run before passed
@@ -241,7 +242,7 @@ SAMPLES = {
 }
 
 
-def sample_metrics(name: str, now: float) -> tuple[str, float]:
+def sample_metrics(name: str, now: float, domain: str = SAMPLE_DOMAIN) -> tuple[str, float]:
     """The metrics file of sample run NAME (a SAMPLES key) ending about NOW, rendered by
     mastowizard.watch.metrics, and its mastowizard_watch_last_run_timestamp_seconds."""
     from mastowizard.results import Check
@@ -281,5 +282,5 @@ def sample_metrics(name: str, now: float) -> tuple[str, float]:
     snap = Snapshot(taken_at=ended - 3, settings={}, writer_key=None, bucket={}, certificate=cert,
                     verdicts=statuses, read_only=read_only)
     reading = Reading(checks, changes, snap, base, ok, ended, 2.75, last_success, bucket=SAMPLE_BUCKET,
-                      media_host=SAMPLE_MEDIA_HOST, mode="acl")
+                      media_host=SAMPLE_MEDIA_HOST, mode="acl", domain=domain)
     return render(reading), ended

@@ -27,23 +27,26 @@ class Reading:
     bucket: str = ""
     media_host: str = ""
     mode: str = ""
+    domain: str = ""            # the instance's LOCAL_DOMAIN: on every series, so two watches never collide
 
 
 class _Out:
-    def __init__(self) -> None:
+    def __init__(self, domain: str = "") -> None:
         self.lines: list[str] = []
+        self.domain = domain
 
     def metric(self, name: str, help_: str, samples: list[tuple[dict[str, str], float]]) -> None:
         if not samples:
             return
         self.lines += [f"# HELP {name} {help_}", f"# TYPE {name} gauge"]
-        for labels, value in samples:
+        for own, value in samples:
+            labels = {"domain": self.domain, **own}
             inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
             self.lines.append(f"{name}{{{inner}}} {_number(value)}" if inner else f"{name} {_number(value)}")
 
 
 def render(r: Reading) -> str:
-    out = _Out()
+    out = _Out(r.domain)
     m = out.metric
     m("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
       [({}, 1 if r.ok else 0)])
@@ -86,9 +89,9 @@ def render(r: Reading) -> str:
     return "\n".join(out.lines) + "\n"
 
 
-def render_failure(kind: str, at: float, last_success: float | None) -> str:
+def render_failure(kind: str, at: float, last_success: float | None, domain: str = "") -> str:
     """A run that could not compare: ok 0 and why (KIND: bad_input or internal)."""
-    out = _Out()
+    out = _Out(domain)
     out.metric("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
                [({}, 0)])
     out.metric("mastowizard_watch_error", "1 when the last run could not compare with the baseline (bad input, an "

@@ -83,13 +83,15 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     at = time.time()
     changes = compare(base, snap, checks, cert_days=cert_days, at=at)
     ok = not any(c.matters for c in changes) and not any(c.status == "fail" for c in checks)
-    state = seen.update(seen.load(state_path, files), changes, at, ok)
+    domain = values.get("LOCAL_DOMAIN") or (ctx.settings.bucket if ctx.settings else "")
+    state = seen.update(seen.load(state_path, files), changes, at, ok, domain)
     seen.save(state_path, state, files)
     s = ctx.settings
     took = time.monotonic() - started
     text = metrics.render(metrics.Reading(
         checks, changes, snap, base, ok, time.time(), took, state.last_success,
-        bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else ""))
+        bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else "",
+        domain=domain))
     if metrics_path:
         metrics.write(metrics_path, text, files)
     return Watched(checks, changes, snap, base, ok, took, state.last_success, text, at)
@@ -99,4 +101,5 @@ def failed_run(metrics_path: str, state_path: str, kind: str, files: Files | Non
     """A run that could not compare (bad input, an internal error): the metrics say so (ok 0, the
     error's kind) instead of keeping the last good run's, which node_exporter would go on serving."""
     at = time.time()
-    metrics.write(metrics_path, metrics.render_failure(kind, at, seen.load(state_path, files).last_success), files)
+    state = seen.load(state_path, files)
+    metrics.write(metrics_path, metrics.render_failure(kind, at, state.last_success, state.domain), files)

@@ -15,6 +15,7 @@ from .files import Files
 class Seen:
     first_seen: dict[str, float] = field(default_factory=dict)
     last_success: float | None = None
+    domain: str = ""                  # the instance's, for a run that cannot read its env file
 
 
 def load(path: str, files: Files | None = None) -> Seen:
@@ -24,19 +25,19 @@ def load(path: str, files: Files | None = None) -> Seen:
             return Seen()
         doc = json.loads(data)
         return Seen({str(k): float(v) for k, v in doc.get("first_seen", {}).items()},
-                    float(doc["last_success"]) if doc.get("last_success") else None)
+                    float(doc["last_success"]) if doc.get("last_success") else None, str(doc.get("domain") or ""))
     except (InputError, ValueError, TypeError, AttributeError):
         return Seen()
 
 
-def update(seen: Seen, changes: list[Change], at: float, ok: bool) -> Seen:
+def update(seen: Seen, changes: list[Change], at: float, ok: bool, domain: str = "") -> Seen:
     """Stamp CHANGES with when each was first seen (now, for a new one); forget what is gone."""
     first = {}
     for c in changes:
         c.first_seen = first[c.key] = seen.first_seen.get(c.key, at)
-    return Seen(first, at if ok else seen.last_success)
+    return Seen(first, at if ok else seen.last_success, domain or seen.domain)
 
 
 def save(path: str, seen: Seen, files: Files | None = None) -> None:
-    (files or Files.here()).write(path, json.dumps({"first_seen": seen.first_seen, "last_success": seen.last_success},
-                                                   indent=2, sort_keys=True).encode() + b"\n", 0o600, "--state")
+    doc = {"first_seen": seen.first_seen, "last_success": seen.last_success, "domain": seen.domain}
+    (files or Files.here()).write(path, json.dumps(doc, indent=2, sort_keys=True).encode() + b"\n", 0o600, "--state")

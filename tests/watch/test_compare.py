@@ -138,12 +138,15 @@ def test_the_metrics_are_what_prometheus_parses_with_every_label_escaped():
     changes = compare(snap(), now, cs, cert_days=14, at=NOW)
     seen.update(seen.Seen(), changes, NOW, ok=False)
     text = metrics.render(metrics.Reading(cs, changes, now, snap(), False, NOW, 2.5, None,
-                                          bucket="media", media_host='odd"host\\name\n', mode="policy"))
+                                          bucket="media", media_host='odd"host\\name\n', mode="policy",
+                                          domain="example.social"))
     got = {}
     for family in text_string_to_metric_families(text):
         assert family.type == "gauge" and family.documentation
         for s in family.samples:
-            got[(s.name, tuple(sorted(s.labels.items())))] = s.value
+            labels = dict(s.labels)
+            assert labels.pop("domain") == "example.social", "every series says whose it is"
+            got[(s.name, tuple(sorted(labels.items())))] = s.value
     assert got[("mastowizard_watch_ok", ())] == 0
     assert got[("mastowizard_drift", (("item", "cors"),))] == 1
     assert got[("mastowizard_drift_matters", (("item", "cors"),))] == 1

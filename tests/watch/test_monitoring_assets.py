@@ -155,7 +155,10 @@ def test_the_watch_metrics_pass_promtool_and_the_python_parser():
     assert matters["policy"] == drift["policy"] == drift["writer_key"] == 1 and matters["writer_key"] == 0
     assert families["mastowizard_watch_ok"].samples[0].value == 0
     info = families["mastowizard_watch_info"].samples[0].labels
-    assert info == {"bucket": SAMPLE_BUCKET, "media_host": HOST, "mode": "acl", "read_only": "false"}
+    assert info == {"bucket": SAMPLE_BUCKET, "media_host": HOST, "mode": "acl", "read_only": "false",
+                    "domain": prometheus.SAMPLE_DOMAIN}
+    # every series says whose it is: two watches on one node_exporter never collide
+    assert {s.labels.get("domain") for f in families.values() for s in f.samples} == {prometheus.SAMPLE_DOMAIN}
     # every metric the rules and the dashboard use is one the watch writes
     used = set(re.findall(r"\bmastowizard_[a-z0-9_]+", RULES.read_text() + DASHBOARD.read_text()))
     assert used <= CONTRACT, used - CONTRACT
@@ -177,8 +180,8 @@ def test_each_sample_run_fires_exactly_its_alerts(prom):
         if sample == "trouble":
             by = {a["labels"]["alertname"]: a for a in alerts}
             failing = by["MastowizardCheckFailing"]["annotations"]
-            assert failing["summary"] == "Mastodon media storage: check upload fails on " \
-                                         f"127.0.0.1:{prometheus.NODE_EXPORTER_PORT}", failing
+            assert failing["summary"] == f"Mastodon media storage of {prometheus.SAMPLE_DOMAIN}: check upload fails " \
+                                         f"on 127.0.0.1:{prometheus.NODE_EXPORTER_PORT}", failing
             assert f"(bucket {SAMPLE_BUCKET}, media host {HOST})" in failing["description"], failing
             changed = by["MastowizardChangeMatters"]["annotations"]["description"]
             assert f"(bucket {SAMPLE_BUCKET})" in changed and ", since 20" in changed, changed
@@ -239,3 +242,23 @@ def test_the_dashboard_imports_and_every_panel_query_answers(prom):
     assert timeline["upload"] == "2" and timeline["cors"] == "0", timeline
     watched = answers["What is watched", "A"][0]["metric"]
     assert watched["bucket"] == SAMPLE_BUCKET and watched["media_host"] == HOST, watched
+
+
+def test_two_watches_on_one_node_exporter_are_both_served(prom):
+    """Two instances on one host, each with its watch and its file in the textfile directory: every
+    series carries the instance's domain, so node_exporter serves both (the same series from two
+    files would be dropped: "collected before with the same name and label values")."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+    files = {"one.example": prom.textfile_dir / "mastowizard-one.prom",
+             "two.example": prom.textfile_dir / "mastowizard-two.prom"}
+    try:
+        for (domain, path), sample in zip(files.items(), ("healthy", "trouble"), strict=True):
+            metrics.write(str(path), prometheus.sample_metrics(sample, time.time(), domain)[0])
+        text = httpx.get(prom.node_exporter_url, timeout=10).text
+        ok = {s.labels["domain"]: s.value for f in text_string_to_metric_families(text)
+              if f.name == "mastowizard_watch_ok" for s in f.samples}
+        assert {k: v for k, v in ok.items() if k in files} == {"one.example": 1, "two.example": 0}, ok
+    finally:
+        for path in files.values():
+            path.unlink(missing_ok=True)

@@ -33,14 +33,18 @@ def run(*args, token="good-token"):
                           env=env, timeout=180, stdin=subprocess.DEVNULL)
 
 
-def metrics(path) -> dict[tuple[str, tuple], float]:
-    """Every sample of the textfile, as prometheus_client's parser reads it: (name, labels) -> value."""
+def metrics(path, domain="lab.example") -> dict[tuple[str, tuple], float]:
+    """Every sample of the textfile, as prometheus_client's parser reads it: (name, labels) -> value.
+    Every series carries the instance's LOCAL_DOMAIN (two watches on one node_exporter never collide);
+    checked here, then left out of the keys."""
     out = {}
     with open(path) as f:
         families = list(text_string_to_metric_families(f.read()))
     for family in families:
         for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+            labels = dict(s.labels)
+            assert labels.pop("domain", None) == domain, (s.name, s.labels)
+            out[(s.name, tuple(sorted(labels.items())))] = s.value
     return out
 
 
