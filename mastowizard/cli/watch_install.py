@@ -16,7 +16,7 @@ from ..net import HttpOptions
 from ..secrets import Secret
 from ..watch import install as engine
 from ..watch import units
-from .inputs import env_path, host_of
+from .inputs import env_path, host_of, http_options
 from .prompts import ask, confirm
 from .status import ExitStatus
 
@@ -173,8 +173,11 @@ def _install(args: argparse.Namespace, host: Host, job: units.WatchJob) -> int:
     unit_dir = _path(args, host, "--unit-dir", args.unit_dir or units.SYSTEM_UNIT_DIR, "create it or give another")
     _check_calendar(host, job.every)
     token = _token(args, host, job)
+    checked = _check_scope(args, job, token)
     if not args.json:
         files = engine.plan(host, job, unit_dir, token is not None)
+        if checked:
+            print(checked)
         print(f"On {host.describe()}, --install writes:")
         for path, mode, _text in files:
             print(f"  {path} (mode {mode:04o})" + (", the access token" if mode == 0o600 else ""))
@@ -194,6 +197,31 @@ def _install(args: argparse.Namespace, host: Host, job: units.WatchJob) -> int:
         print(f"wrote {path} (mode {mode:04o})")
     _report(result.run, result.to_run, result.notes, result.failed)
     return ExitStatus.of(result.ok)
+
+
+def _check_scope(args: argparse.Namespace, job: units.WatchJob, token: Secret | None) -> str:
+    """A token kept on disk for an hourly timer must upload media and do nothing else: one that is
+    refused, may not upload, or may also read the account is refused before anything is written.
+    Said when the instance could not be asked from here."""
+    from ..instance.token_scope import token_reach
+    if token is None and args.token_file and job.uses_token and not getattr(args, "ssh", None):
+        from .watch_run import read_token_file
+        token = read_token_file(args.token_file)      # the admin's own file, on this machine: checked alike
+    if token is None or not job.instance:
+        return ""
+    reach = token_reach(job.instance, token, http_options(args))
+    field = "MASTODON_ACCESS_TOKEN"
+    fix = f"get one with write:media only: mastowizard token --instance {job.instance}"
+    if not reach.answered:
+        return f"note: the token's scope was not checked: {reach.detail}"
+    if not reach.valid:
+        raise InputError(field, reach.detail, fix)
+    if not reach.uploads:
+        raise InputError(field, f"this token may not upload media ({reach.detail})", fix)
+    if reach.reads_account:
+        raise InputError(field, "this token may also read the account: a token kept on disk for a timer should "
+                         "upload media and do nothing else", fix)
+    return "the token may upload media (write:media) and may not read the account: as the timer needs"
 
 
 def _check_calendar(host: Host, every: str) -> None:
