@@ -472,6 +472,15 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
                             inst.media[str(j)]["attached"] = True
                 return self.reply(200, {"id": inst.new_id(), "content": "", "media_attachments": [
                     inst.attachment(inst.media[str(i)]) for i in ids if str(i) in inst.media]})
+            if path.startswith("/api/v1/accounts/") and path.endswith("/follow"):
+                # Api::V1::AccountsController: doorkeeper_authorize! :follow, :write, :'write:follows',
+                # then the account is looked up (the lab has none to follow: 404)
+                granted = self.scopes()
+                if granted is None:
+                    return self.reply(401, {"error": "The access token is invalid"})
+                if not granted & {"follow", "write", "write:follows"}:
+                    return self.reply(403, {"error": "This action is outside the authorized scopes"})
+                return self.reply(404, {"error": "Record not found"})
             return self.reply(404, {"error": "Not found"})
 
         def job(self, parts: list[str]):
@@ -498,6 +507,10 @@ def make_handler(inst: Instance, tokens: dict[str, set[str]]):
 
         def do_DELETE(self):
             path = urlsplit(self.path).path.rstrip("/") or "/"      # Rails takes a trailing slash
+            if path.startswith("/api/v1/statuses/"):
+                if not self.need("write:statuses"):       # the scope first, as Mastodon checks it
+                    return
+                return self.reply(404, {"error": "Record not found"})       # no such status of this account
             if path.startswith("/api/v1/media/") and tuple(map(int, inst.version.split(".")[:2])) < (4, 4):
                 return self.reply(404, {"error": "Not found"})       # the route came with 4.4
             if path.startswith("/api/v1/media/"):

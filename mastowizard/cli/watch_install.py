@@ -205,23 +205,30 @@ def _check_scope(args: argparse.Namespace, job: units.WatchJob, token: Secret | 
     Said when the instance could not be asked from here."""
     from ..instance.token_scope import token_reach
     if token is None and args.token_file and job.uses_token and not getattr(args, "ssh", None):
+        from ..errors import MastowizardError
         from .watch_run import read_token_file
-        token = read_token_file(args.token_file)      # the admin's own file, on this machine: checked alike
+        try:
+            token = read_token_file(args.token_file)  # the admin's own file, on this machine: checked alike
+        except MastowizardError:
+            return "note: the token's scope was not checked: --token-file cannot be read here (root reads it for " \
+                   "the service)"
     if token is None or not job.instance:
         return ""
     reach = token_reach(job.instance, token, http_options(args))
     field = "MASTODON_ACCESS_TOKEN"
     fix = f"get one with write:media only: mastowizard token --instance {job.instance}"
-    if not reach.answered:
+    if not reach.answered and reach.valid is False and "not plain" not in reach.detail:
         return f"note: the token's scope was not checked: {reach.detail}"
     if not reach.valid:
         raise InputError(field, reach.detail, fix)
     if not reach.uploads:
         raise InputError(field, f"this token may not upload media ({reach.detail})", fix)
-    if reach.reads_account:
-        raise InputError(field, "this token may also read the account: a token kept on disk for a timer should "
-                         "upload media and do nothing else", fix)
-    return "the token may upload media (write:media) and may not read the account: as the timer needs"
+    if reach.more:
+        raise InputError(field, f"this token may also {' and '.join(reach.more)}: a token kept on disk for a timer "
+                         "should upload media and do nothing else", fix)
+    if not reach.answered:
+        return f"note: the token's scope was not fully checked: {reach.detail}"
+    return "the token may upload media, and may not read the account, post or follow: as the timer needs"
 
 
 def _check_calendar(host: Host, every: str) -> None:

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if held["files"] is not None:
         for flag, where in _paths(args):          # before any login or prompt
             held["files"].check(os.path.abspath(where), flag)
+        _only_its_own(args, held["files"])
     if args.save or not args.metrics:
         return _run(args, held)
     from ..watch.run import failed_run
@@ -52,6 +53,30 @@ def run(args: argparse.Namespace) -> int:
             except MastowizardError:
                 pass                # the error said is the run's own, not this report's
         raise
+
+
+def _only_its_own(args: argparse.Namespace, files) -> None:
+    """The watch replaces its baseline (--save), state and metrics files: a file already at one of those
+    paths that it did not write (the env file given by mistake) is refused, never overwritten."""
+    import json
+    marks = {"--metrics": lambda b: b.startswith(b"# HELP mastowizard_") or not b.strip(),
+             "--state": lambda b: not b.strip() or "first_seen" in json.loads(b),
+             "--baseline": lambda b: json.loads(b).get("format") == 1}
+    for flag, where in _paths(args):
+        if flag == "--baseline" and not args.save:
+            continue                                  # read, not written: load() says what is wrong with it
+        data = files.read(where, flag)
+        if data is None:
+            continue
+        try:
+            ours = marks[flag](data)
+        except (ValueError, AttributeError, TypeError):
+            ours = False
+        if not ours:
+            raise InputError(flag, f"{where} is there and is not a file the watch wrote: it would be replaced",
+                             "give a path of its own, e.g. " + {"--metrics": "mastowizard.prom",
+                                                               "--state": "mastowizard-baseline.json.state"}.get(
+                                 flag, "mastowizard-baseline.json") + " beside it")
 
 
 def _paths(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -73,6 +98,7 @@ def _run(args: argparse.Namespace, held: dict) -> int:
             if not where.startswith("/"):
                 raise InputError(flag, f"{where!r} is a relative path", f"give its absolute path on {host.describe()}")
             held["files"].check(where, flag)
+        _only_its_own(args, held["files"])
     files = held["files"]
     base = None if args.save else baseline_file.load(args.baseline, files)     # before the token's prompt
     if base is not None and args.instance is None and base.instance:

@@ -105,6 +105,9 @@ class LocalHost:
     def exists(self, path: str) -> bool:
         return os.path.lexists(path)
 
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
     def list_dir(self, path: str) -> list[str]:
         try:
             return sorted(os.listdir(path))

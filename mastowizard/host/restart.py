@@ -109,6 +109,11 @@ def restart_argv(install: Install) -> list[str]:
 GAVE_UP = frozenset({"failed", "exited", "dead"})
 
 
+def _is_web(service: str) -> bool:
+    """Mastodon's web process: systemd's mastodon-web (or a templated mastodon-web@N), Compose's web."""
+    return service in ("web", "mastodon-web") or service.startswith("mastodon-web@")
+
+
 def _status(host: Host, install: Install) -> dict[str, str]:
     if install.kind == "systemd":
         r = host.run(["systemctl", "is-active", *install.services], timeout=30)
@@ -172,7 +177,7 @@ def restart(host: Host, install: Install, instance: str | None, http: HttpOption
         settled = all(v == "active" or v in GAVE_UP for v in states.values())   # nothing left to come up
         if settled or time.monotonic() > deadline or not result.ok:
             break
-        time.sleep(0.25)
+        time.sleep(0.5)
     for service, state in states.items():
         chk = Check(f"service.{service}", f"{service} is running")
         if state == "active":
@@ -181,8 +186,9 @@ def restart(host: Host, install: Install, instance: str | None, http: HttpOption
             tail = logs(host, install, service)
             checks.append(chk.failed(f"{service} is {state}", "read its log lines (evidence) and fix the cause, then "
                                      "`mastowizard restart`, or roll the env file back", log=tail))
-    # web gave up (systemd failed it, its container exited): /health cannot come back by waiting
-    web_down = any(state in GAVE_UP for service, state in states.items() if "web" in service)
+    # every web service gave up (systemd failed it, its container exited): /health cannot come back by waiting
+    web = [state for service, state in states.items() if _is_web(service)]
+    web_down = bool(web) and all(state in GAVE_UP for state in web)
     checks.append(wait_health(instance, http, time.monotonic() if web_down else deadline))
     return RestartReport(install, result.status, checks)
 

@@ -8,6 +8,7 @@ import contextlib
 import errno
 import posixpath
 import shlex
+import stat
 import stat as _stat
 import threading
 
@@ -146,6 +147,17 @@ class SshHost:
         try:
             self.sftp.lstat(path)
             return True
+        except FileNotFoundError:
+            return False
+        except OSError as e:
+            raise explain_os_error(e, path, "looking for it") from None
+
+    def is_dir(self, path: str) -> bool:
+        """A directory the user files are read as (the sudo user, else the login) may see."""
+        if self.sudo_user:
+            return self._sh(f"test -d {shlex.quote(path)}").ok
+        try:
+            return stat.S_ISDIR(self.sftp.stat(path).st_mode or 0)
         except FileNotFoundError:
             return False
         except OSError as e:

@@ -74,6 +74,8 @@ class WatchStep(State):
                          "--ca-bundle with its path there")
         elif a.ca_bundle:
             common += ["--ca-bundle", a.ca_bundle]
-        as_owner = [] if owner == self.host.user()[1] else ["sudo", "-u", owner]
+        # the admin pastes them at their own login: over SSH that is the login user, not the sudo user
+        login_uid = self.host.login_uid() if hasattr(self.host, "login_uid") else self.host.user()[0]
+        as_owner = [] if owner == self.host.user_name(login_uid) else ["sudo", "-u", owner]
         return [shlex.join([*as_owner, "mastowizard", *common]), shlex.join(["sudo", "mastowizard", *common,
                                                                             "--install"])], notes

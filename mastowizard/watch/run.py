@@ -82,9 +82,11 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     checks, snap = take(ctx, values, read_only)
     at = time.time()
     changes = compare(base, snap, checks, cert_days=cert_days, at=at)
+    prior = seen.load(state_path, files)
+    kept = _unread_after_a_change(changes, prior)
     ok = not any(c.matters for c in changes) and not any(c.status == "fail" for c in checks)
     domain = values.get("LOCAL_DOMAIN") or (ctx.settings.bucket if ctx.settings else "")
-    state = seen.update(seen.load(state_path, files), changes, at, ok, domain)
+    state = seen.update(prior, changes, at, ok, domain, keep=kept)
     seen.save(state_path, state, files)
     s = ctx.settings
     took = time.monotonic() - started
@@ -95,6 +97,22 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     if metrics_path:
         metrics.write(metrics_path, text, files)
     return Watched(checks, changes, snap, base, ok, took, state.last_success, text, at)
+
+
+def _unread_after_a_change(changes: list[Change], prior: seen.Seen) -> list[str]:
+    """A setting not read this run (UNREAD) that differed from the baseline in an earlier run still
+    counts as changed: one timeout must not clear an alert, nor forget when the change was first seen.
+    The first-seen keys kept for those items."""
+    kept = []
+    for c in changes:
+        if c.label != "UNREAD":
+            continue
+        before = [k for k in prior.first_seen if k.startswith(f"{c.item}:") and k != c.key]
+        if before:
+            c.matters = True
+            c.text += "; it differed from the baseline before, so it still counts as changed"
+            kept += before
+    return kept
 
 
 def failed_run(metrics_path: str, state_path: str, kind: str, files: Files | None = None) -> None:

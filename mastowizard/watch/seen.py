@@ -30,9 +30,11 @@ def load(path: str, files: Files | None = None) -> Seen:
         return Seen()
 
 
-def update(seen: Seen, changes: list[Change], at: float, ok: bool, domain: str = "") -> Seen:
-    """Stamp CHANGES with when each was first seen (now, for a new one); forget what is gone."""
-    first = {}
+def update(seen: Seen, changes: list[Change], at: float, ok: bool, domain: str = "",
+           keep: list[str] | None = None) -> Seen:
+    """Stamp CHANGES with when each was first seen (now, for a new one); forget what is gone, but
+    the KEEP keys (a change not observable this run)."""
+    first = {k: seen.first_seen[k] for k in keep or [] if k in seen.first_seen}
     for c in changes:
         c.first_seen = first[c.key] = seen.first_seen.get(c.key, at)
     return Seen(first, at if ok else seen.last_success, domain or seen.domain)

@@ -155,6 +155,9 @@ for days in ("-1", "abc"):
     case(f"watch --cert-days {days}", [*W, "--baseline", "good.env", "--cert-days", days], "--cert-days")
 case("watch --token-file readable by others", [*W, "--baseline", "b.json", "--save", "--token-file", "token.txt"],
      "--token-file")
+case("watch --save over the env file", [*W, "--baseline", "good.env", "--save"], "--baseline")
+case("watch --metrics over the env file", [*W, "--baseline", "good.env", "--metrics", "good.env"], "--metrics")
+case("watch --state over a binary file", [*W, "--baseline", "good.env", "--state", "backup.before-s3"], "--state")
 case("watch --token-file missing", [*W, "--baseline", "b.json", "--save", "--token-file", "nope"], "--token-file")
 case("MASTOWIZARD_ADMIN_PROFILE empty", ["probe", *G], "MASTOWIZARD_ADMIN_PROFILE", {"MASTOWIZARD_ADMIN_PROFILE": " "})
 case("--admin-profile missing", ["setup-bucket", *G, "--admin-profile", "nope"], "--admin-profile")

@@ -191,3 +191,24 @@ def test_a_read_only_run_against_a_full_baseline_excuses_what_only_an_upload_can
     assert compare(snap(), now, checks(**skipped), cert_days=14, at=NOW) == []
     (c,) = compare(snap(), now, checks(upload="skip", cors="fail"), cert_days=14, at=NOW)
     assert c.label == "FAIL" and c.item == "check:cors" and c.matters
+
+
+def test_a_change_that_cannot_be_read_for_one_run_still_counts_and_keeps_its_first_seen_time():
+    """A lifecycle rule appeared (matters); the next run's read times out: that run is no success,
+    the alert stays, and the time the rule was first seen is not forgotten."""
+    from mastowizard.watch.run import _unread_after_a_change
+    changed = snap(taken_at=NOW)
+    changed.bucket["lifecycle"] = [{"ID": "tidy", "Status": "Enabled", "Expiration": {"Days": 30}}]
+    first = compare(snap(), changed, checks(), cert_days=14, at=NOW - 3600)
+    state = seen.update(seen.Seen(), first, NOW - 3600, ok=False)
+    unread = snap(taken_at=NOW)
+    unread.bucket["lifecycle"] = {"error": "RequestTimeout"}
+    now = compare(snap(), unread, checks(), cert_days=14, at=NOW)
+    kept = _unread_after_a_change(now, state)
+    (c,) = now
+    assert c.label == "UNREAD" and c.matters and "still counts as changed" in c.text
+    after = seen.update(state, now, NOW, ok=False, keep=kept)
+    assert state.first_seen.items() <= after.first_seen.items(), "the rule's first-seen time is kept"
+    # with no change before it, a read that times out is only said
+    fresh = compare(snap(), unread, checks(), cert_days=14, at=NOW)
+    assert _unread_after_a_change(fresh, seen.Seen()) == [] and not fresh[0].matters

@@ -284,7 +284,8 @@ def test_install_keeps_on_disk_only_a_token_that_uploads_media_and_nothing_else(
     """The timer's token is kept in a file for months: one that may read the account, may not upload
     media, or is not valid at all is refused before anything is written; a write:media-only one is kept."""
     watched.lab.stop()
-    tokens = {"media-only": "write:media", "good-token": "read write", "no-media-token": "read write:statuses"}
+    tokens = {"media-only": "write:media", "good-token": "read write", "no-media-token": "read write:statuses",
+              "write-token": "write"}
     watched.lab.run = lab_mastodon.start(watched.lab.env_file, PORT, tmp_path / "state2", tokens)
     assert watched.save("--read-only").returncode == 0
     units, creds = tmp_path / "units", tmp_path / "creds"
@@ -292,6 +293,7 @@ def test_install_keeps_on_disk_only_a_token_that_uploads_media_and_nothing_else(
     install = ["--install", "--unit-dir", str(units), "--credential-dir", str(creds), "--yes",
                "--program", sys.executable, *[a for a in watched.common if a != "--poll-timeout" and a != "20"]]
     for token, said in (("good-token", "this token may also read the account"),
+                        ("write-token", "this token may also delete and post statuses and follow accounts"),
                         ("no-media-token", "this token may not upload media (a media upload answers 403"),
                         ("forged-token", "refuses this token (401)")):
         p = run(*install, token=token)
@@ -301,5 +303,5 @@ def test_install_keeps_on_disk_only_a_token_that_uploads_media_and_nothing_else(
         assert not list(units.iterdir()) and not creds.exists(), "nothing is written for a refused token"
     p = run(*install, token="media-only")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "the token may upload media (write:media) and may not read the account" in p.stdout
+    assert "the token may upload media, and may not read the account, post or follow: as the timer needs" in p.stdout
     assert (creds / "watch.token").read_text() == "media-only\n"

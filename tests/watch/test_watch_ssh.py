@@ -31,7 +31,11 @@ def remote(tmp_path, rgw_bucket, lab_info):
              str(sshd.client_key()), "--sudo-user", sshd.MASTODON_USER, "--env-file", str(env),
              "--baseline", str(env.parent / "mastowizard-baseline.json"), "--read-only", *pins,
              "--ca-bundle", lab_info.ca_pem]
+    # as Debian's adduser leaves an instance user's home: 0700, closed to the admin who logs in
+    mode = env.parent.stat().st_mode & 0o777
+    env.parent.chmod(0o700)
     yield env, flags
+    env.parent.chmod(mode)
     for name in ("mastowizard-baseline.json", "mastowizard-baseline.json.state", "mastowizard.prom"):
         (env.parent / name).unlink(missing_ok=True)
     sshd.reset_instance()
@@ -62,7 +66,7 @@ def test_over_ssh_the_baseline_state_and_metrics_are_the_hosts_and_the_instance_
     for path, mode in ((prom, 0o644), (env.parent / "mastowizard-baseline.json.state", 0o600)):
         st = os.stat(path)
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (owner, mode), path
-    assert "mastowizard_watch_ok 1" in prom.read_text()
+    assert 'mastowizard_watch_ok{domain="lab.example"} 1' in prom.read_text().splitlines()
     assert os.listdir(here) == [], "nothing is written on this machine"
 
     p = run(flags, "--metrics", "relative.prom", cwd=here)
