@@ -269,7 +269,9 @@ def compose_service(job: WatchJob, wheels: str = "/opt/mastowizard/wheels") -> s
                   f"#   (umask 077; mkdir -p {posixpath.dirname(job.token_file)}; cat > {job.token_file})"]
     lines += [
         "services:", "  mastowizard-watch:", "    image: python:3.12-slim", "    restart: unless-stopped",
-        "    # reads the mounted files whoever owns them, and nothing more",
+        "    # root with only DAC_OVERRIDE: it reads the env file (0600, the instance's user's) and writes the",
+        "    # textfile directory (root's). It can read all of the live directory mounted below, as anyone",
+        "    # holding the env file's secrets already could reach the database: keep the wheels your own.",
         "    cap_drop: [ALL]", "    cap_add: [DAC_OVERRIDE]", "    security_opt: [\"no-new-privileges:true\"]",
         "    environment:", "      PIP_DISABLE_PIP_VERSION_CHECK: \"1\"", "      PIP_ROOT_USER_ACTION: ignore",
         "    volumes:", *(f"      - {q(m)}" for m in mounts)]
