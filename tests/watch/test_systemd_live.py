@@ -11,13 +11,14 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from helpers.checklist import Lab
 from prometheus_client.parser import text_string_to_metric_families
 
-from mastowizard.watch.units import HOMES, SERVICE, STATE, WatchJob, systemd_units
+from mastowizard.watch.units import HOMES, SERVICE, STATE, TIMER, WatchJob, systemd_units
 from mastowizard_lab import systemd_box
 
 pytestmark = pytest.mark.lab
@@ -129,3 +130,25 @@ def test_the_installed_service_runs_under_systemd_with_credentials_state_and_pub
     assert "is not a regular file: metrics not published" in journal, journal
     assert metrics.read_text() == published and not metrics.is_symlink()
     assert sorted(os.listdir(metrics.parent)) == [metrics.name], "no temporary file is left beside the metrics"
+
+    # the timer, enabled as --install enables it, starts the service on its own (its calendar made every
+    # second here, with no random delay, so the test need not wait for the hour)
+    assert box.systemctl("enable", "--now", TIMER).returncode == 0, box.journal(TIMER)
+    assert box.path(f"/etc/systemd/system/timers.target.wants/{TIMER}").is_symlink()
+    timer_dropin = box.path(f"/etc/systemd/system/{TIMER}.d")
+    timer_dropin.mkdir(exist_ok=True)
+    (timer_dropin / "now.conf").write_text("[Timer]\nOnCalendar=\nOnCalendar=*:*:0/1\nRandomizedDelaySec=0\n"
+                                           "AccuracySec=1ms\n")
+    before = int(box.show(SERVICE, "ExecMainStartTimestampMonotonic")["ExecMainStartTimestampMonotonic"])
+    box.systemctl("daemon-reload", check=True)
+    box.systemctl("restart", TIMER, check=True)
+    deadline = time.monotonic() + 30
+    while True:
+        started = int(box.show(SERVICE, "ExecMainStartTimestampMonotonic")["ExecMainStartTimestampMonotonic"])
+        if started > before:
+            break
+        assert time.monotonic() < deadline, ("awaited the timer starting the service; timer: "
+                                             + str(box.show(TIMER, "ActiveState", "NextElapseUSecRealtime",
+                                                            "LastTriggerUSec")))
+        time.sleep(0.1)
+    assert box.show(TIMER, "ActiveState")["ActiveState"] == "active"
