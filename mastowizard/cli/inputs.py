@@ -172,6 +172,23 @@ def host_of(args: argparse.Namespace) -> Host:
                      key_passphrase=env_secret("MASTOWIZARD_SSH_KEY_PASSPHRASE"), prompt=CliPrompter())
 
 
+def host_path(args: argparse.Namespace, host: Host, flag: str, value: str | None, fix: str | None = None
+              ) -> str | None:
+    """VALUE as an absolute path on HOST (a relative one is taken from here only on this machine), refused
+    when missing there with FIX (not looked for when FIX is None)."""
+    import posixpath
+    if value is None:
+        return None
+    if not value.startswith("/"):
+        if getattr(args, "ssh", None):
+            raise InputError(flag, f"{value!r} is a relative path", f"give its absolute path on {host.describe()}")
+        value = os.path.abspath(value)
+    value = posixpath.normpath(value)
+    if fix is not None and not host.exists(value):
+        raise InputError(flag, f"{value} does not exist on {host.describe()}", fix or "check the path")
+    return value
+
+
 def env_path(args: argparse.Namespace, host: Host | None = None) -> str:
     """--env-file, or the default, or where the mastodon-web unit says the live directory is."""
     if args.env_file or host is None:

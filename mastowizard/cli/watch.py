@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import InputError
 from ..options import ENV_FILE, HTTP, INSTANCE, JSON, REMOTE, YES, Group, Option, add
 from .checklist import POLL_TIMEOUT
 
@@ -56,6 +57,8 @@ def add_parsers(sub) -> None:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    if args.cert_days < 0:
+        raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
     if args.install or args.uninstall or args.cron_line or args.compose_service:
         from . import watch_install
         return watch_install.run(args)

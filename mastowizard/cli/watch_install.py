@@ -16,9 +16,10 @@ from ..net import HttpOptions
 from ..secrets import Secret
 from ..watch import install as engine
 from ..watch import units
-from .inputs import env_path, host_of, http_options
+from .inputs import env_path, host_of, host_path, http_options
 from .prompts import ask, confirm
 from .status import ExitStatus
+from .watch_run import refuse_shared_token
 
 NO_TERMINAL = ("no terminal to ask before writing", "review what it writes above, then add --yes")
 
@@ -42,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
 def _precheck(args: argparse.Namespace) -> None:
     """What can be refused before connecting or asking anything."""
     HttpOptions.build(args.resolve, None)
-    if args.cert_days < 0:
-        raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
     if args.cron_line or args.compose_service:
         units.interval_minutes(args.every)
     if (args.install or args.uninstall) and args.json and not args.yes:
@@ -53,44 +52,29 @@ def _precheck(args: argparse.Namespace) -> None:
                          "write it to a 0600 file that user owns and give --token-file FILE, or add --read-only")
 
 
-def _path(args: argparse.Namespace, host: Host, flag: str, value: str | None, fix: str | None = "") -> str | None:
-    """VALUE as an absolute path on HOST (relative to here only on this machine), refused when missing
-    there with FIX (not looked for when FIX is None)."""
-    if value is None:
-        return None
-    if not value.startswith("/"):
-        if getattr(args, "ssh", None):
-            raise InputError(flag, f"{value!r} is a relative path", f"give its absolute path on {host.describe()}")
-        value = os.path.abspath(value)
-    value = posixpath.normpath(value)
-    if fix is not None and not host.exists(value):
-        raise InputError(flag, f"{value} does not exist on {host.describe()}", fix or "check the path")
-    return value
-
-
 def job_of(args: argparse.Namespace, host: Host) -> units.WatchJob:
     if not args.baseline:
         raise InputError("--baseline", "no baseline file given", "save one first: mastowizard watch --env-file ENV "
                          "--baseline FILE --save, then give --baseline FILE")
-    env = _path(args, host, "--env-file", env_path(args, host), "give the instance's env file, e.g. "
+    env = host_path(args, host, "--env-file", env_path(args, host), "give the instance's env file, e.g. "
                 "--env-file /home/mastodon/live/.env.production")
     where = (f"on {host.describe()}: run `mastowizard watch --env-file {env} --baseline FILE --save` there, or "
              "save it from the wizard's Summary (it puts it beside the env file)") if getattr(args, "ssh", None) else \
         f"mastowizard watch --env-file {env} --baseline FILE --save"
-    baseline = _path(args, host, "--baseline", args.baseline, f"save one first: {where}")
-    token_file = _path(args, host, "--token-file", args.token_file, "give the token file's path (one line, 0600)")
+    baseline = host_path(args, host, "--baseline", args.baseline, f"save one first: {where}")
+    token_file = host_path(args, host, "--token-file", args.token_file, "give the token file's path (one line, 0600)")
     if token_file:
         _private(host, token_file)
     elif args.install:
-        token_dir = _path(args, host, "--credential-dir", args.credential_dir or units.DEFAULT_TOKEN_DIR, None)
+        token_dir = host_path(args, host, "--credential-dir", args.credential_dir or units.DEFAULT_TOKEN_DIR, None)
         token_file = posixpath.join(token_dir, units.TOKEN_NAME)
     elif args.compose_service:
         token_file = posixpath.join(units.DEFAULT_TOKEN_DIR, units.TOKEN_NAME)
     program = None if args.compose_service else _program(args, host)
     job = units.WatchJob(
         program=program or "/usr/local/bin/mastowizard", env_file=env, baseline=baseline, instance=args.instance,
-        token_file=token_file, read_only=args.read_only, metrics=_path(args, host, "--metrics", args.metrics, None),
-        resolve=tuple(args.resolve), ca_bundle=_path(args, host, "--ca-bundle", args.ca_bundle,
+        token_file=token_file, read_only=args.read_only, metrics=host_path(args, host, "--metrics", args.metrics, None),
+        resolve=tuple(args.resolve), ca_bundle=host_path(args, host, "--ca-bundle", args.ca_bundle,
                                                      "give a PEM file of CA certificates on the host"),
         run_as=args.run_as, every=args.every, cert_days=args.cert_days if args.cert_days != 14 else None,
         poll_timeout=args.poll_timeout if args.poll_timeout != 60.0 else None,
@@ -107,13 +91,12 @@ def _private(host: Host, path: str) -> None:
         mode = host.stat(path).mode
     except TargetError:
         return                                   # not readable by us: root reads it for the service
-    if mode & 0o077:
-        raise InputError("--token-file", f"{path} may be read by others (mode {mode:04o})", f"chmod 600 {path}")
+    refuse_shared_token(path, mode)
 
 
 def _program(args: argparse.Namespace, host: Host) -> str:
     if args.program:
-        return _path(args, host, "--program", args.program, "give mastowizard's path on the host")
+        return host_path(args, host, "--program", args.program, "give mastowizard's path on the host")
     r = host.run(["sh", "-c", "command -v mastowizard"], timeout=30)
     found = r.stdout.decode().strip()
     if not r.ok or not found.startswith("/"):
@@ -170,7 +153,7 @@ def _token(args: argparse.Namespace, host: Host, job: units.WatchJob) -> Secret 
 
 
 def _install(args: argparse.Namespace, host: Host, job: units.WatchJob) -> int:
-    unit_dir = _path(args, host, "--unit-dir", args.unit_dir or units.SYSTEM_UNIT_DIR, "create it or give another")
+    unit_dir = host_path(args, host, "--unit-dir", args.unit_dir or units.SYSTEM_UNIT_DIR, "create it or give another")
     _check_calendar(host, job.every)
     token = _token(args, host, job)
     checked = _check_scope(args, job, token)
@@ -243,7 +226,7 @@ def _check_calendar(host: Host, every: str) -> None:
 
 
 def _uninstall(args: argparse.Namespace, host: Host) -> int:
-    unit_dir = _path(args, host, "--unit-dir", args.unit_dir or units.SYSTEM_UNIT_DIR, "give the --unit-dir "
+    unit_dir = host_path(args, host, "--unit-dir", args.unit_dir or units.SYSTEM_UNIT_DIR, "give the --unit-dir "
                      "--install wrote to")
     present = engine.installed(host, unit_dir)
     if not present:

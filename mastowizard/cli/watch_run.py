@@ -14,7 +14,7 @@ from ..env.plan import EnvFile
 from ..errors import InputError
 from ..results import verdict
 from ..secrets import Secret
-from .inputs import env_path, host_of, http_options
+from .inputs import env_path, host_of, host_path, http_options
 from .output import print_checks
 from .prompts import ask
 from .status import ExitStatus
@@ -23,33 +23,34 @@ from .status import ExitStatus
 def run(args: argparse.Namespace) -> int:
     """With --ssh, the baseline, its state and the metrics are on the instance's host (where the env
     file is, and where a timer will run), written as the env file's owner; else on this machine."""
+    from ..watch.files import Files
     if not args.baseline:
         raise InputError("--baseline", "no baseline file given",
                          "give one, e.g. --baseline /home/mastodon/live/mastowizard-baseline.json (--save writes it)")
-    if args.cert_days < 0:
-        raise InputError("--cert-days", f"{args.cert_days} is negative", "give the days of warning, e.g. 14")
     args.state = args.state if args.state is not None else f"{args.baseline}.state"
     for flag, where in _paths(args):
         if not where.strip():
             raise InputError(flag, "is empty", "give a file path, or leave the flag out")
-    from ..watch.files import Files
-    held = {"files": None if getattr(args, "ssh", None) else Files.here()}
-    if held["files"] is not None:
-        for flag, where in _paths(args):          # before any login or prompt
-            held["files"].check(os.path.abspath(where), flag)
-        _only_its_own(args, held["files"])
+    host, files = None, Files.here()
+    if getattr(args, "ssh", None):                # the files are the host's, the env file's owner's
+        host = host_of(args)
+        st = host.stat(env_path(args, host))
+        files = Files(host, (st.uid, st.gid))
+    for flag, where in _paths(args):              # before the token's prompt (and here, before any login)
+        files.check(host_path(args, files.host, flag, where), flag)
+    _only_its_own(args, files)
     if args.save or not args.metrics:
-        return _run(args, held)
+        return _run(args, host, files)
+    from ..errors import MastowizardError
     from ..watch.run import failed_run
     try:
-        return _run(args, held)
+        return _run(args, host, files)
     except Exception as e:
         # the last good run's metrics would go on being served: say that this one could not compare
-        from ..errors import MastowizardError
-        if held["files"] is not None and not (isinstance(e, InputError) and e.field == "--metrics"):
+        if not (isinstance(e, InputError) and e.field == "--metrics"):
             try:
                 failed_run(args.metrics, args.state, "bad_input" if isinstance(e, MastowizardError) else "internal",
-                           held["files"])
+                           files)
             except MastowizardError:
                 pass                # the error said is the run's own, not this report's
         raise
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 def _only_its_own(args: argparse.Namespace, files) -> None:
     """The watch replaces its baseline (--save), state and metrics files: a file already at one of those
     paths that it did not write (the env file given by mistake) is refused, never overwritten."""
-    import json
+    from ..watch.files import EXAMPLE
     marks = {"--metrics": lambda b: b.startswith(b"# HELP mastowizard_") or not b.strip(),
              "--state": lambda b: not b.strip() or "first_seen" in json.loads(b),
              "--baseline": lambda b: json.loads(b).get("format") == 1}
@@ -74,9 +75,7 @@ def _only_its_own(args: argparse.Namespace, files) -> None:
             ours = False
         if not ours:
             raise InputError(flag, f"{where} is there and is not a file the watch wrote: it would be replaced",
-                             "give a path of its own, e.g. " + {"--metrics": "mastowizard.prom",
-                                                               "--state": "mastowizard-baseline.json.state"}.get(
-                                 flag, "mastowizard-baseline.json") + " beside it")
+                             f"give a path of its own, e.g. {EXAMPLE[flag]} beside it")
 
 
 def _paths(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -84,22 +83,10 @@ def _paths(args: argparse.Namespace) -> list[tuple[str, str]]:
                                               ("--state", args.state)) if where is not None]
 
 
-def _run(args: argparse.Namespace, held: dict) -> int:
+def _run(args: argparse.Namespace, host, files) -> int:
     from ..checklist.for_instance import checklist_for
     from ..watch import baseline as baseline_file
-    from ..watch.files import Files
     http = http_options(args)
-    host = None
-    if held["files"] is None:                     # over SSH: the files are the host's, the env file's owner's
-        host = host_of(args)
-        st = host.stat(env_path(args, host))
-        held["files"] = Files(host, (st.uid, st.gid))
-        for flag, where in _paths(args):
-            if not where.startswith("/"):
-                raise InputError(flag, f"{where!r} is a relative path", f"give its absolute path on {host.describe()}")
-            held["files"].check(where, flag)
-        _only_its_own(args, held["files"])
-    files = held["files"]
     base = None if args.save else baseline_file.load(args.baseline, files)     # before the token's prompt
     if base is not None and args.instance is None and base.instance:
         args.instance = base.instance          # the baseline's instance: a timer's line may leave it out
@@ -137,13 +124,18 @@ def read_token_file(path: str) -> Secret:
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     systemd_credential = bool(creds) and os.path.dirname(os.path.abspath(path)) == os.path.abspath(creds)
     # a systemd credential is readable by the service's user alone, whatever mode systemd gives it
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO) and not systemd_credential:
-        raise InputError("--token-file", f"{path} may be read by others (mode {stat.S_IMODE(st.st_mode):04o})",
-                         f"chmod 600 {path}")
+    if not systemd_credential:
+        refuse_shared_token(path, stat.S_IMODE(st.st_mode))
     if not text:
         raise InputError("--token-file", f"{path} is empty", "write the token on its first line "
                          "(`mastowizard token --instance URL > FILE`)")
     return Secret(text)
+
+
+def refuse_shared_token(path: str, mode: int) -> None:
+    """A token file others may read is refused: one line, with the chmod that fixes it."""
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError("--token-file", f"{path} may be read by others (mode {mode:04o})", f"chmod 600 {path}")
 
 
 def _save(args, ctx, values, files) -> int:

@@ -72,6 +72,10 @@ class LocalHost:
         uid = os.geteuid()
         return uid, self.user_name(uid)
 
+    def login_uid(self) -> int:
+        """Who runs this (over SSH, the login, as opposed to the sudo user files are read as)."""
+        return os.geteuid()
+
     def user_name(self, uid: int) -> str:
         import pwd
         try:

@@ -75,7 +75,6 @@ class WatchStep(State):
         elif a.ca_bundle:
             common += ["--ca-bundle", a.ca_bundle]
         # the admin pastes them at their own login: over SSH that is the login user, not the sudo user
-        login_uid = self.host.login_uid() if hasattr(self.host, "login_uid") else self.host.user()[0]
-        as_owner = [] if owner == self.host.user_name(login_uid) else ["sudo", "-u", owner]
+        as_owner = [] if owner == self.host.user_name(self.host.login_uid()) else ["sudo", "-u", owner]
         return [shlex.join([*as_owner, "mastowizard", *common]), shlex.join(["sudo", "mastowizard", *common,
                                                                             "--install"])], notes

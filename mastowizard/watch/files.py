@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from ..errors import InputError, MastowizardError
 from ..host.interface import Host
 
+# A file name for each flag that names one of the watch's files, said in a fix
+EXAMPLE = {"--baseline": "mastowizard-baseline.json", "--state": "mastowizard-baseline.json.state",
+           "--metrics": "mastowizard.prom"}
+
 
 @dataclass
 class Files:
@@ -29,10 +33,8 @@ class Files:
     def check(self, path: str, flag: str) -> None:
         """PATH can be written: not a directory, in a directory that exists."""
         if self.is_dir(path):
-            raise InputError(flag, f"{path}{self.where()} is a directory", f"give a file in it, e.g. "
-                             f"{path.rstrip('/')}/" + {"--metrics": "mastowizard.prom",
-                                                       "--state": "mastowizard-watch.state"}.get(
-                                 flag, "mastowizard-baseline.json"))
+            raise InputError(flag, f"{path}{self.where()} is a directory",
+                             f"give a file in it, e.g. {path.rstrip('/')}/{EXAMPLE[flag]}")
         parent = posixpath.dirname(path) or "."
         if not self.is_dir(parent):
             raise InputError(flag, f"{parent}{self.where()} is not a directory",

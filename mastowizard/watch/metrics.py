@@ -48,11 +48,7 @@ class _Out:
 def render(r: Reading) -> str:
     out = _Out(r.domain)
     m = out.metric
-    m("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
-      [({}, 1 if r.ok else 0)])
-    m("mastowizard_watch_last_run_timestamp_seconds", "When the last watch run ended.", [({}, r.ended_at)])
-    m("mastowizard_watch_last_success_timestamp_seconds", "When a watch run last ended with mastowizard_watch_ok 1.",
-      [({}, r.last_success)] if r.last_success else [])
+    _run_state(out, r.ok, r.ended_at, r.last_success)
     m("mastowizard_watch_duration_seconds", "How long the last watch run took.", [({}, r.seconds)])
     m("mastowizard_watch_baseline_timestamp_seconds", "When the baseline was saved.", [({}, r.baseline.taken_at)])
     m("mastowizard_watch_info", "What is watched: the bucket, its media host, the permission mode.",
@@ -92,14 +88,19 @@ def render(r: Reading) -> str:
 def render_failure(kind: str, at: float, last_success: float | None, domain: str = "") -> str:
     """A run that could not compare: ok 0 and why (KIND: bad_input or internal)."""
     out = _Out(domain)
-    out.metric("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
-               [({}, 0)])
+    _run_state(out, False, at, last_success)
     out.metric("mastowizard_watch_error", "1 when the last run could not compare with the baseline (bad input, an "
                "internal error): run the watch by hand to read why.", [({"kind": kind}, 1)])
+    return "\n".join(out.lines) + "\n"
+
+
+def _run_state(out: _Out, ok: bool, at: float, last_success: float | None) -> None:
+    """What every run says, whether it could compare or not: ok, when it ended, the last success."""
+    out.metric("mastowizard_watch_ok", "1 when no check failed and nothing that matters changed since the baseline.",
+               [({}, 1 if ok else 0)])
     out.metric("mastowizard_watch_last_run_timestamp_seconds", "When the last watch run ended.", [({}, at)])
     out.metric("mastowizard_watch_last_success_timestamp_seconds",
                "When a watch run last ended with mastowizard_watch_ok 1.", [({}, last_success)] if last_success else [])
-    return "\n".join(out.lines) + "\n"
 
 
 def write(path: str, text: str, files=None) -> None:

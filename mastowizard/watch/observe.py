@@ -14,23 +14,21 @@ from typing import Any
 from ..net import HttpOptions
 from ..s3.client import explain, make_client
 from ..s3.credential import Credential
-from ..s3.probe_run import concurrently
+from ..s3.probe_run import CONFIG_READS, concurrently
 from ..settings import EXTRA_VARIABLES, S3_VARIABLES, Settings
 from .certificate import Certificate, read_certificate
 
 # The bucket's settings the watch compares, how each is read, and the error codes that mean "not set"
 BUCKET_ITEMS: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "policy": (lambda c, b: _policy(c.get_bucket_policy(Bucket=b)["Policy"]), ("NoSuchBucketPolicy",)),
+    "policy": (lambda c, b: _policy(CONFIG_READS["policy"](c, b)), ("NoSuchBucketPolicy",)),
     "cors": (lambda c, b: _sorted_rules(c.get_bucket_cors(Bucket=b).get("CORSRules", [])),
              ("NoSuchCORSConfiguration",)),
-    "ownership": (lambda c, b: [r.get("ObjectOwnership") for r in
-                                c.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"].get("Rules", [])],
+    "ownership": (lambda c, b: [r.get("ObjectOwnership") for r in CONFIG_READS["ownership"](c, b)],
                   ("OwnershipControlsNotFoundError",)),
-    "public_access_block": (lambda c, b: c.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
-                            ("NoSuchPublicAccessBlockConfiguration",)),
+    "public_access_block": (CONFIG_READS["public_access_block"], ("NoSuchPublicAccessBlockConfiguration",)),
     "lifecycle": (lambda c, b: _sorted_rules(c.get_bucket_lifecycle_configuration(Bucket=b).get("Rules", [])),
                   ("NoSuchLifecycleConfiguration",)),
-    "versioning": (lambda c, b: c.get_bucket_versioning(Bucket=b).get("Status") or None, ()),
+    "versioning": (lambda c, b: CONFIG_READS["versioning"](c, b) or None, ()),
 }
 
 

@@ -54,8 +54,7 @@ class Watched:
     ok: bool
     seconds: float
     last_success: float | None
-    metrics_text: str
-    at: float = 0.0                     # when this run's changes were judged (a change first seen now has it)
+    at: float                           # when this run's changes were judged (a change first seen now has it)
 
     @property
     def mattering(self) -> list[Change]:
@@ -88,15 +87,14 @@ def watch(ctx: Context, values: Mapping[str, str], base: Snapshot, *, state_path
     domain = values.get("LOCAL_DOMAIN") or (ctx.settings.bucket if ctx.settings else "")
     state = seen.update(prior, changes, at, ok, domain, keep=kept)
     seen.save(state_path, state, files)
-    s = ctx.settings
     took = time.monotonic() - started
-    text = metrics.render(metrics.Reading(
-        checks, changes, snap, base, ok, time.time(), took, state.last_success,
-        bucket=s.bucket if s else "", media_host=(s.alias_host or "") if s else "", mode=s.permission if s else "",
-        domain=domain))
     if metrics_path:
-        metrics.write(metrics_path, text, files)
-    return Watched(checks, changes, snap, base, ok, took, state.last_success, text, at)
+        s = ctx.settings
+        reading = metrics.Reading(
+            checks, changes, snap, base, ok, time.time(), took, state.last_success, bucket=s.bucket if s else "",
+            media_host=(s.alias_host or "") if s else "", mode=s.permission if s else "", domain=domain)
+        metrics.write(metrics_path, metrics.render(reading), files)
+    return Watched(checks, changes, snap, base, ok, took, state.last_success, at)
 
 
 def _unread_after_a_change(changes: list[Change], prior: seen.Seen) -> list[str]:
