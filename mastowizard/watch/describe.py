@@ -50,11 +50,8 @@ def _value(item: str, value: Any) -> str:
 
 
 def _policy(was: dict, now: dict) -> str:
-    before = {json.dumps(s, sort_keys=True): s for s in was.get("Statement", [])}
-    after = {json.dumps(s, sort_keys=True): s for s in now.get("Statement", [])}
-    parts = [f"statement added: {_statement(s)}" for k, s in after.items() if k not in before]
-    parts += [f"statement removed: {_statement(s)}" for k, s in before.items() if k not in after]
-    return "; ".join(parts) or "its version or layout changed"
+    return _rules("statement", _statement, "its version or layout changed")(was.get("Statement", []),
+                                                                           now.get("Statement", []))
 
 
 def _statement(s: dict) -> str:
@@ -66,13 +63,14 @@ def _statement(s: dict) -> str:
            f"on {_join(s.get('Resource', '?'))}{cond}"
 
 
-def _rules(word: str, one):
+def _rules(word: str, one, same: str = "reordered"):
+    """The difference of two lists of rules (or statements): each added and removed one, said by ONE."""
     def diff(was: list, now: list) -> str:
         before = {json.dumps(r, sort_keys=True): r for r in was}
         after = {json.dumps(r, sort_keys=True): r for r in now}
         parts = [f"{word} added: {one(r)}" for k, r in after.items() if k not in before]
         parts += [f"{word} removed: {one(r)}" for k, r in before.items() if k not in after]
-        return "; ".join(parts) or "reordered"
+        return "; ".join(parts) or same
     return diff
 
 
